@@ -1,0 +1,5 @@
+import type { JobDefinition } from './job-definition.ts';
+import { heartbeat } from './heartbeat.ts';
+
+/** Every job type deligo runs. A worker refuses job names that are not listed here. */
+export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat];

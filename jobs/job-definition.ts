@@ -1,0 +1,41 @@
+import type { JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Knex } from 'knex';
+import type { z } from 'zod';
+import type { Config } from '../runtime/config.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { QueueId } from '../runtime/queue-registry.ts';
+import type { QueueSet } from '../runtime/queues.ts';
+
+/** What every handler may use. Handlers never open connections of their own. */
+export interface JobDeps {
+  config: Config;
+  db: Knex;
+  /** Producer connection, for reads, writes and publishes outside BullMQ. */
+  redis: Redis;
+  queues: QueueSet;
+}
+
+export interface JobContext extends JobDeps {
+  /** Child logger already carrying queue, job name and job id. */
+  logger: Logger;
+  job: { id: string; name: string; queue: QueueId; attemptsMade: number; worker: string };
+}
+
+/**
+ * One job type: its name, the queue it runs on, its payload schema, its options and its handler.
+ * The handler receives the parsed payload; a payload that does not parse fails the job at once.
+ */
+export interface JobDefinition<P = unknown> {
+  name: string;
+  queue: QueueId;
+  payload: z.ZodType<P>;
+  /** Overrides the queue's defaults from the registry. */
+  options?: JobsOptions;
+  handler(payload: P, ctx: JobContext): Promise<unknown>;
+}
+
+/** Keeps the payload type while erasing it for the registry list. */
+export function defineJob<P>(definition: JobDefinition<P>): JobDefinition<P> {
+  return definition;
+}

@@ -1,0 +1,101 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting deligo reads from the environment, with its default.
+ * Only entry points call {@link loadConfig}; everything else receives the result.
+ */
+const port = 'an integer port from 0 to 65535';
+const millis = 'a whole number of milliseconds, at least 100';
+
+const schema = z.object({
+  /** `development` enables the dev JWT secret and pretty start-up banner. Default `development`. */
+  NODE_ENV: z.enum(['development', 'test', 'production'], { error: 'development, test or production' }).default('development'),
+  /** HTTP port of the API. Default 3000. */
+  PORT: z.coerce.number({ error: port }).int(port).min(0, port).max(65535, port).default(3000),
+  /** Interface the API binds. Default `0.0.0.0`. */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Redis URL. When unset, a private redis-server is started under DATA_DIR/redis. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'a URL such as redis://127.0.0.1:6379' }).optional(),
+  /** Postgres URL. When unset, embedded Postgres is started under DATA_DIR/pg. */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'a URL such as postgres://user:pass@127.0.0.1:5432/deligo' }).optional(),
+  /** Where embedded services keep their data. Default `.data`. */
+  DATA_DIR: z.string().min(1).default('.data'),
+  /** Prefix of every BullMQ key. Default `deligo`. */
+  QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, "-" or "_"').default('deligo'),
+  /** HS256 secret for access tokens. Must be set (32+ characters) in production. */
+  JWT_SECRET: z.string().min(32, 'a secret of at least 32 characters').optional(),
+  /** Lifetime of tokens printed by `deligo token`. Default `12h`. */
+  JWT_TTL: z.string().regex(/^\d+[smhd]$/, 'a duration such as 30m, 12h or 7d').default('12h'),
+  /** pino level. Default `info`. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'fatal, error, warn, info, debug, trace or silent' }).default('info'),
+  /** Comma-separated pools this process runs, or `all`. Default `all`. */
+  WORKER_POOLS: z.string().regex(/^[a-z0-9,-]+$/, 'pool names separated by commas, or "all"').default('all'),
+  /** Largest request body the API accepts. Default `512kb`. */
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'a size such as 512kb or 1mb').default('512kb'),
+  /** How long a shutdown may take before the process is forced out, in ms. Default 30000. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(30_000),
+});
+
+export type Env = z.input<typeof schema>;
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  http: { port: number; host: string; bodyLimit: string };
+  redisUrl?: string;
+  databaseUrl?: string;
+  dataDir: string;
+  queuePrefix: string;
+  jwt: { secret: string; ttl: string };
+  logLevel: string;
+  workerPools: string[] | 'all';
+  shutdownTimeoutMs: number;
+}
+
+/** A configuration problem, phrased as the one line a person needs to fix it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Fixed development secret, so tokens from `deligo token` keep working across restarts. */
+const DEV_JWT_SECRET = 'deligo-development-secret-do-not-use-in-production';
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = schema.safeParse(pickKnown(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    throw new ConfigError(`invalid ${variable}=${JSON.stringify(env[variable] ?? '')}: ${describe(issue)}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
+    throw new ConfigError('missing JWT_SECRET: production needs a secret of at least 32 characters');
+  }
+  const pools = e.WORKER_POOLS.split(',').filter(Boolean);
+  return {
+    env: e.NODE_ENV,
+    http: { port: e.PORT, host: e.HOST, bodyLimit: e.BODY_LIMIT },
+    redisUrl: e.REDIS_URL,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(cwd, e.DATA_DIR),
+    queuePrefix: e.QUEUE_PREFIX,
+    jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, ttl: e.JWT_TTL },
+    logLevel: e.LOG_LEVEL,
+    workerPools: pools.length === 0 || pools.includes('all') ? 'all' : pools,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** Empty strings mean "unset", as they do in most shells and compose files. */
+function pickKnown(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  return `expected ${issue.message}`;
+}

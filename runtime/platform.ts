@@ -1,0 +1,54 @@
+import type { Redis } from 'ioredis';
+import { createDb, type Knex } from '../db/knex.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { createQueues, type QueueSet } from './queues.ts';
+import { createRedis } from './redis.ts';
+import type { ServiceUrls } from './services.ts';
+import type { Releasers } from './shutdown.ts';
+
+/** The shared connections of one process, handed explicitly to the API, pools and schedulers. */
+export interface Platform {
+  config: Config;
+  logger: Logger;
+  /** Fail-fast connection for requests and producers. */
+  redis: Redis;
+  db: Knex;
+  queues: QueueSet;
+  /** Blocking-safe connection for BullMQ workers; opened on first use. */
+  workerConnection(): Redis;
+}
+
+export function connectPlatform(options: {
+  config: Config;
+  logger: Logger;
+  urls: ServiceUrls;
+  releasers: Releasers;
+  /** Postgres schema; tests pass their own. Default `public`. */
+  schema?: string;
+}): Platform {
+  const { config, logger, urls, releasers } = options;
+  const db = createDb({ url: urls.databaseUrl, schema: options.schema });
+  releasers.add('postgres pool', () => db.destroy());
+  const redis = createRedis(urls.redisUrl, 'producer', logger);
+  releasers.add('redis (producer)', () => redis.quit().catch(() => redis.disconnect()));
+  const queues = createQueues({ connection: redis, prefix: config.queuePrefix });
+  releasers.add('queues', () => queues.close());
+  let worker: Redis | undefined;
+  return {
+    config,
+    logger,
+    redis,
+    db,
+    queues,
+    workerConnection() {
+      if (!worker) {
+        const connection = createRedis(urls.redisUrl, 'worker', logger);
+        // Registered now, so it is released after the workers that use it (reverse order).
+        releasers.add('redis (workers)', () => connection.quit().catch(() => connection.disconnect()));
+        worker = connection;
+      }
+      return worker;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * The one list of deligo's queues. The API, workers, schedulers, dashboards and CLI all read it.
+ *
+ * Renaming a queue is a data migration: jobs already in Redis stay under the old name.
+ * Each name is a Redis Cluster hash tag (`{...}`), so all keys of one queue live in one slot
+ * while different queues spread across the cluster.
+ */
+export interface QueueDefinition {
+  /** BullMQ queue name, hash-tagged. */
+  name: string;
+  /** What the queue carries, shown in Bull Board. */
+  description: string;
+  /** Applied to every job unless the job definition overrides it. */
+  defaultJobOptions: JobsOptions;
+}
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+/** Bounded retention: completed jobs go after an hour, failed ones (dead letters) after a week. */
+const retained: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
+  removeOnComplete: { age: HOUR, count: 1_000 },
+  removeOnFail: { age: 7 * DAY, count: 10_000 },
+};
+
+export const QUEUES = {
+  notifications: {
+    name: '{notifications}',
+    description: 'push, SMS, email and KakaoTalk sends: one job per event, recipient and channel',
+    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 }, ...retained },
+  },
+  location: {
+    name: '{location}',
+    description: 'rider GPS batches: latest position, geo index, fraud rules, history',
+    // A location batch is acknowledged data: retry for a long time before it becomes a dead letter.
+    defaultJobOptions: {
+      attempts: 12,
+      backoff: { type: 'exponential', delay: 500 },
+      removeOnComplete: { age: 60, count: 200 },
+      removeOnFail: { age: 7 * DAY, count: 50_000 },
+    },
+  },
+  dispatch: {
+    name: '{dispatch}',
+    description: 'rider matching, sequential offers and their 15 s timeouts',
+    defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1_000 }, ...retained },
+  },
+  orders: {
+    name: '{orders}',
+    description: 'order outbox relay and ETA refreshes',
+    defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1_000 }, ...retained },
+  },
+  gifts: {
+    name: '{gifts}',
+    description: 'scheduled gift sends, reminders, expiry and refunds',
+    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, ...retained },
+  },
+  groupOrders: {
+    name: '{group-orders}',
+    description: 'group-order expiry after 30 minutes and credit releases',
+    defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1_000 }, ...retained },
+  },
+  maintenance: {
+    name: '{maintenance}',
+    description: 'housekeeping: heartbeats, partitions, retention, reconcilers',
+    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, ...retained },
+  },
+} as const satisfies Record<string, QueueDefinition>;
+
+export type QueueId = keyof typeof QUEUES;
+
+export const QUEUE_IDS = Object.keys(QUEUES) as QueueId[];
+
+/** Accepts the id (`groupOrders`), the bare name (`group-orders`) or the tagged name (`{group-orders}`). */
+export function resolveQueueId(input: string): QueueId | undefined {
+  const bare = input.replace(/^\{|\}$/g, '');
+  return QUEUE_IDS.find((id) => id === input || QUEUES[id].name === `{${bare}}`);
+}
+
+/** The name people type and read: `group-orders` rather than `{group-orders}`. */
+export function displayName(id: QueueId): string {
+  return QUEUES[id].name.slice(1, -1);
+}

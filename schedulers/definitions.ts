@@ -1,0 +1,21 @@
+import type { QueueId } from '../runtime/queue-registry.ts';
+
+/**
+ * Repeating work, as data. The runner upserts these at boot and removes any scheduler that
+ * is no longer listed; nothing else in deligo creates repeating jobs.
+ */
+export interface SchedulerDefinition {
+  /** Stable id; renaming it creates a new scheduler and removes the old one. */
+  id: string;
+  /** Interval in ms. Give this or `pattern`. */
+  every?: number;
+  /** Cron pattern. Give this or `every`. */
+  pattern?: string;
+  /** IANA zone for `pattern`. Default UTC. */
+  tz?: string;
+  job: { queue: QueueId; name: string; data: Record<string, unknown> };
+}
+
+export const SCHEDULERS: readonly SchedulerDefinition[] = [
+  { id: 'heartbeat', every: 15_000, job: { queue: 'maintenance', name: 'maintenance.heartbeat', data: { id: 'heartbeat' } } },
+];

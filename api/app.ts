@@ -1,0 +1,51 @@
+import express, { type Express } from 'express';
+import type { Redis } from 'ioredis';
+import type { Knex } from 'knex';
+import { adminGate } from '../dashboards/admin-gate.ts';
+import { BULL_BOARD_PATH, bullBoardRouter } from '../dashboards/bull-board.ts';
+import { loginRouter } from '../dashboards/login.ts';
+import type { Config } from '../runtime/config.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { QueueSet } from '../runtime/queues.ts';
+import { createMetrics } from './metrics.ts';
+import { authenticate } from './middleware/auth.ts';
+import { notFoundHandler, problemHandler } from './middleware/problem.ts';
+import { requestLogging } from './middleware/request-logging.ts';
+import { mountRoutes } from './route.ts';
+import { healthRoutes } from './routes/health.ts';
+import { meRoutes } from './routes/me.ts';
+import { createUserDirectory } from './user-directory.ts';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  db: Knex;
+  queues: QueueSet;
+}
+
+/** Builds the HTTP app. It does not listen: `api/main.ts` and the tests decide where. */
+export function createApp(deps: AppDeps): Express {
+  const { config } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  const metrics = createMetrics(deps.queues);
+  const users = createUserDirectory(deps.db);
+  const auth = { secret: config.jwt.secret, users };
+
+  app.use(requestLogging(deps.logger));
+  app.use(metrics.middleware);
+  app.use(express.json({ limit: config.http.bodyLimit }));
+
+  app.get('/metrics', metrics.handler);
+  app.use(loginRouter({ secret: config.jwt.secret }));
+  app.use(BULL_BOARD_PATH, ...adminGate(auth), bullBoardRouter(deps.queues));
+
+  const api = express.Router();
+  mountRoutes(api, [...healthRoutes(deps), ...meRoutes()], authenticate(auth));
+  app.use(api);
+
+  app.use(notFoundHandler);
+  app.use(problemHandler);
+  return app;
+}

@@ -1,0 +1,60 @@
+import type { RequestHandler } from 'express';
+import client from 'prom-client';
+import { displayName } from '../runtime/queue-registry.ts';
+import type { QueueSet } from '../runtime/queues.ts';
+
+const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
+
+export interface ApiMetrics {
+  /** Times every request by method, route pattern and status. */
+  middleware: RequestHandler;
+  /** Serves the Prometheus text format. */
+  handler: RequestHandler;
+}
+
+/**
+ * HTTP latency, queue depth per state (read from Redis at scrape time, so it is fleet-wide)
+ * and the process's own metrics, including job durations when workers share this process.
+ */
+export function createMetrics(queues: QueueSet): ApiMetrics {
+  const own = new client.Registry();
+  client.collectDefaultMetrics({ register: own, prefix: 'deligo_api_' });
+  const http = new client.Histogram({
+    name: 'deligo_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [own],
+  });
+  new client.Gauge({
+    name: 'deligo_queue_jobs',
+    help: 'Jobs per queue and state',
+    labelNames: ['queue', 'state'] as const,
+    registers: [own],
+    async collect() {
+      this.reset();
+      await Promise.all(
+        queues.all().map(async ({ id, queue }) => {
+          const counts = await queue.getJobCounts(...JOB_STATES).catch(() => undefined);
+          if (!counts) return;
+          for (const state of JOB_STATES) this.set({ queue: displayName(id), state }, counts[state] ?? 0);
+        }),
+      );
+    },
+  });
+  const registry = client.Registry.merge([own, client.register]);
+  return {
+    middleware(req, res, next) {
+      const stop = http.startTimer({ method: req.method });
+      res.on('finish', () => {
+        // The route pattern, not the raw URL, keeps label cardinality bounded.
+        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+        stop({ route, status: String(res.statusCode) });
+      });
+      next();
+    },
+    async handler(_req, res) {
+      res.type(registry.contentType).send(await registry.metrics());
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import type { Logger } from '../runtime/logger.ts';
+import type { Releasers } from '../runtime/shutdown.ts';
+
+/** Listens, and registers a releaser that stops taking connections and drains the open ones. */
+export async function listen(app: Express, options: { port: number; host: string; logger: Logger; releasers: Releasers }): Promise<{ server: Server; url: string }> {
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(options.port, options.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  // Long-lived connections (SSE, keep-alive) must not hold shutdown hostage.
+  server.keepAliveTimeout = 5_000;
+  options.releasers.add('http server', () => closeServer(server));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
+  const url = `http://${host}:${port}`;
+  options.logger.info({ url }, 'api listening');
+  return { server, url };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    // Whatever is still open after a grace period is cut, so workers can start closing.
+    setTimeout(() => server.closeAllConnections(), 5_000).unref();
+  });
+}

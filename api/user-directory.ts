@@ -1,0 +1,29 @@
+import type { Knex } from 'knex';
+import { ensureUser } from '../db/users-repository.ts';
+import type { Role } from '../domain/roles.ts';
+import type { Identity } from '../runtime/tokens.ts';
+
+/**
+ * Creates users on first use and remembers who it has seen, so the hot paths (a rider posting
+ * locations every few seconds) do not write to Postgres on every request.
+ */
+export interface UserDirectory {
+  /** Returns the role on record for this user, creating the user if new. */
+  ensure(identity: Identity): Promise<Role>;
+}
+
+export function createUserDirectory(db: Knex, options: { maxCached?: number } = {}): UserDirectory {
+  const maxCached = options.maxCached ?? 100_000;
+  const known = new Map<string, Role>();
+  return {
+    async ensure(identity) {
+      const cached = known.get(identity.sub);
+      if (cached) return cached;
+      const row = await ensureUser(db, identity.sub, identity.role);
+      // Map keeps insertion order, so dropping the first key evicts the oldest entry.
+      if (known.size >= maxCached) known.delete(known.keys().next().value!);
+      known.set(row.id, row.role);
+      return row.role;
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Router } from 'express';
+import { displayName, QUEUES } from '../runtime/queue-registry.ts';
+import type { QueueSet } from '../runtime/queues.ts';
+
+export const BULL_BOARD_PATH = '/admin/queues';
+
+/** Bull Board over every registered queue. Mount it behind the admin gate. */
+export function bullBoardRouter(queues: QueueSet): Router {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(BULL_BOARD_PATH);
+  createBullBoard({
+    queues: queues.all().map(
+      ({ id, queue }) => new BullMQAdapter(queue, { displayName: displayName(id), description: QUEUES[id].description }),
+    ),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'deligo queues' } },
+  });
+  return serverAdapter.getRouter() as Router;
+}

@@ -10,7 +10,9 @@ import { page } from './html.ts';
  */
 export function adminGate(options: { secret: string; users: UserDirectory }): Array<RequestHandler | ErrorRequestHandler> {
   const toBrowser: ErrorRequestHandler = (err, req, res, next) => {
-    if (!(err instanceof HttpError) || ![401, 403].includes(err.status) || !req.accepts('html') || req.accepts(['html', 'json']) === 'json') {
+    // Browsers ask for text/html by name; API clients and curl (*/*) get problem+json.
+    const browser = req.headers.accept?.includes('text/html') ?? false;
+    if (!(err instanceof HttpError) || ![401, 403].includes(err.status) || !browser) {
       return next(err);
     }
     const login = `/admin/login?next=${encodeURIComponent(req.originalUrl)}`;

@@ -36,9 +36,9 @@ export function startPool(options: {
       prefix: options.prefix,
       name: workerName,
       concurrency: pool.concurrency,
-      limiter: pool.limiter,
-      lockDuration: pool.lockDuration,
-      autorun: true,
+      // An explicit `undefined` would override BullMQ's defaults and break its Lua scripts.
+      ...(pool.limiter && { limiter: pool.limiter }),
+      ...(pool.lockDuration && { lockDuration: pool.lockDuration }),
     });
     worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
     worker.on('failed', (job, err) => {

@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from '../runtime/logger.ts';
 
 export type { Knex };
 
@@ -12,6 +13,8 @@ export interface DbOptions {
   schema?: string;
   /** Pool size. Default 10. */
   poolMax?: number;
+  /** Where knex's own warnings go; otherwise it writes to the console. */
+  logger?: Logger;
 }
 
 export function createDb(options: DbOptions): Knex {
@@ -23,6 +26,7 @@ export function createDb(options: DbOptions): Knex {
     pool: { min: 0, max: options.poolMax ?? 10 },
     // A request never waits long for a connection: it gets 503 instead.
     acquireConnectionTimeout: 5_000,
+    ...(options.logger && { log: knexLog(options.logger) }),
     migrations: { directory: migrationsDir, loadExtensions: ['.ts'], schemaName: schema, tableName: 'knex_migrations' },
   });
 }
@@ -32,4 +36,15 @@ export async function migrateLatest(db: Knex, schema = 'public'): Promise<string
   await db.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
   const [, applied] = (await db.migrate.latest()) as [number, string[]];
   return applied;
+}
+
+function knexLog(logger: Logger): Knex.Config['log'] {
+  const log = logger.child({ component: 'knex' });
+  const text = (message: unknown) => (message instanceof Error ? message.message : String(message));
+  return {
+    warn: (m: unknown) => log.warn(text(m)),
+    error: (m: unknown) => log.error(text(m)),
+    deprecate: (m: unknown) => log.debug(text(m)),
+    debug: (m: unknown) => log.debug(text(m)),
+  };
 }

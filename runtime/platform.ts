@@ -28,7 +28,7 @@ export function connectPlatform(options: {
   schema?: string;
 }): Platform {
   const { config, logger, urls, releasers } = options;
-  const db = createDb({ url: urls.databaseUrl, schema: options.schema });
+  const db = createDb({ url: urls.databaseUrl, schema: options.schema, logger });
   releasers.add('postgres pool', () => db.destroy());
   const redis = createRedis(urls.redisUrl, 'producer', logger);
   releasers.add('redis (producer)', () => redis.quit().catch(() => redis.disconnect()));

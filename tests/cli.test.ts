@@ -16,11 +16,7 @@ import { createTestPlatform, eventually, testUrls, type TestPlatform } from './s
 const root = path.resolve(import.meta.dirname, '..');
 const SECRET = 'cli-test-secret-with-at-least-32-characters';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = { code: number | null; stdout: string; stderr: string };
 
 /** Runs the real `bin/deligo.js` in a child process, as `npx deligo` would. */
 function deligo(args: string[], env: Record<string, string> = {}): Promise<Run> {
@@ -31,11 +27,10 @@ function deligo(args: string[], env: Record<string, string> = {}): Promise<Run> 
     cwd: root,
     env: { ...base, NODE_ENV: 'test', DATA_DIR: emptyDataDir, JWT_SECRET: SECRET, ...env },
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  const run: Run = { code: null, stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => (run.stdout += d));
+  child.stderr.on('data', (d) => (run.stderr += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ ...run, code })));
 }
 
 /** A user error is one line on stderr, never a stack trace. */
@@ -47,12 +42,8 @@ function assertOneLineError(run: Run, code: number, pattern: RegExp): void {
 }
 
 let emptyDataDir: string;
-before(async () => {
-  emptyDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'deligo-cli-'));
-});
-after(async () => {
-  await fs.rm(emptyDataDir, { recursive: true, force: true });
-});
+before(async () => void (emptyDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'deligo-cli-'))));
+after(() => fs.rm(emptyDataDir, { recursive: true, force: true }));
 
 describe('deligo token', () => {
   it('prints only a token that verifies with the sub and role asked for', async () => {
@@ -96,9 +87,7 @@ describe('deligo jobs', () => {
     await eventually(async () => (await failedCount()) === 5, 10_000, '5 failed jobs');
     await worker.close();
   });
-  after(async () => {
-    await p.cleanup();
-  });
+  after(() => p.cleanup());
 
   it('lists the failed jobs', async () => {
     const run = await deligo(['jobs', 'list', '--queue', 'maintenance', '--json'], env);

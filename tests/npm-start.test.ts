@@ -56,6 +56,22 @@ describe('npm start', () => {
     await eventually(async () => !pids.some(isAlive) && (await processesMentioning(dataDir)).length === 0, 10_000, 'no process left behind');
     await assert.rejects(fs.access(path.join(dataDir, 'services.json')), 'services file removed');
   });
+
+  it('even a SIGKILLed deligo leaves no embedded server behind', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'deligo-kill-'));
+    await fs.chmod(dir, 0o755);
+    try {
+      const start = spawnTs('runtime/start.ts', [], { DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', REDIS_URL: '', DATABASE_URL: '' });
+      await start.waitFor(/deligo is ready/, 60_000);
+      const pids = [await pidFrom(path.join(dir, 'redis', 'redis.pid')), await pidFrom(path.join(dir, 'pg', 'postmaster.pid'))];
+      process.kill(start.child.pid!, 'SIGKILL');
+      await start.exited;
+      // The kernel's parent-death signal stops both servers; nobody ran a shutdown hook.
+      await eventually(() => !pids.some(isAlive), 15_000, 'embedded servers to stop after their parent died');
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 async function pidFrom(file: string): Promise<number> {

@@ -48,12 +48,12 @@ export async function startEmbeddedPostgres(options: {
   const port = options.port ?? (await freePort());
   const flags = ['-D', options.dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
   if (options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
-  const proc = spawnManaged(bin.postgres, flags, { logger: options.logger, name: 'postgres', ...owner, env: childEnv() });
+  // SIGINT is Postgres's "fast" shutdown: sessions end, data is checkpointed.
+  const proc = spawnManaged(bin.postgres, flags, { logger: options.logger, name: 'postgres', parentDeathSignal: 'SIGINT', ...owner, env: childEnv() });
   const admin = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
   await waitUntilAccepting(admin, proc);
   await createDatabaseIfMissing(admin, DATABASE);
   options.logger.debug({ port, pid: proc.pid }, 'embedded postgres ready');
-  // SIGINT is Postgres's "fast" shutdown: sessions end, data is checkpointed.
   return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`, stop: () => proc.stop('SIGINT', 20_000) };
 }
 

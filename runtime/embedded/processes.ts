@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import type { Logger } from '../logger.ts';
@@ -16,6 +16,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const SETPRIV = findSetpriv();
+
+function findSetpriv(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const help = execFileSync('setpriv', ['--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return help.includes('--pdeathsig') ? 'setpriv' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A child server process that can be stopped and awaited. */
 export interface ManagedProcess {
   pid: number;
@@ -27,12 +39,21 @@ export interface ManagedProcess {
 export function spawnManaged(
   command: string,
   args: string[],
-  options: SpawnOptions & { logger: Logger; name: string },
+  options: SpawnOptions & {
+    logger: Logger;
+    name: string;
+    /** Sent to the server if deligo dies without stopping it (even by SIGKILL). Default SIGTERM. */
+    parentDeathSignal?: NodeJS.Signals;
+  },
 ): ManagedProcess {
-  const { logger, name, ...spawnOptions } = options;
+  const { logger, name, parentDeathSignal = 'SIGTERM', ...spawnOptions } = options;
+  // util-linux's setpriv sets the kernel's parent-death signal and then execs the server, so
+  // the pid stays the server's own. Where setpriv is missing, a stale server is reclaimed at
+  // the next start instead (see reclaimStale).
+  const [cmd, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', parentDeathSignal.replace(/^SIG/, ''), command, ...args]] : [command, args];
   // Detached: a Ctrl-C in the terminal reaches deligo alone, which then stops its servers
   // last, after workers have finished their jobs against them.
-  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...spawnOptions });
+  const child: ChildProcess = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...spawnOptions });
   const log = logger.child({ service: name });
   const forward = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) log.debug(line.trim());

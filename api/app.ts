@@ -12,6 +12,8 @@ import { authenticate } from './middleware/auth.ts';
 import { notFoundHandler, problemHandler } from './middleware/problem.ts';
 import { requestLogging } from './middleware/request-logging.ts';
 import { mountRoutes } from './route.ts';
+import { adminNotificationRoutes } from './routes/admin-notifications.ts';
+import { deviceRoutes } from './routes/devices.ts';
 import { healthRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
 import { createUserDirectory } from './user-directory.ts';
@@ -42,7 +44,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(BULL_BOARD_PATH, ...adminGate(auth), bullBoardRouter(deps.queues));
 
   const api = express.Router();
-  mountRoutes(api, [...healthRoutes(deps), ...meRoutes()], authenticate(auth));
+  mountRoutes(api, [...healthRoutes(deps), ...meRoutes(), ...deviceRoutes(deps), ...adminNotificationRoutes(deps)], authenticate(auth));
   app.use(api);
 
   app.use(notFoundHandler);

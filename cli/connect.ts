@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { createDb, type Knex } from '../db/knex.ts';
 import type { Config } from '../runtime/config.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { displayName, QUEUE_IDS, resolveQueueId, type QueueId } from '../runtime/queue-registry.ts';
+import { displayName, QUEUE_IDS, resolveQueueIds, type QueueId } from '../runtime/queue-registry.ts';
 import { createQueues, type QueueSet } from '../runtime/queues.ts';
 import { createRedis } from '../runtime/redis.ts';
 import { readServicesFile } from '../runtime/services.ts';
@@ -64,12 +64,13 @@ export interface QueueTarget {
   label: string;
 }
 
-/** commander parser for `--queue`: an id, a bare or tagged name, or `all`. */
+/** commander parser for `--queue`: an id, a bare or tagged name, a group such as `notifications`, or `all`. */
 export function parseQueueOption(input: string): QueueTarget[] {
-  if (input === 'all') return QUEUE_IDS.map((id) => ({ id, label: displayName(id) }));
-  const id = resolveQueueId(input);
-  if (!id) throw new InvalidArgumentError(`unknown queue; expected one of ${QUEUE_IDS.map(displayName).join(', ')}, or all`);
-  return [{ id, label: displayName(id) }];
+  const ids = input === 'all' ? QUEUE_IDS : resolveQueueIds(input);
+  if (ids.length === 0) {
+    throw new InvalidArgumentError(`unknown queue; expected one of ${QUEUE_IDS.map(displayName).join(', ')}, notifications (all channels), or all`);
+  }
+  return ids.map((id) => ({ id, label: displayName(id) }));
 }
 
 /** commander parser for counts such as `--limit`. */

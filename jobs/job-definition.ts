@@ -6,6 +6,7 @@ import type { Config } from '../runtime/config.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { QueueId } from '../runtime/queue-registry.ts';
 import type { QueueSet } from '../runtime/queues.ts';
+import type { Providers } from '../notifications/providers/index.ts';
 
 /** What every handler may use. Handlers never open connections of their own. */
 export interface JobDeps {
@@ -14,12 +15,15 @@ export interface JobDeps {
   /** Producer connection, for reads, writes and publishes outside BullMQ. */
   redis: Redis;
   queues: QueueSet;
+  /** One provider per notification channel. */
+  providers: Providers;
 }
 
 export interface JobContext extends JobDeps {
   /** Child logger already carrying queue, job name and job id. */
   logger: Logger;
-  job: { id: string; name: string; queue: QueueId; attemptsMade: number; worker: string };
+  /** `attemptsMade` counts attempts before this one; `attempts` is the most the job gets. */
+  job: { id: string; name: string; queue: QueueId; attemptsMade: number; attempts: number; worker: string };
 }
 
 /**
@@ -28,7 +32,8 @@ export interface JobContext extends JobDeps {
  */
 export interface JobDefinition<P = unknown> {
   name: string;
-  queue: QueueId;
+  /** The queue it runs on, or several (one per notification channel, say). */
+  queue: QueueId | readonly QueueId[];
   payload: z.ZodType<P>;
   /** Overrides the queue's defaults from the registry. */
   options?: JobsOptions;
@@ -38,4 +43,8 @@ export interface JobDefinition<P = unknown> {
 /** Keeps the payload type while erasing it for the registry list. */
 export function defineJob<P>(definition: JobDefinition<P>): JobDefinition<P> {
   return definition;
+}
+
+export function jobQueues(definition: JobDefinition<any>): readonly QueueId[] {
+  return typeof definition.queue === 'string' ? [definition.queue] : definition.queue;
 }

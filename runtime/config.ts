@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { notificationEnv, toNotificationConfig, type NotificationConfig } from './config-notifications.ts';
 
 /**
  * Every setting deligo reads from the environment, with its default.
@@ -35,6 +36,7 @@ const schema = z.object({
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'a size such as 512kb or 1mb').default('512kb'),
   /** How long a shutdown may take before the process is forced out, in ms. Default 30000. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(30_000),
+  ...notificationEnv,
 });
 
 export type Env = z.input<typeof schema>;
@@ -50,7 +52,11 @@ export interface Config {
   logLevel: string;
   workerPools: string[] | 'all';
   shutdownTimeoutMs: number;
+  notifications: NotificationConfig;
 }
+
+/** Never echoed back in an error message. */
+const SECRETS = new Set(['JWT_SECRET', 'FCM_SERVICE_ACCOUNT_JSON', 'SMTP_URL', 'SMS_HTTP_AUTH', 'KAKAO_HTTP_AUTH']);
 
 /** A configuration problem, phrased as the one line a person needs to fix it. */
 export class ConfigError extends Error {
@@ -65,7 +71,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0]);
-    throw new ConfigError(`invalid ${variable}=${JSON.stringify(env[variable] ?? '')}: ${describe(issue)}`);
+    const shown = SECRETS.has(variable) ? '(hidden)' : JSON.stringify(env[variable] ?? '');
+    throw new ConfigError(`invalid ${variable}=${shown}: ${describe(issue)}`);
   }
   const e = parsed.data;
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
@@ -83,6 +90,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: e.LOG_LEVEL,
     workerPools: pools.length === 0 || pools.includes('all') ? 'all' : pools,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    notifications: toNotificationConfig(e, (message) => {
+      throw new ConfigError(message);
+    }),
   };
 }
 

@@ -14,6 +14,8 @@ export interface QueueDefinition {
   description: string;
   /** Applied to every job unless the job definition overrides it. */
   defaultJobOptions: JobsOptions;
+  /** Queues of one family, addressed together by the CLI (`--queue notifications`). */
+  group?: string;
 }
 
 const HOUR = 3600;
@@ -25,12 +27,17 @@ const retained: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
   removeOnFail: { age: 7 * DAY, count: 10_000 },
 };
 
-export const QUEUES = {
-  notifications: {
-    name: '{notifications}',
-    description: 'push, SMS, email and KakaoTalk sends: one job per event, recipient and channel',
+function notificationQueue(channel: string, description: string): QueueDefinition {
+  return {
+    name: `{notifications-${channel}}`,
+    description,
+    group: 'notifications',
+    // 3 attempts with exponential backoff and jitter; the sender may shorten the delay (config).
     defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 }, ...retained },
-  },
+  };
+}
+
+export const QUEUES = {
   location: {
     name: '{location}',
     description: 'rider GPS batches: latest position, geo index, fraud rules, history',
@@ -62,6 +69,11 @@ export const QUEUES = {
     description: 'group-order expiry after 30 minutes and credit releases',
     defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1_000 }, ...retained },
   },
+  // One queue per channel, so each provider gets its own BullMQ rate limiter.
+  notifyPush: notificationQueue('push', 'push notifications through FCM to every device of a user'),
+  notifySms: notificationQueue('sms', 'SMS through the configured HTTP provider'),
+  notifyEmail: notificationQueue('email', 'email through SMTP'),
+  notifyKakao: notificationQueue('kakao', 'KakaoTalk messages through the configured HTTP provider'),
   maintenance: {
     name: '{maintenance}',
     description: 'housekeeping: heartbeats, partitions, retention, reconcilers',
@@ -77,6 +89,13 @@ export const QUEUE_IDS = Object.keys(QUEUES) as QueueId[];
 export function resolveQueueId(input: string): QueueId | undefined {
   const bare = input.replace(/^\{|\}$/g, '');
   return QUEUE_IDS.find((id) => id === input || QUEUES[id].name === `{${bare}}`);
+}
+
+/** Like {@link resolveQueueId}, but a group name (`notifications`) gives all of its queues. */
+export function resolveQueueIds(input: string): QueueId[] {
+  const one = resolveQueueId(input);
+  if (one) return [one];
+  return QUEUE_IDS.filter((id) => (QUEUES[id] as QueueDefinition).group === input);
 }
 
 /** The name people type and read: `group-orders` rather than `{group-orders}`. */

@@ -18,4 +18,5 @@ export interface SchedulerDefinition {
 
 export const SCHEDULERS: readonly SchedulerDefinition[] = [
   { id: 'heartbeat', every: 15_000, job: { queue: 'maintenance', name: 'maintenance.heartbeat', data: { id: 'heartbeat' } } },
+  { id: 'notifications-reconcile', every: 60_000, job: { queue: 'maintenance', name: 'notifications.reconcile', data: {} } },
 ];

@@ -62,6 +62,6 @@ describe('API edges: bad input gets a clear problem+json', () => {
     const metrics = await (await api.get('/metrics')).text();
     assert.match(metrics, /deligo_http_request_duration_seconds_bucket\{.*route="\/v1\/me".*status="401"/);
     assert.match(metrics, /deligo_queue_jobs\{queue="location",state="waiting"\} 0/);
-    assert.match(metrics, /deligo_queue_jobs\{queue="notifications",state="failed"\} 0/);
+    assert.match(metrics, /deligo_queue_jobs\{queue="notifications-push",state="failed"\} 0/);
   });
 });

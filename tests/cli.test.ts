@@ -118,7 +118,7 @@ describe('deligo jobs', () => {
 
   it('rejects an unknown queue with the valid names', async () => {
     const run = await deligo(['jobs', 'replay', '--queue', 'nope'], env);
-    assertOneLineError(run, 2, /unknown queue.*notifications, location, dispatch, orders, gifts, group-orders, maintenance/);
+    assertOneLineError(run, 2, /unknown queue.*location, dispatch, orders, gifts, group-orders, notifications-push/);
   });
 
   it('--dry-run lists what it would retry and changes nothing', async () => {

@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import os from 'node:os';
-import type { JobDefinition, JobDeps } from '../jobs/job-definition.ts';
+import { jobQueues, type JobDefinition, type JobDeps } from '../jobs/job-definition.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { QUEUES, type QueueId } from '../runtime/queue-registry.ts';
 import { jobDuration } from './job-metrics.ts';
@@ -29,7 +29,7 @@ export function startPool(options: {
   const { pool, deps, logger } = options;
   const workerName = `${os.hostname()}:${process.pid}:${pool.name}`;
   const workers = pool.queues.map((queueId) => {
-    const handlers = new Map(options.jobs.filter((j) => j.queue === queueId).map((j) => [j.name, j]));
+    const handlers = new Map(options.jobs.filter((j) => jobQueues(j).includes(queueId)).map((j) => [j.name, j]));
     const log = logger.child({ pool: pool.name, queue: queueId });
     const worker = new Worker(QUEUES[queueId].name, (job) => runJob(job, queueId, handlers, deps, log, workerName), {
       connection: options.connection,
@@ -37,8 +37,9 @@ export function startPool(options: {
       name: workerName,
       concurrency: pool.concurrency,
       // An explicit `undefined` would override BullMQ's defaults and break its Lua scripts.
-      ...(pool.limiter && { limiter: pool.limiter }),
+      ...(pool.limiters?.[queueId] && { limiter: pool.limiters[queueId] }),
       ...(pool.lockDuration && { lockDuration: pool.lockDuration }),
+      ...(pool.stalledInterval && { stalledInterval: pool.stalledInterval }),
     });
     worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
     worker.on('failed', (job, err) => {
@@ -83,7 +84,7 @@ async function runJob(
     const result = await definition.handler(parsed.data, {
       ...deps,
       logger: log,
-      job: { id: job.id ?? '', name: job.name, queue, attemptsMade: job.attemptsMade, worker },
+      job: { id: job.id ?? '', name: job.name, queue, attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1, worker },
     });
     stop({ outcome: 'completed' });
     return result;

@@ -1,3 +1,4 @@
+import type { Config } from '../runtime/config.ts';
 import type { QueueId } from '../runtime/queue-registry.ts';
 
 /**
@@ -9,36 +10,50 @@ export interface PoolDefinition {
   queues: QueueId[];
   /** Jobs one process runs at once per queue. */
   concurrency: number;
-  /** At most `max` jobs per `duration` ms across every process of the pool (BullMQ limiter). */
-  limiter?: { max: number; duration: number };
+  /** Per queue: at most `max` jobs per `duration` ms across every process (BullMQ limiter). */
+  limiters?: Partial<Record<QueueId, { max: number; duration: number }>>;
   /** How long a job's lock lasts without renewal, in ms. BullMQ default 30000. */
   lockDuration?: number;
+  /** How often to look for jobs of crashed workers, in ms. BullMQ default 30000. */
+  stalledInterval?: number;
 }
 
 /** Each pool's capacity in one place; tune here, not at the call sites. */
-export const POOLS: readonly PoolDefinition[] = [
-  { name: 'location', queues: ['location'], concurrency: 16 },
-  { name: 'dispatch', queues: ['dispatch'], concurrency: 50 },
-  { name: 'orders', queues: ['orders'], concurrency: 20 },
-  // Providers throttle us; the limiter keeps the whole fleet of workers under their quota.
-  { name: 'notifications', queues: ['notifications'], concurrency: 50, limiter: { max: 500, duration: 1_000 } },
-  { name: 'gifts', queues: ['gifts'], concurrency: 50 },
-  { name: 'group-orders', queues: ['groupOrders'], concurrency: 20 },
-  { name: 'maintenance', queues: ['maintenance'], concurrency: 2, lockDuration: 120_000 },
-];
-
-export const POOL_NAMES = POOLS.map((p) => p.name);
+export function poolDefinitions(config: Config): readonly PoolDefinition[] {
+  const perSecond = (max: number) => ({ max, duration: 1_000 });
+  const { rates } = config.notifications;
+  return [
+    { name: 'location', queues: ['location'], concurrency: 16 },
+    { name: 'dispatch', queues: ['dispatch'], concurrency: 50 },
+    { name: 'orders', queues: ['orders'], concurrency: 20 },
+    {
+      name: 'notifications',
+      queues: ['notifyPush', 'notifySms', 'notifyEmail', 'notifyKakao'],
+      concurrency: 50,
+      // Sends are short (providers time out in seconds): a crashed worker's jobs come back within ~15 s.
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
+      // Providers throttle us; each limiter keeps the whole fleet of workers under one provider's quota.
+      limiters: { notifyPush: perSecond(rates.push), notifySms: perSecond(rates.sms), notifyEmail: perSecond(rates.email), notifyKakao: perSecond(rates.kakao) },
+    },
+    { name: 'gifts', queues: ['gifts'], concurrency: 50 },
+    { name: 'group-orders', queues: ['groupOrders'], concurrency: 20 },
+    { name: 'maintenance', queues: ['maintenance'], concurrency: 2, lockDuration: 120_000 },
+  ];
+}
 
 export class UnknownPoolError extends Error {
   override name = 'UnknownPoolError';
 }
 
 /** `all` or a list of names → the pools, in registry order. Unknown names are an error, not ignored. */
-export function selectPools(selection: string[] | 'all'): PoolDefinition[] {
-  if (selection === 'all') return [...POOLS];
-  const unknown = selection.filter((name) => !POOL_NAMES.includes(name));
+export function selectPools(config: Config, selection: string[] | 'all'): PoolDefinition[] {
+  const pools = poolDefinitions(config);
+  if (selection === 'all') return [...pools];
+  const names = pools.map((p) => p.name);
+  const unknown = selection.filter((name) => !names.includes(name));
   if (unknown.length > 0) {
-    throw new UnknownPoolError(`unknown pool ${unknown.map((n) => `"${n}"`).join(', ')}: expected ${POOL_NAMES.join(', ')} or all`);
+    throw new UnknownPoolError(`unknown pool ${unknown.map((n) => `"${n}"`).join(', ')}: expected ${names.join(', ')} or all`);
   }
-  return POOLS.filter((p) => selection.includes(p.name));
+  return pools.filter((p) => selection.includes(p.name));
 }

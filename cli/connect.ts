@@ -53,7 +53,7 @@ export async function findDatabaseUrl(config: Config): Promise<string | undefine
 
 /** A knex pool that is destroyed when the command ends. */
 export function openDb(ctx: CliContext, url: string): Knex {
-  const db = createDb({ url, poolMax: 2 });
+  const db = createDb({ url, poolMax: 2, schema: ctx.config.databaseSchema });
   ctx.releasers.add('postgres pool', () => db.destroy());
   return db;
 }

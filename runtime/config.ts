@@ -20,6 +20,8 @@ const schema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'a URL such as redis://127.0.0.1:6379' }).optional(),
   /** Postgres URL. When unset, embedded Postgres is started under DATA_DIR/pg. */
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'a URL such as postgres://user:pass@127.0.0.1:5432/deligo' }).optional(),
+  /** Postgres schema of every table. Default `public`. */
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres identifier').default('public'),
   /** Where embedded services keep their data. Default `.data`. */
   DATA_DIR: z.string().min(1).default('.data'),
   /** Prefix of every BullMQ key. Default `deligo`. */
@@ -46,6 +48,7 @@ export interface Config {
   http: { port: number; host: string; bodyLimit: string };
   redisUrl?: string;
   databaseUrl?: string;
+  databaseSchema: string;
   dataDir: string;
   queuePrefix: string;
   jwt: { secret: string; ttl: string };
@@ -84,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     http: { port: e.PORT, host: e.HOST, bodyLimit: e.BODY_LIMIT },
     redisUrl: e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
+    databaseSchema: e.DATABASE_SCHEMA,
     dataDir: path.resolve(cwd, e.DATA_DIR),
     queuePrefix: e.QUEUE_PREFIX,
     jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, ttl: e.JWT_TTL },

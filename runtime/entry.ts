@@ -35,7 +35,7 @@ export async function runEntry(name: string, start: (ctx: EntryContext) => Promi
     const urls = await provideServices({ config, logger, releasers });
     const platform = connectPlatform({ config, logger, urls, releasers });
     // Every process migrates; knex's lock makes concurrent runs safe and later ones no-ops.
-    const applied = await migrateLatest(platform.db);
+    const applied = await migrateLatest(platform.db, config.databaseSchema);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     await start({ config, logger, urls, platform, releasers });
   } catch (err) {

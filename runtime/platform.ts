@@ -24,11 +24,9 @@ export function connectPlatform(options: {
   logger: Logger;
   urls: ServiceUrls;
   releasers: Releasers;
-  /** Postgres schema; tests pass their own. Default `public`. */
-  schema?: string;
 }): Platform {
   const { config, logger, urls, releasers } = options;
-  const db = createDb({ url: urls.databaseUrl, schema: options.schema, logger });
+  const db = createDb({ url: urls.databaseUrl, schema: config.databaseSchema, logger });
   releasers.add('postgres pool', () => db.destroy());
   const redis = createRedis(urls.redisUrl, 'producer', logger);
   releasers.add('redis (producer)', () => redis.quit().catch(() => redis.disconnect()));

@@ -4,19 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { eventually } from './support/services.ts';
-import { processesMentioning, spawnTs } from './support/processes.ts';
+import { killSpawned, processesMentioning, spawnTs } from './support/processes.ts';
 
 describe('npm start', () => {
+  after(killSpawned);
   let dataDir: string;
-  let group: number | undefined;
   after(async () => {
-    if (group) {
-      try {
-        process.kill(-group, 'SIGKILL');
-      } catch {
-        // already gone, as it should be
-      }
-    }
     if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
   });
 
@@ -27,7 +20,6 @@ describe('npm start', () => {
     const env: Record<string, string> = { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', REDIS_URL: '', DATABASE_URL: '', QUEUE_PREFIX: 'deligo' };
     const started = Date.now();
     const start = spawnTs('runtime/start.ts', [], env);
-    group = start.child.pid;
     const [, seconds] = await start.waitFor(/deligo is ready in ([\d.]+) s/, 60_000);
     const [, url] = await start.waitFor(/API {10}(http:\/\/\S+)/);
     const [, token] = await start.waitFor(/Admin token {2}(\S+)/);

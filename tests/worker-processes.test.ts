@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
-import { spawnTs, type Spawned } from './support/processes.ts';
+import { killSpawned, spawnTs, type Spawned } from './support/processes.ts';
 
 const FIXTURE = 'tests/fixtures/sleepy-worker.ts';
 
 describe('worker processes', () => {
+  after(killSpawned);
   let platform: TestPlatform;
   let env: Record<string, string>;
   before(async () => {
     platform = await createTestPlatform();
-    env = { REDIS_URL: platform.urls.redisUrl, DATABASE_URL: platform.urls.databaseUrl, QUEUE_PREFIX: platform.prefix };
+    env = platform.childEnv;
   });
   after(() => platform.cleanup());
 

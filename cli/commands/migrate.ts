@@ -26,7 +26,7 @@ export function defineMigrateCommand(parent: Command, context: () => CliContext)
       const db = openDb(ctx, url);
       let applied: string[];
       try {
-        applied = await migrateLatest(db);
+        applied = await migrateLatest(db, ctx.config.databaseSchema);
       } catch (err) {
         throw new CliError(`cannot migrate ${safeUrl(url)}: ${(err as Error).message}`);
       }

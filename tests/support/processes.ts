@@ -12,7 +12,26 @@ export interface Spawned {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs a TypeScript entry point as its own process group, the way a terminal would. */
+const spawned = new Set<ChildProcess>();
+
+/** Kills whatever a test spawned and left running (after a failed assertion, say). */
+export async function killSpawned(): Promise<void> {
+  const alive = [...spawned].filter((c) => c.exitCode === null && c.signalCode === null);
+  for (const child of alive) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await Promise.all(alive.map((c) => new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve(null) : c.once('exit', resolve)))));
+  spawned.clear();
+}
+
+/**
+ * Runs a TypeScript entry point as its own process group, the way a terminal would.
+ * Tests that call this should `after(killSpawned)`.
+ */
 export function spawnTs(entry: string, args: string[], env: Record<string, string>): Spawned {
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: ROOT,
@@ -20,6 +39,7 @@ export function spawnTs(entry: string, args: string[], env: Record<string, strin
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  spawned.add(child);
   let text = '';
   const waiters: Array<() => void> = [];
   const onData = (chunk: Buffer) => {

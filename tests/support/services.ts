@@ -19,6 +19,8 @@ export interface TestPlatform extends Platform {
   /** Unique per test: BullMQ key prefix and Postgres schema. */
   prefix: string;
   schema: string;
+  /** Env that points a child process at this platform's Redis prefix and Postgres schema. */
+  childEnv: Record<string, string>;
   urls: ServiceUrls;
   releasers: Releasers;
   /** Closes connections, drops the schema and deletes every key under the prefix. */
@@ -35,21 +37,22 @@ export async function createTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<T
   const prefix = `test-${id}`;
   const schema = `t_${id}`;
   const urls = testUrls();
-  const config: Config = loadConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, ...env });
+  const config: Config = loadConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, DATABASE_SCHEMA: schema, REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, ...env });
   const logger = testLogger();
   const releasers = new Releasers(logger);
-  const platform = connectPlatform({ config, logger, urls, releasers, schema });
-  await migrateLatest(platform.db, schema);
+  const platform = connectPlatform({ config, logger, urls, releasers });
+  await migrateLatest(platform.db, config.databaseSchema);
   const { redis } = platform;
   return {
     ...platform,
-    prefix,
-    schema,
+    prefix: config.queuePrefix,
+    schema: config.databaseSchema,
     urls,
+    childEnv: { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, QUEUE_PREFIX: config.queuePrefix, DATABASE_SCHEMA: config.databaseSchema },
     releasers,
     async cleanup() {
-      await deleteKeys(redis, `${prefix}:*`).catch(() => {});
-      await platform.db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema]).catch(() => {});
+      await deleteKeys(redis, `${config.queuePrefix}:*`).catch(() => {});
+      await platform.db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [config.databaseSchema]).catch(() => {});
       await releasers.releaseAll();
     },
   };

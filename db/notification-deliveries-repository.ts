@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Channel, Recipient } from '../notifications/provider.ts';
 
-export type DeliveryStatus = 'queued' | 'sending' | 'retrying' | 'sent' | 'failed';
+export type DeliveryStatus = 'queued' | 'retrying' | 'sent' | 'failed';
 
 export interface DeliveryRow {
   id: string;
@@ -35,38 +35,57 @@ export async function insertDeliveries(db: Knex, rows: NewDelivery[]): Promise<s
   return inserted.map((r) => r.id);
 }
 
-export type Claim = { kind: 'claimed'; row: DeliveryRow } | { kind: 'already-sent'; row: DeliveryRow } | { kind: 'missing' };
-
 /**
- * Takes a delivery for one attempt. A delivery already sent is never claimed again, which is
- * what makes duplicate jobs and replays harmless. BullMQ's job lock keeps attempts apart.
+ * The rows a batch of send jobs work on, in request order (undefined where a row is missing).
+ * A row already `sent` is what makes duplicate jobs and replays send nothing.
  */
-export async function claimDelivery(db: Knex, id: string, provider: string): Promise<Claim> {
-  const [claimed] = await db('notification_deliveries')
-    .where({ id })
-    .whereNot({ status: 'sent' })
-    .update({ status: 'sending', attempts: db.raw('attempts + 1'), provider, updated_at: db.fn.now() })
-    .returning<DeliveryRow[]>('*');
-  if (claimed) return { kind: 'claimed', row: claimed };
-  const row = await db('notification_deliveries').where({ id }).first<DeliveryRow | undefined>();
-  return row ? { kind: 'already-sent', row } : { kind: 'missing' };
+export type DeliveryToSend = Pick<DeliveryRow, 'id' | 'status' | 'event' | 'channel' | 'recipient' | 'data' | 'sent_at'>;
+
+export async function loadDeliveries(db: Knex, ids: string[]): Promise<Array<DeliveryToSend | undefined>> {
+  // One array parameter rather than a placeholder per id: cheaper to build, send and plan.
+  const { rows } = await db.raw<{ rows: DeliveryToSend[] }>(
+    'SELECT id, status, event, channel, recipient, data, sent_at FROM notification_deliveries WHERE id = ANY(?::text[])',
+    [ids] as unknown as Knex.RawBinding[],
+  );
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id));
 }
 
-export async function markSent(db: Knex, id: string, result: { providerMessageId?: string; detail?: Record<string, unknown> }): Promise<void> {
+export interface SentResult {
+  id: string;
+  /** Attempts started so far, this one included (a crashed attempt counts). */
+  attempts: number;
+  provider: string;
+  providerMessageId?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Records successful sends, many in one statement. */
+export async function markSent(db: Knex, results: SentResult[]): Promise<void> {
+  const column = <K extends keyof SentResult>(key: K) => results.map((r) => r[key] ?? null);
+  await db.raw(
+    `UPDATE notification_deliveries d
+        SET status = 'sent', sent_at = now(), updated_at = now(), last_error = NULL, attempts = r.attempts,
+            provider = r.provider, provider_message_id = r.message_id, detail = r.detail
+       FROM (SELECT unnest(?::text[]) AS id, unnest(?::int[]) AS attempts, unnest(?::text[]) AS provider,
+                    unnest(?::text[]) AS message_id, unnest(?::jsonb[]) AS detail) r
+      WHERE d.id = r.id`,
+    [column('id'), column('attempts'), column('provider'), column('providerMessageId'), results.map((r) => (r.detail ? JSON.stringify(r.detail) : null))] as unknown as Knex.RawBinding[],
+  );
+}
+
+export interface UnsentResult {
+  id: string;
+  status: 'retrying' | 'failed';
+  attempts: number;
+  provider: string;
+  error: string;
+}
+
+export async function markUnsent(db: Knex, result: UnsentResult): Promise<void> {
   await db('notification_deliveries')
-    .where({ id })
-    .update({
-      status: 'sent',
-      sent_at: db.fn.now(),
-      updated_at: db.fn.now(),
-      last_error: null,
-      provider_message_id: result.providerMessageId ?? null,
-      detail: result.detail ? JSON.stringify(result.detail) : null,
-    });
-}
-
-export async function markUnsent(db: Knex, id: string, status: 'retrying' | 'failed', error: string): Promise<void> {
-  await db('notification_deliveries').where({ id }).update({ status, last_error: error.slice(0, 2_000), updated_at: db.fn.now() });
+    .where({ id: result.id })
+    .update({ status: result.status, attempts: result.attempts, provider: result.provider, last_error: result.error.slice(0, 2_000), updated_at: db.fn.now() });
 }
 
 export interface DeliveryFilter {
@@ -94,7 +113,7 @@ export async function listDeliveries(db: Knex, filter: DeliveryFilter): Promise<
 /** Deliveries that should have a live job by now but may not (Redis lost it, or a crash before enqueue). */
 export async function findOverdue(db: Knex, options: { olderThanMs: number; limit: number }): Promise<Array<Pick<DeliveryRow, 'id' | 'channel'>>> {
   return db('notification_deliveries')
-    .whereIn('status', ['queued', 'retrying', 'sending'])
+    .whereIn('status', ['queued', 'retrying'])
     .where('updated_at', '<', db.raw(`now() - (? * interval '1 millisecond')`, [options.olderThanMs]))
     .orderBy('updated_at')
     .limit(options.limit)

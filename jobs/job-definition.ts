@@ -6,7 +6,7 @@ import type { Config } from '../runtime/config.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { QueueId } from '../runtime/queue-registry.ts';
 import type { QueueSet } from '../runtime/queues.ts';
-import type { Providers } from '../notifications/providers/index.ts';
+import type { NotificationServices } from '../notifications/services.ts';
 
 /** What every handler may use. Handlers never open connections of their own. */
 export interface JobDeps {
@@ -15,15 +15,18 @@ export interface JobDeps {
   /** Producer connection, for reads, writes and publishes outside BullMQ. */
   redis: Redis;
   queues: QueueSet;
-  /** One provider per notification channel. */
-  providers: Providers;
+  /** Providers per channel and the delivery records the send job works on. */
+  notifications: NotificationServices;
 }
 
 export interface JobContext extends JobDeps {
   /** Child logger already carrying queue, job name and job id. */
   logger: Logger;
-  /** `attemptsMade` counts attempts before this one; `attempts` is the most the job gets. */
-  job: { id: string; name: string; queue: QueueId; attemptsMade: number; attempts: number; worker: string };
+  /**
+   * `attemptsMade`: attempts that ended before this one; `attemptsStarted`: attempts begun,
+   * this one and any lost with a crashed worker included; `attempts`: the most the job gets.
+   */
+  job: { id: string; name: string; queue: QueueId; attemptsMade: number; attemptsStarted: number; attempts: number; worker: string };
 }
 
 /**

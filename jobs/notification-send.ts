@@ -1,6 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
-import { claimDelivery, markSent, markUnsent } from '../db/notification-deliveries-repository.ts';
 import { isNotificationEvent } from '../domain/notifications/events.ts';
 import { render } from '../domain/notifications/templates.ts';
 import { channelOfQueue, NOTIFICATION_QUEUES } from '../notifications/channel-queues.ts';
@@ -20,26 +19,27 @@ export const notificationSend = defineJob({
   async handler({ deliveryId }, ctx) {
     const channel = channelOfQueue(ctx.job.queue);
     if (!channel) throw new UnrecoverableError(`${ctx.job.queue} is not a notification queue`);
-    const provider = ctx.providers[channel];
-    const claim = await claimDelivery(ctx.db, deliveryId, provider.name);
-    if (claim.kind === 'missing') throw new UnrecoverableError(`no notification delivery ${deliveryId}`);
-    if (claim.kind === 'already-sent') return { skipped: 'already sent', sentAt: claim.row.sent_at };
-    const { row } = claim;
-    const log = ctx.logger.child({ deliveryId, event: row.event, channel: row.channel, provider: provider.name });
+    const { providers, deliveries } = ctx.notifications;
+    const provider = providers[channel];
+    const row = await deliveries.load(deliveryId);
+    if (!row) throw new UnrecoverableError(`no notification delivery ${deliveryId}`);
+    if (row.status === 'sent') return { skipped: 'already sent', sentAt: row.sent_at };
+    // attemptsStarted counts this attempt and any that died with a crashed worker.
+    const attempt = { id: deliveryId, attempts: ctx.job.attemptsStarted, provider: provider.name };
     try {
       if (!isNotificationEvent(row.event)) throw new PermanentDeliveryError(`unknown event ${row.event}`);
       const message = render(row.event, row.data);
       const result = await provider.send({ deliveryId, event: row.event, recipient: row.recipient, message });
-      await markSent(ctx.db, deliveryId, result);
-      log.debug({ attempt: row.attempts }, 'notification sent');
-      return { sent: true, attempt: row.attempts, providerMessageId: result.providerMessageId };
+      await deliveries.markSent({ ...attempt, ...result });
+      // Kept small: BullMQ stores it in the job hash; the delivery row has the details.
+      return { sent: attempt.attempts };
     } catch (err) {
       const permanent = err instanceof PermanentDeliveryError || err instanceof z.ZodError;
       const final = permanent || ctx.job.attemptsMade + 1 >= ctx.job.attempts;
-      const reason = (err as Error).message;
-      await markUnsent(ctx.db, deliveryId, final ? 'failed' : 'retrying', reason);
-      log.warn({ attempt: row.attempts, permanent, final, err: reason }, 'notification not sent');
-      if (permanent) throw new UnrecoverableError(reason);
+      const error = (err as Error).message;
+      await deliveries.markUnsent({ ...attempt, status: final ? 'failed' : 'retrying', error });
+      ctx.logger.warn({ deliveryId, event: row.event, channel, provider: provider.name, attempt: attempt.attempts, permanent, final, err: error }, 'notification not sent');
+      if (permanent) throw new UnrecoverableError(error);
       throw err;
     }
   },

@@ -23,9 +23,9 @@ describe('notification delivery semantics', () => {
     platform = await createTestPlatform({ NOTIFY_BACKOFF_MS: String(BACKOFF) });
     gateway = await startProviderStandIn((_req, seen) => behaviour(seen));
     const providers: Providers = {
-      push: createDevProvider('push', platform.db),
-      email: createDevProvider('email', platform.db),
-      kakao: createDevProvider('kakao', platform.db),
+      push: createDevProvider('push'),
+      email: createDevProvider('email'),
+      kakao: createDevProvider('kakao'),
       sms: createHttpProvider({ channel: 'sms', url: gateway.url, timeoutMs: 2_000 }),
     };
     await runPools(platform, platform.releasers, ['notifications'], { providers });
@@ -90,7 +90,7 @@ describe('notification delivery semantics', () => {
     assert.equal(requestsFor(first.deliveries[0]!.id).length, 1);
   });
 
-  it('one job per channel, and the development provider records what it sent', async () => {
+  it('one job per channel, and the delivery record keeps what the development provider sent', async () => {
     const { deliveries } = await notify(platform, {
       event: 'rider.arriving',
       recipient: { userId: 'c-9', email: 'C9@example.com', kakaoId: 'k-9' },
@@ -100,10 +100,11 @@ describe('notification delivery semantics', () => {
     });
     assert.deepEqual(deliveries.map((d) => d.channel), ['push', 'email', 'kakao']);
     for (const d of deliveries) assert.equal((await settled(d.id)).status, 'sent');
-    const sent = await platform.db('dev_notifications').whereIn('delivery_id', deliveries.map((d) => d.id)).orderBy('channel');
-    assert.deepEqual(sent.map((s) => s.address), ['email:c9@example.com', 'kakao:k-9', 'user:c-9']);
-    assert.equal(sent[0].title, '곧 도착해요');
-    assert.match(sent[0].body, /87m 앞에/);
+    const sent = await platform.db('notification_deliveries').whereIn('id', deliveries.map((d) => d.id)).orderBy('channel');
+    assert.deepEqual(sent.map((s) => s.detail.address), ['email:c9@example.com', 'kakao:k-9', 'user:c-9']);
+    assert.ok(sent.every((s) => s.provider === 'dev' && s.provider_message_id === `dev-${s.id}`));
+    assert.equal(sent[0].detail.title, '곧 도착해요');
+    assert.match(sent[0].detail.body, /87m 앞에/);
   });
 
   it('`deligo jobs replay --queue notifications` after the provider recovers delivers the failed ones and nothing else', async () => {

@@ -29,7 +29,8 @@ export function poolDefinitions(config: Config): readonly PoolDefinition[] {
     {
       name: 'notifications',
       queues: ['notifyPush', 'notifySms', 'notifyEmail', 'notifyKakao'],
-      concurrency: 50,
+      // Sends wait on providers, not CPU; many in flight also make the delivery-record batches large.
+      concurrency: 500,
       // Sends are short (providers time out in seconds): a crashed worker's jobs come back within ~15 s.
       lockDuration: 10_000,
       stalledInterval: 5_000,

@@ -1,5 +1,6 @@
 import { JOBS } from '../jobs/index.ts';
-import { closeProviders, createProviders, type Providers } from '../notifications/providers/index.ts';
+import type { Providers } from '../notifications/providers/index.ts';
+import { createNotificationServices } from '../notifications/services.ts';
 import type { Platform } from '../runtime/platform.ts';
 import { assertNoEviction, waitForRedis } from '../runtime/redis.ts';
 import type { Releasers } from '../runtime/shutdown.ts';
@@ -20,10 +21,10 @@ export async function runPools(
   const connection = platform.workerConnection();
   await waitForRedis(connection);
   await assertNoEviction(connection);
-  const providers = overrides.providers ?? createProviders(platform.config, { db: platform.db, logger: platform.logger });
+  const notifications = createNotificationServices(platform.config, platform, overrides.providers);
   // Registered before the pools, so providers close after the last job has finished.
-  releasers.add('notification providers', () => closeProviders(providers));
-  const deps = { config: platform.config, db: platform.db, redis: platform.redis, queues: platform.queues, providers };
+  releasers.add('notification providers', () => notifications.close());
+  const deps = { config: platform.config, db: platform.db, redis: platform.redis, queues: platform.queues, notifications };
   return pools.map((pool) => {
     const running = startPool({ pool, jobs: JOBS, deps, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
     releasers.add(`pool ${pool.name}`, () => running.close());

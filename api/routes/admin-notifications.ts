@@ -12,7 +12,7 @@ export function adminNotificationRoutes(deps: { db: Knex }) {
       path: '/v1/admin/notifications',
       roles: ['admin'],
       query: z.object({
-        status: z.enum(['queued', 'sending', 'retrying', 'sent', 'failed']).optional(),
+        status: z.enum(['queued', 'retrying', 'sent', 'failed'], { error: 'queued, retrying, sent or failed' }).optional(),
         event: z.enum(NOTIFICATION_EVENTS as [string, ...string[]], { error: 'a known notification event' }).optional(),
         recipient: z.string().min(1).max(256).optional(),
         before: z.iso.datetime({ offset: true }).optional(),

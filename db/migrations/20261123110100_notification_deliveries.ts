@@ -22,12 +22,13 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.timestamp('sent_at', { useTz: true });
-    t.index(['status', 'created_at']);
-    t.index(['event', 'created_at']);
+    t.index(['created_at']);
     t.index(['recipient_key', 'created_at']);
   });
+  // Only rows still owed a send: small, and skipped entirely when a row becomes 'sent'.
+  await knex.raw(`CREATE INDEX notification_deliveries_unsent_index ON notification_deliveries (status, updated_at) WHERE status <> 'sent'`);
   await knex.raw(`ALTER TABLE notification_deliveries ADD CONSTRAINT notification_deliveries_status_check
-    CHECK (status IN ('queued','sending','retrying','sent','failed'))`);
+    CHECK (status IN ('queued','retrying','sent','failed'))`);
   await knex.raw(`ALTER TABLE notification_deliveries ADD CONSTRAINT notification_deliveries_channel_check
     CHECK (channel IN ('push','sms','email','kakao'))`);
 }

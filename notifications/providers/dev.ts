@@ -1,24 +1,19 @@
-import type { Knex } from 'knex';
 import { recipientKey } from '../../domain/notifications/addressing.ts';
 import { PermanentDeliveryError, type Channel, type NotificationProvider } from '../provider.ts';
 
 /**
- * Development provider: "sends" by recording the message in Postgres (`dev_notifications`).
- * It is the default when no real provider is configured, so `npm start` works offline.
- * Recording is idempotent per delivery, like a provider that honours idempotency keys.
+ * Development provider: it sends nothing and returns the rendered message as the send's detail,
+ * which the delivery record keeps in Postgres (`GET /v1/admin/notifications` shows it). It is the
+ * default when no real provider is configured, so `npm start` works offline.
  */
-export function createDevProvider(channel: Channel, db: Knex): NotificationProvider {
+export function createDevProvider(channel: Channel): NotificationProvider {
   return {
     channel,
     name: 'dev',
-    async send({ deliveryId, event, recipient, message }) {
+    async send({ deliveryId, recipient, message }) {
       const address = recipientKey(channel, recipient);
       if (!address) throw new PermanentDeliveryError(`recipient has no address for ${channel}`);
-      await db('dev_notifications')
-        .insert({ delivery_id: deliveryId, channel, address, event, title: message.title, body: message.body, data: JSON.stringify(message.data) })
-        .onConflict('delivery_id')
-        .ignore();
-      return { providerMessageId: `dev-${deliveryId}` };
+      return { providerMessageId: `dev-${deliveryId}`, detail: { address, title: message.title, body: message.body } };
     },
   };
 }

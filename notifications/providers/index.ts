@@ -16,7 +16,7 @@ export function createProviders(config: Config, deps: { db: Knex; logger: Logger
   const build = (channel: Channel, choice: ProviderChoice): NotificationProvider => {
     switch (choice.kind) {
       case 'dev':
-        return createDevProvider(channel, deps.db);
+        return createDevProvider(channel);
       case 'fcm':
         return createFcmProvider({
           credentials: choice.serviceAccountJson ? { serviceAccountJson: choice.serviceAccountJson } : { credentialsFile: choice.credentialsFile! },

@@ -1,0 +1,51 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { migrateLatest } from '../../db/knex.ts';
+import { loadConfig } from '../../runtime/config.ts';
+import { startEmbeddedPostgres } from '../../runtime/embedded/postgres-server.ts';
+import { startEmbeddedRedis } from '../../runtime/embedded/redis-server.ts';
+import { createLogger } from '../../runtime/logger.ts';
+import { connectPlatform, type Platform } from '../../runtime/platform.ts';
+import { Releasers } from '../../runtime/shutdown.ts';
+
+export interface BenchServices {
+  platform: Platform;
+  releasers: Releasers;
+  urls: { redisUrl: string; databaseUrl: string };
+  stop(): Promise<void>;
+}
+
+/**
+ * Redis and Postgres with deligo's production settings (AOF everysec, fsync on), started fresh
+ * for one benchmark run, plus a platform connected to them.
+ */
+export async function startBenchServices(env: Record<string, string> = {}): Promise<BenchServices> {
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', name: 'bench' });
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'deligo-bench-'));
+  await fs.chmod(dir, 0o755);
+  const redis = await startEmbeddedRedis({ dir: path.join(dir, 'redis'), logger });
+  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), logger, ephemeral: process.env.BENCH_EPHEMERAL === '1' });
+  const urls = { redisUrl: redis.url, databaseUrl: pg.url };
+  const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: redis.url, DATABASE_URL: pg.url, LOG_LEVEL: 'warn', ...env });
+  const releasers = new Releasers(logger);
+  const platform = connectPlatform({ config, logger, urls, releasers });
+  await migrateLatest(platform.db, config.databaseSchema);
+  return {
+    platform,
+    releasers,
+    urls,
+    async stop() {
+      await releasers.releaseAll();
+      await pg.stop();
+      await redis.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Machine facts printed with every result. */
+export function machine(): string {
+  const cpu = os.cpus()[0]?.model.replace(/\s+/g, ' ').trim() ?? 'unknown cpu';
+  return `${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`;
+}

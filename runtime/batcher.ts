@@ -1,0 +1,40 @@
+/**
+ * Group commit for concurrent callers: requests made within `maxWaitMs` of each other (or until
+ * `maxSize` are waiting) run as one batch, and each caller gets its own result back. Many jobs
+ * in flight then cost a few round trips and one fsync instead of one each.
+ */
+export interface BatcherOptions {
+  /** Largest batch. Default 500. */
+  maxSize?: number;
+  /** Longest a request waits for company, in ms. Default 2. */
+  maxWaitMs?: number;
+}
+
+/** `run` must return one result per input, in the same order. */
+export function createBatcher<I, O>(run: (inputs: I[]) => Promise<O[]>, options: BatcherOptions = {}): (input: I) => Promise<O> {
+  const maxSize = options.maxSize ?? 500;
+  const maxWaitMs = options.maxWaitMs ?? 2;
+  let pending: Array<{ input: I; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
+  let timer: NodeJS.Timeout | undefined;
+
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const batch = pending;
+    pending = [];
+    run(batch.map((p) => p.input)).then(
+      (outputs) => {
+        if (outputs.length !== batch.length) throw new Error(`batch returned ${outputs.length} results for ${batch.length} inputs`);
+        batch.forEach((p, i) => p.resolve(outputs[i]!));
+      },
+      (err) => batch.forEach((p) => p.reject(err)),
+    ).catch((err) => batch.forEach((p) => p.reject(err)));
+  };
+
+  return (input) =>
+    new Promise<O>((resolve, reject) => {
+      pending.push({ input, resolve, reject });
+      if (pending.length >= maxSize) flush();
+      else timer ??= setTimeout(flush, maxWaitMs);
+    });
+}

@@ -15,6 +15,9 @@ import { mountRoutes } from './route.ts';
 import { adminNotificationRoutes } from './routes/admin-notifications.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { healthRoutes } from './routes/health.ts';
+import { riderRoutes } from './routes/riders.ts';
+import { createLocationIngest } from '../location/ingest.ts';
+import { createLiveLocation } from '../location/live-location.ts';
 import { meRoutes } from './routes/me.ts';
 import { createUserDirectory } from './user-directory.ts';
 
@@ -44,7 +47,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(BULL_BOARD_PATH, ...adminGate(auth), bullBoardRouter(deps.queues));
 
   const api = express.Router();
-  mountRoutes(api, [...healthRoutes(deps), ...meRoutes(), ...deviceRoutes(deps), ...adminNotificationRoutes(deps)], authenticate(auth));
+  const location = { ingest: createLocationIngest(deps.queues), live: createLiveLocation(deps.redis, config.queuePrefix) };
+  const routes = [...healthRoutes(deps), ...meRoutes(), ...deviceRoutes(deps), ...adminNotificationRoutes(deps), ...riderRoutes(location)];
+  mountRoutes(api, routes, authenticate(auth));
   app.use(api);
 
   app.use(notFoundHandler);

@@ -10,6 +10,7 @@ import { JOBS } from '../jobs/index.ts';
 import { QUEUES } from '../runtime/queue-registry.ts';
 import { notify } from '../notifications/notify.ts';
 import { createNotificationServices } from '../notifications/services.ts';
+import { createLiveLocation } from '../location/live-location.ts';
 import { startPool } from '../workers/pool-runner.ts';
 import { poolDefinitions } from '../workers/pools.ts';
 import { machine, startBenchServices } from './support/services.ts';
@@ -65,7 +66,7 @@ async function deligoThroughput(): Promise<number> {
   }
   const started = performance.now();
   const drained = countCompleted(JOBS_PER_RUN);
-  const running = startPool({ pool, jobs: JOBS, deps: { ...platform, notifications }, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
+  const running = startPool({ pool, jobs: JOBS, deps: { ...platform, notifications, location: createLiveLocation(platform.redis, platform.config.queuePrefix) }, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
   running.workers[0]!.on('completed', drained.tick);
   await drained.done;
   const rate = JOBS_PER_RUN / ((performance.now() - started) / 1_000);
@@ -89,7 +90,7 @@ async function rawLatency(): Promise<number[]> {
 /** notify() at RATE per second; latency is the delivery row's created_at → sent_at. */
 async function deligoLatency(): Promise<number[]> {
   const run = ++round;
-  const running = startPool({ pool, jobs: JOBS, deps: { ...platform, notifications }, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
+  const running = startPool({ pool, jobs: JOBS, deps: { ...platform, notifications, location: createLiveLocation(platform.redis, platform.config.queuePrefix) }, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
   await paced((i) =>
     notify(platform, {
       event: 'rider.arriving',

@@ -7,6 +7,7 @@ import type { Logger } from '../runtime/logger.ts';
 import type { QueueId } from '../runtime/queue-registry.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import type { NotificationServices } from '../notifications/services.ts';
+import type { LiveLocation } from '../location/live-location.ts';
 
 /** What every handler may use. Handlers never open connections of their own. */
 export interface JobDeps {
@@ -17,6 +18,8 @@ export interface JobDeps {
   queues: QueueSet;
   /** Providers per channel and the delivery records the send job works on. */
   notifications: NotificationServices;
+  /** Live rider positions, statuses and the geo index, in Redis. */
+  location: LiveLocation;
 }
 
 export interface JobContext extends JobDeps {

@@ -18,5 +18,6 @@ export interface SchedulerDefinition {
 
 export const SCHEDULERS: readonly SchedulerDefinition[] = [
   { id: 'heartbeat', every: 15_000, job: { queue: 'maintenance', name: 'maintenance.heartbeat', data: { id: 'heartbeat' } } },
+  { id: 'location-sweep-stale', every: 10_000, job: { queue: 'maintenance', name: 'location.sweep-stale', data: {} } },
   { id: 'notifications-reconcile', every: 60_000, job: { queue: 'maintenance', name: 'notifications.reconcile', data: {} } },
 ];

@@ -1,6 +1,7 @@
 import { JOBS } from '../jobs/index.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 import { createNotificationServices } from '../notifications/services.ts';
+import { createLiveLocation } from '../location/live-location.ts';
 import type { Platform } from '../runtime/platform.ts';
 import { assertNoEviction, waitForRedis } from '../runtime/redis.ts';
 import type { Releasers } from '../runtime/shutdown.ts';
@@ -24,7 +25,8 @@ export async function runPools(
   const notifications = createNotificationServices(platform.config, platform, overrides.providers);
   // Registered before the pools, so providers close after the last job has finished.
   releasers.add('notification providers', () => notifications.close());
-  const deps = { config: platform.config, db: platform.db, redis: platform.redis, queues: platform.queues, notifications };
+  const location = createLiveLocation(platform.redis, platform.config.queuePrefix);
+  const deps = { config: platform.config, db: platform.db, redis: platform.redis, queues: platform.queues, notifications, location };
   return pools.map((pool) => {
     const running = startPool({ pool, jobs: JOBS, deps, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
     releasers.add(`pool ${pool.name}`, () => running.close());

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { defineJob } from './job-definition.ts';
+
+/**
+ * Takes riders who stopped sending (no point for 30 s) out of the geo index. Their next point puts
+ * them back, since their status stays `available`. Nearby queries also filter freshness, so this
+ * only keeps the cells small.
+ */
+export const locationSweep = defineJob({
+  name: 'location.sweep-stale',
+  queue: 'maintenance',
+  payload: z.object({}),
+  options: { attempts: 1, removeOnComplete: { count: 20 }, removeOnFail: { count: 100 } },
+  async handler(_payload, ctx) {
+    const { redis } = ctx;
+    const { keys, state, isFresh } = ctx.location;
+    const now = Date.now();
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, cellKeys] = await redis.scan(cursor, 'MATCH', keys.allCells, 'COUNT', 200);
+      cursor = next;
+      for (const key of cellKeys) {
+        const members = await redis.zrange(key, 0, -1);
+        const riders = await state.getMany(members);
+        const stale = members.filter((_, i) => {
+          const rider = riders[i];
+          return !rider || rider.status !== 'available' || !isFresh(rider, now) || keys.cell(rider.cell) !== key;
+        });
+        if (stale.length > 0) removed += await redis.zrem(key, ...stale);
+      }
+    } while (cursor !== '0');
+    return { removed };
+  },
+});

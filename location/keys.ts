@@ -1,0 +1,23 @@
+/**
+ * Redis keys of live rider state. Every key carries a hash tag, so on Redis Cluster each rider's
+ * state and each geo cell land in their own slots instead of one hot one.
+ */
+export interface LocationKeys {
+  /** Hash: latest position, its recordedAt, status, current cell. */
+  rider(riderId: string): string;
+  /** GEO set of available riders in one cell. */
+  cell(cellId: string): string;
+  /** Pattern matching every cell key (for the sweeper). */
+  allCells: string;
+  /** Pub/sub channel with each new position of a rider. */
+  updates(riderId: string): string;
+}
+
+export function locationKeys(prefix: string): LocationKeys {
+  return {
+    rider: (riderId) => `${prefix}:rider:{${riderId}}`,
+    cell: (cellId) => `${prefix}:geo:{${cellId}}`,
+    allCells: `${prefix}:geo:{*}`,
+    updates: (riderId) => `${prefix}:rider-updates:{${riderId}}`,
+  };
+}

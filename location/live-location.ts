@@ -1,0 +1,86 @@
+import type { Redis } from 'ioredis';
+import type { LocationPoint } from '../domain/location/point.ts';
+import { createGeoIndex, type GeoIndex } from './geo-index.ts';
+import { locationKeys, type LocationKeys } from './keys.ts';
+import { createRiderState, type RiderLive, type RiderState, type RiderStatus } from './rider-state.ts';
+
+/** A rider with no point for this long is not offered work and not shown as nearby. */
+export const FRESH_MS = 30_000;
+
+export interface NearbyRider {
+  riderId: string;
+  distanceMeters: number;
+  lat: number;
+  lng: number;
+  recordedAt: number;
+}
+
+/** Where every rider is now, who is available, and who is near a place: all in Redis. */
+export interface LiveLocation {
+  keys: LocationKeys;
+  state: RiderState;
+  geo: GeoIndex;
+  /** Applies a batch of points (any riders, any order); returns the riders whose position moved. */
+  apply(points: LocationPoint[]): Promise<LocationPoint[]>;
+  setStatus(riderId: string, status: RiderStatus, now: number): Promise<RiderLive | undefined>;
+  nearby(query: { lat: number; lng: number; radiusMeters: number; limit: number; now: number }): Promise<NearbyRider[]>;
+  isFresh(rider: RiderLive, now: number): boolean;
+}
+
+export function createLiveLocation(redis: Redis, prefix: string): LiveLocation {
+  const keys = locationKeys(prefix);
+  const state = createRiderState(redis, keys);
+  const geo = createGeoIndex(redis, keys);
+  const isFresh = (rider: RiderLive, now: number) => rider.recordedAt >= now - FRESH_MS;
+  return {
+    keys,
+    state,
+    geo,
+    isFresh,
+    async apply(points) {
+      const newest = new Map<string, LocationPoint>();
+      for (const p of points) {
+        const seen = newest.get(p.riderId);
+        if (!seen || p.recordedAt > seen.recordedAt) newest.set(p.riderId, p);
+      }
+      const candidates = [...newest.values()];
+      const advances = await state.advance(candidates);
+      const moved = candidates.filter((_, i) => advances[i]!.advanced);
+      await geo.place(
+        advances
+          .filter((a) => a.advanced && a.status === 'available')
+          .map((a) => ({ ...a, lat: newest.get(a.riderId)!.lat, lng: newest.get(a.riderId)!.lng })),
+      );
+      if (moved.length > 0) {
+        const pipeline = redis.pipeline();
+        for (const p of moved) {
+          pipeline.publish(keys.updates(p.riderId), JSON.stringify({ riderId: p.riderId, lat: p.lat, lng: p.lng, recordedAt: p.recordedAt, speed: p.speed, heading: p.heading }));
+        }
+        await pipeline.exec();
+      }
+      return moved;
+    },
+    async setStatus(riderId, status, now) {
+      const rider = await state.setStatus(riderId, status);
+      if (!rider || !rider.cell) return rider;
+      if (status === 'available' && isFresh(rider, now)) {
+        await geo.place([{ riderId, lat: rider.lat, lng: rider.lng, cell: rider.cell, previousCell: '' }]);
+      } else if (status !== 'available') {
+        await geo.remove(riderId, rider.cell);
+      }
+      return rider;
+    },
+    async nearby({ lat, lng, radiusMeters, limit, now }) {
+      // Ask for more than `limit`: some candidates will turn out stale or busy.
+      const candidates = await geo.search(lat, lng, radiusMeters, limit * 2 + 10);
+      const riders = await state.getMany(candidates.map((c) => c.riderId));
+      const out: NearbyRider[] = [];
+      candidates.forEach((c, i) => {
+        const rider = riders[i];
+        if (!rider || rider.status !== 'available' || !isFresh(rider, now)) return;
+        out.push({ riderId: c.riderId, distanceMeters: Math.round(c.distanceMeters * 10) / 10, lat: rider.lat, lng: rider.lng, recordedAt: rider.recordedAt });
+      });
+      return out.slice(0, limit);
+    },
+  };
+}

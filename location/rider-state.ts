@@ -1,0 +1,108 @@
+import type { Redis } from 'ioredis';
+import { cellId, cellOf } from '../domain/location/cells.ts';
+import type { LocationPoint } from '../domain/location/point.ts';
+import type { LocationKeys } from './keys.ts';
+
+export type RiderStatus = 'available' | 'busy' | 'offline';
+
+export interface RiderLive {
+  riderId: string;
+  status: RiderStatus;
+  lat: number;
+  lng: number;
+  recordedAt: number;
+  speed: number | null;
+  heading: number | null;
+  accuracy: number | null;
+  cell: string;
+}
+
+export interface Advance {
+  riderId: string;
+  /** False when a newer point was already known: the position did not change. */
+  advanced: boolean;
+  status: RiderStatus;
+  cell: string;
+  previousCell: string;
+}
+
+/** Live state expires a day after a rider's last point, bounding Redis memory. */
+const TTL_SECONDS = 24 * 3600;
+
+/**
+ * Compare-and-set on recordedAt: only a newer point moves a rider, so batches applied out of
+ * order, or by two workers at once, converge on the newest position.
+ */
+const ADVANCE = `
+local current = tonumber(redis.call('HGET', KEYS[1], 'recordedAt') or '-1')
+local status = redis.call('HGET', KEYS[1], 'status') or 'offline'
+local previous = redis.call('HGET', KEYS[1], 'cell') or ''
+if tonumber(ARGV[1]) <= current then return {0, status, previous} end
+redis.call('HSET', KEYS[1], 'recordedAt', ARGV[1], 'lat', ARGV[2], 'lng', ARGV[3], 'speed', ARGV[4], 'heading', ARGV[5], 'accuracy', ARGV[6], 'cell', ARGV[7])
+redis.call('EXPIRE', KEYS[1], ARGV[8])
+return {1, status, previous}`;
+
+export interface RiderState {
+  advance(points: LocationPoint[]): Promise<Advance[]>;
+  setStatus(riderId: string, status: RiderStatus): Promise<RiderLive | undefined>;
+  get(riderId: string): Promise<RiderLive | undefined>;
+  getMany(riderIds: string[]): Promise<Array<RiderLive | undefined>>;
+}
+
+export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
+  redis.defineCommand('deligoAdvanceRider', { numberOfKeys: 1, lua: ADVANCE });
+  const run = redis as Redis & { deligoAdvanceRider(key: string, ...args: Array<string | number>): Promise<[number, string, string]> };
+  const read = (riderId: string, values: Array<string | null>) => parse(riderId, values);
+  const FIELDS = ['status', 'lat', 'lng', 'recordedAt', 'speed', 'heading', 'accuracy', 'cell'] as const;
+  return {
+    /** One point per rider: its newest in the batch. */
+    async advance(points) {
+      const pipeline = redis.pipeline();
+      for (const p of points) {
+        const cell = cellId(cellOf(p.lat, p.lng));
+        (pipeline as unknown as typeof run).deligoAdvanceRider(keys.rider(p.riderId), p.recordedAt, p.lat, p.lng, p.speed ?? '', p.heading ?? '', p.accuracy ?? '', cell, TTL_SECONDS);
+      }
+      const results = (await pipeline.exec()) ?? [];
+      return points.map((p, i) => {
+        const [err, reply] = results[i] ?? [new Error('no reply'), null];
+        if (err) throw err;
+        const [advanced, status, previousCell] = reply as [number, RiderStatus, string];
+        return { riderId: p.riderId, advanced: advanced === 1, status, cell: cellId(cellOf(p.lat, p.lng)), previousCell };
+      });
+    },
+    async setStatus(riderId, status) {
+      await redis.hset(keys.rider(riderId), 'status', status);
+      await redis.expire(keys.rider(riderId), TTL_SECONDS);
+      return read(riderId, await redis.hmget(keys.rider(riderId), ...FIELDS));
+    },
+    async get(riderId) {
+      return read(riderId, await redis.hmget(keys.rider(riderId), ...FIELDS));
+    },
+    async getMany(riderIds) {
+      if (riderIds.length === 0) return [];
+      const pipeline = redis.pipeline();
+      for (const id of riderIds) pipeline.hmget(keys.rider(id), ...FIELDS);
+      const results = (await pipeline.exec()) ?? [];
+      return riderIds.map((id, i) => read(id, (results[i]?.[1] as Array<string | null>) ?? []));
+    },
+  };
+}
+
+function parse(riderId: string, [status, lat, lng, recordedAt, speed, heading, accuracy, cell]: Array<string | null>): RiderLive | undefined {
+  if (lat == null || lng == null || recordedAt == null) {
+    // A rider who set a status but never sent a point has no position yet.
+    return status ? { riderId, status: status as RiderStatus, lat: NaN, lng: NaN, recordedAt: 0, speed: null, heading: null, accuracy: null, cell: '' } : undefined;
+  }
+  const num = (v: string | null | undefined) => (v == null || v === '' ? null : Number(v));
+  return {
+    riderId,
+    status: (status as RiderStatus | null) ?? 'offline',
+    lat: Number(lat),
+    lng: Number(lng),
+    recordedAt: Number(recordedAt),
+    speed: num(speed),
+    heading: num(heading),
+    accuracy: num(accuracy),
+    cell: cell ?? '',
+  };
+}

@@ -15,6 +15,7 @@ import { mountRoutes } from './route.ts';
 import { adminNotificationRoutes } from './routes/admin-notifications.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { healthRoutes } from './routes/health.ts';
+import { riderHistoryRoutes } from './routes/rider-history.ts';
 import { riderRoutes } from './routes/riders.ts';
 import { createLocationIngest } from '../location/ingest.ts';
 import { createLiveLocation } from '../location/live-location.ts';
@@ -48,7 +49,7 @@ export function createApp(deps: AppDeps): Express {
 
   const api = express.Router();
   const location = { ingest: createLocationIngest(deps.queues), live: createLiveLocation(deps.redis, config.queuePrefix) };
-  const routes = [...healthRoutes(deps), ...meRoutes(), ...deviceRoutes(deps), ...adminNotificationRoutes(deps), ...riderRoutes(location)];
+  const routes = [...healthRoutes(deps), ...meRoutes(), ...deviceRoutes(deps), ...adminNotificationRoutes(deps), ...riderRoutes(location), ...riderHistoryRoutes(deps)];
   mountRoutes(api, routes, authenticate(auth));
   app.use(api);
 

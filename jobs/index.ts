@@ -1,9 +1,11 @@
 import type { JobDefinition } from './job-definition.ts';
 import { heartbeat } from './heartbeat.ts';
 import { locationBatch } from './location-batch.ts';
+import { locationPartitions } from './location-partitions.ts';
+import { locationRollup } from './location-rollup.ts';
 import { locationSweep } from './location-sweep.ts';
 import { notificationReconcile } from './notification-reconcile.ts';
 import { notificationSend } from './notification-send.ts';
 
 /** Every job type deligo runs. A worker refuses job names that are not listed here. */
-export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep];
+export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup];

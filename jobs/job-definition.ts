@@ -27,9 +27,10 @@ export interface JobContext extends JobDeps {
   logger: Logger;
   /**
    * `attemptsMade`: attempts that ended before this one; `attemptsStarted`: attempts begun,
-   * this one and any lost with a crashed worker included; `attempts`: the most the job gets.
+   * this one and any lost with a crashed worker included; `attempts`: the most the job gets;
+   * `enqueuedAt`: when the job was added (the same on every retry).
    */
-  job: { id: string; name: string; queue: QueueId; attemptsMade: number; attemptsStarted: number; attempts: number; worker: string };
+  job: { id: string; name: string; queue: QueueId; attemptsMade: number; attemptsStarted: number; attempts: number; worker: string; enqueuedAt: number };
 }
 
 /**

@@ -1,11 +1,14 @@
 import { z } from 'zod';
+import { copyPoints } from '../db/location-history-repository.ts';
+import type { LocationPoint } from '../domain/location/point.ts';
+import { checkFraud } from '../location/fraud-check.ts';
 import { fromTuple, pointTuple } from '../location/point-codec.ts';
 import { defineJob } from './job-definition.ts';
 
 /**
  * One group commit of rider points, from many riders. Every step is idempotent, so a retry after a
  * crash (or a second worker holding a stalled copy) changes nothing twice: positions move only
- * forward in recordedAt, and history ignores points it already has.
+ * forward in recordedAt, history ignores points it already has, and findings have unique keys.
  */
 export const locationBatch = defineJob({
   name: 'location.batch',
@@ -13,8 +16,21 @@ export const locationBatch = defineJob({
   payload: z.object({ points: z.array(pointTuple).min(1) }),
   async handler({ points }, ctx) {
     const decoded = points.map(fromTuple);
-    // Live state first: trackers and dispatch wait on it; history can follow a few ms later.
+    // Live state first: trackers and dispatch wait on it.
     const moved = await ctx.location.apply(decoded);
-    return { points: decoded.length, moved: moved.length };
+    const stored = await copyPoints(ctx.db, decoded);
+    // The ack time, the same on every retry, judges "in the future".
+    const fraud = await checkFraud({ ...ctx, track: ctx.location.track }, byRider(decoded), ctx.job.enqueuedAt);
+    return { points: decoded.length, moved: moved.length, stored, ...fraud };
   },
 });
+
+function byRider(points: LocationPoint[]): Map<string, LocationPoint[]> {
+  const out = new Map<string, LocationPoint[]>();
+  for (const p of points) {
+    const list = out.get(p.riderId);
+    if (list) list.push(p);
+    else out.set(p.riderId, [p]);
+  }
+  return out;
+}

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { LocationPoint } from '../domain/location/point.ts';
 import { createGeoIndex, type GeoIndex } from './geo-index.ts';
 import { locationKeys, type LocationKeys } from './keys.ts';
+import { createRecentTrack, type RecentTrack } from './recent-track.ts';
 import { createRiderState, type RiderLive, type RiderState, type RiderStatus } from './rider-state.ts';
 
 /** A rider with no point for this long is not offered work and not shown as nearby. */
@@ -20,6 +21,8 @@ export interface LiveLocation {
   keys: LocationKeys;
   state: RiderState;
   geo: GeoIndex;
+  /** Each rider's last minutes of points, for the fraud rules. */
+  track: RecentTrack;
   /** Applies a batch of points (any riders, any order); returns the riders whose position moved. */
   apply(points: LocationPoint[]): Promise<LocationPoint[]>;
   setStatus(riderId: string, status: RiderStatus, now: number): Promise<RiderLive | undefined>;
@@ -31,11 +34,13 @@ export function createLiveLocation(redis: Redis, prefix: string): LiveLocation {
   const keys = locationKeys(prefix);
   const state = createRiderState(redis, keys);
   const geo = createGeoIndex(redis, keys);
+  const track = createRecentTrack(redis, prefix);
   const isFresh = (rider: RiderLive, now: number) => rider.recordedAt >= now - FRESH_MS;
   return {
     keys,
     state,
     geo,
+    track,
     isFresh,
     async apply(points) {
       const newest = new Map<string, LocationPoint>();

@@ -36,6 +36,8 @@ const schema = z.object({
   WORKER_POOLS: z.string().regex(/^[a-z0-9,-]+$/, 'pool names separated by commas, or "all"').default('all'),
   /** Largest request body the API accepts. Default `512kb`. */
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'a size such as 512kb or 1mb').default('512kb'),
+  /** User ids of the ops team, who get fraud and dispatch alerts by push. Default `ops`. */
+  OPS_ALERT_USERS: z.string().regex(/^[\w.@:-]+(,[\w.@:-]+)*$/, 'user ids separated by commas').default('ops'),
   /** How long a shutdown may take before the process is forced out, in ms. Default 30000. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(30_000),
   ...notificationEnv,
@@ -55,6 +57,8 @@ export interface Config {
   logLevel: string;
   workerPools: string[] | 'all';
   shutdownTimeoutMs: number;
+  /** Who hears about fraud and failed dispatch. */
+  opsUserIds: string[];
   notifications: NotificationConfig;
 }
 
@@ -94,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: e.LOG_LEVEL,
     workerPools: pools.length === 0 || pools.includes('all') ? 'all' : pools,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    opsUserIds: e.OPS_ALERT_USERS.split(','),
     notifications: toNotificationConfig(e, (message) => {
       throw new ConfigError(message);
     }),

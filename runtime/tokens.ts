@@ -33,7 +33,8 @@ export async function signToken(identity: Identity, options: { secret: string; t
 export async function verifyToken(token: string, secret: string): Promise<Identity> {
   try {
     const { payload } = await jwtVerify(token, key(secret), { algorithms: [ALG], issuer: ISSUER });
-    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
+    // Ids end up in Redis keys, COPY rows and logs: no control characters.
+    if (typeof payload.sub !== 'string' || !/^[^\u0000-\u001f\u007f]{1,128}$/.test(payload.sub)) {
       throw new InvalidTokenError('token has no usable sub claim');
     }
     if (!isRole(payload.role)) throw new InvalidTokenError('token role must be customer, rider, restaurant or admin');

@@ -19,5 +19,7 @@ export interface SchedulerDefinition {
 export const SCHEDULERS: readonly SchedulerDefinition[] = [
   { id: 'heartbeat', every: 15_000, job: { queue: 'maintenance', name: 'maintenance.heartbeat', data: { id: 'heartbeat' } } },
   { id: 'location-sweep-stale', every: 10_000, job: { queue: 'maintenance', name: 'location.sweep-stale', data: {} } },
+  { id: 'location-partitions', every: 600_000, job: { queue: 'maintenance', name: 'location.partitions', data: {} } },
+  { id: 'location-rollup', every: 30_000, job: { queue: 'maintenance', name: 'location.rollup', data: {} } },
   { id: 'notifications-reconcile', every: 60_000, job: { queue: 'maintenance', name: 'notifications.reconcile', data: {} } },
 ];

@@ -82,7 +82,7 @@ async function runJob(
   try {
     const ctx = {
       ...deps,
-      job: { id: job.id ?? '', name: job.name, queue, attemptsMade: job.attemptsMade, attemptsStarted: job.attemptsStarted, attempts: job.opts.attempts ?? 1, worker },
+      job: { id: job.id ?? '', name: job.name, queue, attemptsMade: job.attemptsMade, attemptsStarted: job.attemptsStarted, attempts: job.opts.attempts ?? 1, worker, enqueuedAt: job.timestamp },
     } as JobContext;
     // Most jobs never log; the child logger is made only for those that do (it is not free at 10k jobs/s).
     let log: Logger | undefined;

@@ -1,0 +1,45 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+export interface BenchProcess {
+  child: ChildProcess;
+  /** First capture group of the first output line matching `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  stop(): Promise<void>;
+  /** Resident set size in MB, from /proc. */
+  rssMb(): Promise<number>;
+}
+
+/** Runs a TypeScript entry point in its own process, so load generator and server do not share a core's event loop. */
+export function startProcess(entry: string, args: string[], env: Record<string, string>): BenchProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout!.on('data', (c: Buffer) => (text += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (text += c.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return {
+    child,
+    async waitFor(pattern, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const match = text.match(pattern);
+        if (match) return match[1] ?? match[0];
+        if (child.exitCode !== null) throw new Error(`${entry} exited:\n${text.slice(-2000)}`);
+        if (Date.now() > deadline) throw new Error(`${entry}: no ${pattern} within ${timeoutMs} ms:\n${text.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    async rssMb() {
+      const { readFile } = await import('node:fs/promises');
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+      const kb = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? NaN);
+      return kb / 1024;
+    },
+  };
+}

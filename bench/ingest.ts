@@ -20,9 +20,11 @@ const PATH = '/v1/riders/me/locations';
 
 const services = await startBenchServices();
 const { platform, urls } = services;
-const env = { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1' };
-const api = startProcess('api/main.ts', [], env);
-const workers = startProcess('workers/main.ts', ['--pools', 'location'], env);
+const env = { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1' };
+// BENCH_PROFILE_API=dir writes a CPU profile of the API process there.
+const profile = process.env.BENCH_PROFILE_API;
+const api = startProcess('api/main.ts', [], env, profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
+const workers = process.env.BENCH_NO_WORKERS ? undefined : startProcess('workers/main.ts', ['--pools', 'location'], env);
 const bare = startProcess('bench/support/bare-express.ts', [], {});
 
 interface Run {
@@ -38,7 +40,7 @@ interface Run {
 try {
   const apiUrl = await api.waitFor(/"url":"([^"]+)"/);
   const bareUrl = await bare.waitFor(/listening (\S+)/);
-  await workers.waitFor(/workers ready/);
+  await workers?.waitFor(/workers ready/);
   const tokens = await Promise.all(Array.from({ length: RIDERS }, (_, i) => signToken({ sub: `bench-r${i}`, role: 'rider' }, platform.config.jwt)));
   // Every point is new: a per-rider clock that only moves forward, starting a minute ago.
   const clock = new Array<number>(RIDERS).fill(Date.now() - 60_000);
@@ -85,7 +87,7 @@ try {
 
   const baseline = await load('bare Express 5 JSON POST', bareUrl, 1);
   const single = await load('deligo, 1 point per request', apiUrl, 1);
-  const batched = await load('deligo, 10 points per request', apiUrl, 10);
+  const batched = process.env.BENCH_ONLY_SINGLE ? { ...single, name: 'skipped' } : await load('deligo, 10 points per request', apiUrl, 10);
 
   const acked = single.acked + batched.acked;
   const stopped = Date.now();
@@ -107,8 +109,8 @@ try {
   console.log(`\nsingle-point vs bare Express: ${fmt(single.requestsPerSec / baseline.requestsPerSec, 2)} × (target ≥ 0.7)`);
   console.log(`batches of 10 vs single points: ${fmt(batched.pointsPerSec / single.pointsPerSec, 2)} × points/s (target ≥ 3)`);
   console.log(`completeness: ${fmt(acked)} points acknowledged, ${fmt(stored)} in Postgres ${fmt(completeAfter, 1)} s after the load stopped`);
-  console.log(`location worker RSS: ${fmt(await workers.rssMb())} MB`);
+  if (workers) console.log(`location worker RSS: ${fmt(await workers.rssMb())} MB`);
 } finally {
-  await Promise.all([api.stop(), workers.stop(), bare.stop()]);
+  await Promise.all([api.stop(), workers?.stop(), bare.stop()]);
   await services.stop();
 }

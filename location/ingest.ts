@@ -20,7 +20,7 @@ export function createLocationIngest(queues: QueueSet, options: { maxWaitMs?: nu
       return requests.map(() => undefined);
     },
     // Requests carry up to 500 points; ~20 of them make one job of at most ~10k points.
-    { maxWaitMs: options.maxWaitMs ?? 2, maxSize: options.maxPoints ?? 20 },
+    { maxWaitMs: options.maxWaitMs ?? 0, maxSize: options.maxPoints ?? 20 },
   );
   return { accept: (points) => commit(points) };
 }

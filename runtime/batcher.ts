@@ -6,7 +6,10 @@
 export interface BatcherOptions {
   /** Largest batch. Default 500. */
   maxSize?: number;
-  /** Longest a request waits for company, in ms. Default 2. */
+  /**
+   * Longest a request waits for company, in ms. Default 2. With 0 the batch closes at the end of
+   * the current event-loop turn: everything that arrived together goes together, at no added delay.
+   */
   maxWaitMs?: number;
 }
 
@@ -15,10 +18,11 @@ export function createBatcher<I, O>(run: (inputs: I[]) => Promise<O[]>, options:
   const maxSize = options.maxSize ?? 500;
   const maxWaitMs = options.maxWaitMs ?? 2;
   let pending: Array<{ input: I; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
-  let timer: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 
   const flush = () => {
-    clearTimeout(timer);
+    if (maxWaitMs === 0) clearImmediate(timer as NodeJS.Immediate);
+    else clearTimeout(timer as NodeJS.Timeout);
     timer = undefined;
     const batch = pending;
     pending = [];
@@ -35,6 +39,6 @@ export function createBatcher<I, O>(run: (inputs: I[]) => Promise<O[]>, options:
     new Promise<O>((resolve, reject) => {
       pending.push({ input, resolve, reject });
       if (pending.length >= maxSize) flush();
-      else timer ??= setTimeout(flush, maxWaitMs);
+      else timer ??= maxWaitMs === 0 ? setImmediate(flush) : setTimeout(flush, maxWaitMs);
     });
 }

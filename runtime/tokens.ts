@@ -1,4 +1,4 @@
-import { SignJWT, jwtVerify, errors } from 'jose';
+import { SignJWT, decodeJwt, jwtVerify, errors } from 'jose';
 import { isRole, type Role } from '../domain/roles.ts';
 
 /** Who a verified token says the caller is. */
@@ -44,4 +44,28 @@ export async function verifyToken(token: string, secret: string): Promise<Identi
     if (err instanceof errors.JWTExpired) throw new InvalidTokenError('token has expired');
     throw new InvalidTokenError('token is not a valid deligo token');
   }
+}
+
+/**
+ * Remembers tokens it has verified until they expire. Riders post a point every few seconds with
+ * the same token; checking its signature once instead of every time takes the async HMAC (a
+ * thread-pool round trip) off the ingest path. Only successfully verified tokens are kept.
+ */
+export function createTokenVerifier(secret: string, options: { maxEntries?: number; now?: () => number } = {}): (token: string) => Promise<Identity> {
+  const maxEntries = options.maxEntries ?? 100_000;
+  const now = options.now ?? Date.now;
+  const verified = new Map<string, { identity: Identity; expiresAt: number }>();
+  return async (token) => {
+    const hit = verified.get(token);
+    if (hit && hit.expiresAt > now()) return hit.identity;
+    if (hit) verified.delete(token);
+    const identity = await verifyToken(token, secret);
+    const exp = decodeJwt(token).exp;
+    if (exp !== undefined) {
+      // Map keeps insertion order: dropping the first key evicts the oldest entry.
+      if (verified.size >= maxEntries) verified.delete(verified.keys().next().value!);
+      verified.set(token, { identity, expiresAt: exp * 1000 });
+    }
+    return identity;
+  };
 }

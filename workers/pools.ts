@@ -23,7 +23,8 @@ export function poolDefinitions(config: Config): readonly PoolDefinition[] {
   const perSecond = (max: number) => ({ max, duration: 1_000 });
   const { rates } = config.notifications;
   return [
-    { name: 'location', queues: ['location'], concurrency: 16 },
+    // Batches take milliseconds; a short lock brings a crashed worker's batch back within ~15 s.
+    { name: 'location', queues: ['location'], concurrency: 16, lockDuration: 10_000, stalledInterval: 5_000 },
     { name: 'dispatch', queues: ['dispatch'], concurrency: 50 },
     { name: 'orders', queues: ['orders'], concurrency: 20 },
     {

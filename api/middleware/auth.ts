@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Role } from '../../domain/roles.ts';
-import { InvalidTokenError, verifyToken, type Identity } from '../../runtime/tokens.ts';
+import { createTokenVerifier, InvalidTokenError, type Identity } from '../../runtime/tokens.ts';
 import { forbidden, unauthorized } from '../errors.ts';
 import type { UserDirectory } from '../user-directory.ts';
 
@@ -19,12 +19,13 @@ export const TOKEN_COOKIE = 'deligo_token';
  * role on record is 403.
  */
 export function authenticate(options: { secret: string; users: UserDirectory }): RequestHandler {
+  const verify = createTokenVerifier(options.secret);
   return async (req, _res, next) => {
     const token = bearer(req.headers.authorization) ?? readCookie(req.headers.cookie, TOKEN_COOKIE);
     if (!token) return next(unauthorized('missing bearer token: send Authorization: Bearer <token>'));
     let identity: Identity;
     try {
-      identity = await verifyToken(token, options.secret);
+      identity = await verify(token);
     } catch (err) {
       if (err instanceof InvalidTokenError) return next(unauthorized(err.message));
       return next(err);

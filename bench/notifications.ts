@@ -9,8 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { JOBS } from '../jobs/index.ts';
 import { QUEUES } from '../runtime/queue-registry.ts';
 import { notify } from '../notifications/notify.ts';
-import { createNotificationServices } from '../notifications/services.ts';
-import { createLiveLocation } from '../location/live-location.ts';
+import { createJobDeps } from '../workers/job-deps.ts';
 import { startPool } from '../workers/pool-runner.ts';
 import { poolDefinitions } from '../workers/pools.ts';
 import { machine, startBenchServices } from './support/services.ts';
@@ -25,7 +24,7 @@ const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const services = await startBenchServices({ NOTIFY_RATE_PUSH: '1000000' });
 const { platform } = services;
 const pool = poolDefinitions(platform.config).find((p) => p.name === 'notifications')!;
-const notifications = createNotificationServices(platform.config, platform);
+const deps = createJobDeps(platform);
 const connection = platform.workerConnection();
 let round = 0;
 
@@ -66,7 +65,7 @@ async function deligoThroughput(): Promise<number> {
   }
   const started = performance.now();
   const drained = countCompleted(JOBS_PER_RUN);
-  const running = startPool({ pool, jobs: JOBS, deps: { ...platform, notifications, location: createLiveLocation(platform.redis, platform.config.queuePrefix) }, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
+  const running = startPool({ pool, jobs: JOBS, deps, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
   running.workers[0]!.on('completed', drained.tick);
   await drained.done;
   const rate = JOBS_PER_RUN / ((performance.now() - started) / 1_000);
@@ -90,7 +89,7 @@ async function rawLatency(): Promise<number[]> {
 /** notify() at RATE per second; latency is the delivery row's created_at → sent_at. */
 async function deligoLatency(): Promise<number[]> {
   const run = ++round;
-  const running = startPool({ pool, jobs: JOBS, deps: { ...platform, notifications, location: createLiveLocation(platform.redis, platform.config.queuePrefix) }, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
+  const running = startPool({ pool, jobs: JOBS, deps, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
   await paced((i) =>
     notify(platform, {
       event: 'rider.arriving',
@@ -160,6 +159,6 @@ try {
   console.log(`| enqueue→sent p99 at ${RATE}/s (ms) | ${fmt(quantile(ourLat, 0.99), 1)} | ${fmt(quantile(rawLat, 0.99), 1)} | | < 1000 |`);
   console.log(`\nruns (jobs/s): deligo ${ours.map((r) => fmt(r)).join(', ')}; raw ${raw.map((r) => fmt(r)).join(', ')}; raw with retention ${rawRetained.map((r) => fmt(r)).join(', ')}`);
 } finally {
-  await notifications.close();
+  await deps.close();
   await services.stop();
 }

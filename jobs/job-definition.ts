@@ -8,6 +8,7 @@ import type { QueueId } from '../runtime/queue-registry.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import type { NotificationServices } from '../notifications/services.ts';
 import type { LiveLocation } from '../location/live-location.ts';
+import type { HistoryWriter } from '../location/history-writer.ts';
 
 /** What every handler may use. Handlers never open connections of their own. */
 export interface JobDeps {
@@ -20,6 +21,8 @@ export interface JobDeps {
   notifications: NotificationServices;
   /** Live rider positions, statuses and the geo index, in Redis. */
   location: LiveLocation;
+  /** Rider point history in Postgres, written in shared COPY batches. */
+  history: HistoryWriter;
 }
 
 export interface JobContext extends JobDeps {

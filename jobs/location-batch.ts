@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { copyPoints } from '../db/location-history-repository.ts';
 import type { LocationPoint } from '../domain/location/point.ts';
 import { checkFraud } from '../location/fraud-check.ts';
 import { fromTuple, pointTuple } from '../location/point-codec.ts';
@@ -18,10 +17,10 @@ export const locationBatch = defineJob({
     const decoded = points.map(fromTuple);
     // Live state first: trackers and dispatch wait on it.
     const moved = await ctx.location.apply(decoded);
-    const stored = await copyPoints(ctx.db, decoded);
+    await ctx.history.write(decoded);
     // The ack time, the same on every retry, judges "in the future".
     const fraud = await checkFraud({ ...ctx, track: ctx.location.track }, byRider(decoded), ctx.job.enqueuedAt);
-    return { points: decoded.length, moved: moved.length, stored, ...fraud };
+    return { points: decoded.length, moved: moved.length, ...fraud };
   },
 });
 

@@ -1,7 +1,6 @@
 import { JOBS } from '../jobs/index.ts';
 import type { Providers } from '../notifications/providers/index.ts';
-import { createNotificationServices } from '../notifications/services.ts';
-import { createLiveLocation } from '../location/live-location.ts';
+import { createJobDeps } from './job-deps.ts';
 import type { Platform } from '../runtime/platform.ts';
 import { assertNoEviction, waitForRedis } from '../runtime/redis.ts';
 import type { Releasers } from '../runtime/shutdown.ts';
@@ -22,11 +21,9 @@ export async function runPools(
   const connection = platform.workerConnection();
   await waitForRedis(connection);
   await assertNoEviction(connection);
-  const notifications = createNotificationServices(platform.config, platform, overrides.providers);
+  const deps = createJobDeps(platform, overrides);
   // Registered before the pools, so providers close after the last job has finished.
-  releasers.add('notification providers', () => notifications.close());
-  const location = createLiveLocation(platform.redis, platform.config.queuePrefix);
-  const deps = { config: platform.config, db: platform.db, redis: platform.redis, queues: platform.queues, notifications, location };
+  releasers.add('job dependencies', () => deps.close());
   return pools.map((pool) => {
     const running = startPool({ pool, jobs: JOBS, deps, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
     releasers.add(`pool ${pool.name}`, () => running.close());

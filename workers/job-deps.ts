@@ -1,0 +1,24 @@
+import type { JobDeps } from '../jobs/job-definition.ts';
+import { createHistoryWriter } from '../location/history-writer.ts';
+import { createLiveLocation } from '../location/live-location.ts';
+import type { Providers } from '../notifications/providers/index.ts';
+import { createNotificationServices } from '../notifications/services.ts';
+import type { Platform } from '../runtime/platform.ts';
+
+/**
+ * Everything a job handler may use, built once per worker process from its connections.
+ * `providers` replaces the configured notification providers (tests point them at stand-ins).
+ */
+export function createJobDeps(platform: Platform, overrides: { providers?: Providers } = {}): JobDeps & { close(): Promise<void> } {
+  const notifications = createNotificationServices(platform.config, platform, overrides.providers);
+  return {
+    config: platform.config,
+    db: platform.db,
+    redis: platform.redis,
+    queues: platform.queues,
+    notifications,
+    location: createLiveLocation(platform.redis, platform.config.queuePrefix),
+    history: createHistoryWriter(platform.db),
+    close: () => notifications.close(),
+  };
+}

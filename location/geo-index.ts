@@ -5,6 +5,8 @@ import type { LocationKeys } from './keys.ts';
 export interface NearbyCandidate {
   riderId: string;
   distanceMeters: number;
+  lat: number;
+  lng: number;
 }
 
 /** Available riders by cell: one GEO key per ~1.1 km cell (see domain/location/cells.ts). */
@@ -34,18 +36,20 @@ export function createGeoIndex(redis: Redis, keys: LocationKeys): GeoIndex {
       const cells = cellsCovering(lat, lng, radiusMeters);
       const pipeline = redis.pipeline();
       for (const cell of cells) {
-        pipeline.geosearch(keys.cell(cellId(cell)), 'FROMLONLAT', lng, lat, 'BYRADIUS', radiusMeters, 'm', 'ASC', 'COUNT', limit, 'WITHDIST');
+        pipeline.geosearch(keys.cell(cellId(cell)), 'FROMLONLAT', lng, lat, 'BYRADIUS', radiusMeters, 'm', 'ASC', 'COUNT', limit, 'WITHDIST', 'WITHCOORD');
       }
       const results = (await pipeline.exec()) ?? [];
-      const best = new Map<string, number>();
+      const best = new Map<string, NearbyCandidate>();
       for (const [err, reply] of results) {
         if (err) throw err;
-        for (const [member, dist] of reply as Array<[string, string]>) {
-          const d = Number(dist);
-          if (!(best.get(member)! <= d)) best.set(member, d);
+        for (const [riderId, dist, [lngText, latText]] of reply as Array<[string, string, [string, string]]>) {
+          const distanceMeters = Number(dist);
+          const seen = best.get(riderId);
+          // A rider caught mid-move can sit in two cells for a moment; keep the nearer entry.
+          if (!seen || distanceMeters < seen.distanceMeters) best.set(riderId, { riderId, distanceMeters, lat: Number(latText), lng: Number(lngText) });
         }
       }
-      return [...best].map(([riderId, distanceMeters]) => ({ riderId, distanceMeters })).sort((a, b) => a.distanceMeters - b.distanceMeters);
+      return [...best.values()].sort((a, b) => a.distanceMeters - b.distanceMeters).slice(0, limit);
     },
   };
 }

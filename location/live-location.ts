@@ -76,16 +76,19 @@ export function createLiveLocation(redis: Redis, prefix: string): LiveLocation {
       return rider;
     },
     async nearby({ lat, lng, radiusMeters, limit, now }) {
-      // Ask for more than `limit`: some candidates will turn out stale or busy.
-      const candidates = await geo.search(lat, lng, radiusMeters, limit * 2 + 10);
-      const riders = await state.getMany(candidates.map((c) => c.riderId));
+      // The index holds available riders (busy and offline ones are removed, stale ones swept),
+      // so a few more candidates than asked for almost always suffice; then check each is still
+      // available and fresh.
+      const candidates = await geo.search(lat, lng, radiusMeters, limit + 10);
+      const checks = await state.availability(candidates.map((c) => c.riderId));
       const out: NearbyRider[] = [];
       candidates.forEach((c, i) => {
-        const rider = riders[i];
-        if (!rider || rider.status !== 'available' || !isFresh(rider, now)) return;
-        out.push({ riderId: c.riderId, distanceMeters: Math.round(c.distanceMeters * 10) / 10, lat: rider.lat, lng: rider.lng, recordedAt: rider.recordedAt });
+        const { status, recordedAt } = checks[i]!;
+        if (out.length < limit && status === 'available' && recordedAt >= now - FRESH_MS) {
+          out.push({ riderId: c.riderId, distanceMeters: Math.round(c.distanceMeters * 10) / 10, lat: c.lat, lng: c.lng, recordedAt });
+        }
       });
-      return out.slice(0, limit);
+      return out;
     },
   };
 }

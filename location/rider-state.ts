@@ -47,6 +47,8 @@ export interface RiderState {
   setStatus(riderId: string, status: RiderStatus): Promise<RiderLive | undefined>;
   get(riderId: string): Promise<RiderLive | undefined>;
   getMany(riderIds: string[]): Promise<Array<RiderLive | undefined>>;
+  /** Just what nearby needs to filter candidates: status and when the position was taken. */
+  availability(riderIds: string[]): Promise<Array<{ status: RiderStatus | null; recordedAt: number }>>;
 }
 
 export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
@@ -77,6 +79,16 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
     },
     async get(riderId) {
       return read(riderId, await redis.hmget(keys.rider(riderId), ...FIELDS));
+    },
+    async availability(riderIds) {
+      if (riderIds.length === 0) return [];
+      const pipeline = redis.pipeline();
+      for (const id of riderIds) pipeline.hmget(keys.rider(id), 'status', 'recordedAt');
+      const results = (await pipeline.exec()) ?? [];
+      return results.map(([, reply]) => {
+        const [status, recordedAt] = (reply as Array<string | null>) ?? [];
+        return { status: (status as RiderStatus | null) ?? null, recordedAt: Number(recordedAt ?? 0) };
+      });
     },
     async getMany(riderIds) {
       if (riderIds.length === 0) return [];

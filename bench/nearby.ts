@@ -1,0 +1,84 @@
+/**
+ * bench/nearby: nearest available riders around 강남역 with 50,000 riders in Seoul, 1,000 of them
+ * within 1 km of the station, at 500 queries/s; beside raw GEOSEARCH on one unsharded key holding
+ * the same riders, measured in the same run.
+ *
+ *   npm run bench:nearby        (BENCH_SECONDS=10 by default)
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LocationPoint } from '../domain/location/point.ts';
+import { createLiveLocation } from '../location/live-location.ts';
+import { machine, startBenchServices } from './support/services.ts';
+import { fmt, quantile } from './support/stats.ts';
+
+const RIDERS = 50_000;
+const HOT = 1_000;
+const RATE = 500;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const GANGNAM = { lat: 37.4979, lng: 127.0276 };
+const RADIUS = 1_000;
+const LIMIT = 20;
+
+const services = await startBenchServices();
+const { platform } = services;
+const live = createLiveLocation(platform.redis, 'bench');
+const raw = 'bench:geo-unsharded';
+
+// Deterministic pseudo-random placement, so runs compare.
+let seed = 42;
+const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const around = (centre: { lat: number; lng: number }, metres: number) => {
+  const r = metres * Math.sqrt(random());
+  const a = 2 * Math.PI * random();
+  return { lat: centre.lat + (r * Math.cos(a)) / 111_320, lng: centre.lng + (r * Math.sin(a)) / (111_320 * Math.cos((centre.lat * Math.PI) / 180)) };
+};
+
+try {
+  const now = Date.now();
+  const points: LocationPoint[] = Array.from({ length: RIDERS }, (_, i) => {
+    // 1,000 within 1 km of the station; the rest spread over Seoul (about 15 km around City Hall).
+    const at = i < HOT ? around(GANGNAM, 1_000) : around({ lat: 37.5665, lng: 126.978 }, 15_000);
+    return { riderId: `r${i}`, recordedAt: now, ...at, speed: 4, heading: 0, accuracy: 5, mocked: false };
+  });
+  for (let i = 0; i < RIDERS; i += 1_000) {
+    const chunk = points.slice(i, i + 1_000);
+    const pipeline = platform.redis.pipeline();
+    for (const p of chunk) pipeline.hset(live.keys.rider(p.riderId), 'status', 'available');
+    await pipeline.exec();
+    await live.apply(chunk);
+    await platform.redis.geoadd(raw, ...chunk.flatMap((p) => [p.lng, p.lat, p.riderId]));
+  }
+  const queries = Array.from({ length: RATE * SECONDS }, () => around(GANGNAM, 500));
+
+  const sharded = await paced(queries, async (q) => {
+    const found = await live.nearby({ ...q, radiusMeters: RADIUS, limit: LIMIT, now: Date.now() });
+    if (found.length === 0) throw new Error('no riders found');
+  });
+  const unsharded = await paced(queries, async (q) => {
+    await platform.redis.geosearch(raw, 'FROMLONLAT', q.lng, q.lat, 'BYRADIUS', RADIUS, 'm', 'ASC', 'COUNT', LIMIT, 'WITHDIST');
+  });
+
+  console.log(`\nbench/nearby  ${new Date().toISOString()}  ${machine()}`);
+  console.log(`${fmt(RIDERS)} riders, ${fmt(HOT)} within 1 km of 강남역; ${RATE} queries/s for ${SECONDS} s; radius ${RADIUS} m, limit ${LIMIT}\n`);
+  console.log('| query | p50 (ms) | p99 (ms) | max (ms) | target |');
+  console.log('|---|---|---|---|---|');
+  console.log(`| deligo nearby (cells + freshness/status check) | ${fmt(quantile(sharded, 0.5), 2)} | ${fmt(quantile(sharded, 0.99), 2)} | ${fmt(Math.max(...sharded), 2)} | p99 < 20 |`);
+  console.log(`| raw GEOSEARCH, one unsharded key | ${fmt(quantile(unsharded, 0.5), 2)} | ${fmt(quantile(unsharded, 0.99), 2)} | ${fmt(Math.max(...unsharded), 2)} | |`);
+} finally {
+  await services.stop();
+}
+
+/** Issues the queries at RATE per second on schedule and returns each one's latency in ms. */
+async function paced<T>(items: T[], run: (item: T) => Promise<void>): Promise<number[]> {
+  const latencies: number[] = [];
+  const started = performance.now();
+  const pending: Array<Promise<void>> = [];
+  for (let i = 0; i < items.length; i++) {
+    const wait = started + (i * 1_000) / RATE - performance.now();
+    if (wait > 1) await sleep(wait);
+    const t = performance.now();
+    pending.push(run(items[i]!).then(() => void latencies.push(performance.now() - t)));
+  }
+  await Promise.all(pending);
+  return latencies;
+}

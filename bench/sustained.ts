@@ -1,0 +1,122 @@
+/**
+ * bench/sustained: 10,000 points/s (50,000 riders, one fix every 5 s) for 60 s through the real API
+ * and location worker processes. Reports ingest → latest position visible (p50/p99, measured with
+ * probe riders whose updates are watched on their pub/sub channel), the worker's RSS over the run,
+ * and completeness at the end.
+ *
+ *   npm run bench:sustained     (BENCH_SECONDS=60 BENCH_POINTS_PER_SECOND=10000 by default)
+ *
+ * Riders' phones batch: each request carries 5 fixes (25 s of a rider's track) — 2,000 requests/s.
+ */
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { locationKeys } from '../location/keys.ts';
+import { signToken } from '../runtime/tokens.ts';
+import { startProcess } from './support/processes.ts';
+import { machine, startBenchServices } from './support/services.ts';
+import { fmt, quantile } from './support/stats.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const POINTS_PER_SECOND = Number(process.env.BENCH_POINTS_PER_SECOND ?? 10_000);
+const PER_REQUEST = 5;
+const RIDERS = 50_000;
+const PROBES = 20;
+const PATH = '/v1/riders/me/locations';
+
+const services = await startBenchServices();
+const { platform, urls } = services;
+const env = { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1' };
+const api = startProcess('api/main.ts', [], env);
+const workers = startProcess('workers/main.ts', ['--pools', 'location'], env);
+const subscriber = new Redis(urls.redisUrl);
+
+try {
+  const apiUrl = await api.waitFor(/"url":"([^"]+)"/);
+  await workers.waitFor(/workers ready/);
+  const secret = platform.config.jwt;
+  const tokens: string[] = [];
+  for (let i = 0; i < RIDERS; i += 5_000) {
+    tokens.push(...(await Promise.all(Array.from({ length: Math.min(5_000, RIDERS - i) }, (_, j) => signToken({ sub: `s-r${i + j}`, role: 'rider' }, secret)))));
+  }
+  const step = new Array<number>(RIDERS).fill(0);
+  const started = Date.now() - 10 * 60_000;
+  let next = 0;
+
+  // Probes: riders whose every point is timed from request to the publish of their new position.
+  const keys = locationKeys(platform.config.queuePrefix);
+  const probeTokens = await Promise.all(Array.from({ length: PROBES }, (_, i) => signToken({ sub: `probe-${i}`, role: 'rider' }, secret)));
+  const sentAt = new Map<string, number>();
+  const visible: number[] = [];
+  await subscriber.subscribe(...Array.from({ length: PROBES }, (_, i) => keys.updates(`probe-${i}`)));
+  subscriber.on('message', (_channel, message) => {
+    const update = JSON.parse(message) as { riderId: string; recordedAt: number };
+    const t = sentAt.get(`${update.riderId}@${update.recordedAt}`);
+    if (t !== undefined) visible.push(Date.now() - t);
+  });
+  let probing = true;
+  const probeLoop = (async () => {
+    for (let round = 0; probing; round++) {
+      const recordedAt = Date.now();
+      await Promise.all(
+        probeTokens.map(async (token, i) => {
+          sentAt.set(`probe-${i}@${recordedAt}`, Date.now());
+          await fetch(apiUrl + PATH, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body: JSON.stringify({ points: [{ lat: 37.4979 + round * 0.00001, lng: 127.0276, recordedAt: new Date(recordedAt).toISOString() }] }),
+          });
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+
+  const rss: number[] = [];
+  const sampler = setInterval(() => void workers.rssMb().then((mb) => rss.push(mb)), 5_000);
+  const result = await autocannon({
+    url: apiUrl + PATH,
+    connections: 64,
+    duration: SECONDS,
+    overallRate: POINTS_PER_SECOND / PER_REQUEST,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => {
+          const rider = next++ % RIDERS;
+          const points = Array.from({ length: PER_REQUEST }, () => {
+            const k = step[rider]!++;
+            return { lat: 37.45 + (rider % 200) * 0.0005 + (k * 25) / 111_320, lng: 127.0 + Math.floor(rider / 200) * 0.0005, recordedAt: new Date(started + k * 5_000).toISOString(), speed: 5, accuracy: 6 };
+          });
+          return { ...req, body: JSON.stringify({ points }), headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[rider]}` } };
+        },
+      },
+    ],
+  });
+  probing = false;
+  await probeLoop;
+  clearInterval(sampler);
+
+  const acked = result['2xx'] * PER_REQUEST;
+  const stopped = Date.now();
+  let stored = 0;
+  while (Date.now() - stopped < 10_000) {
+    stored = Number((await platform.db('rider_locations').where('rider_id', 'like', 's-r%').count('* as n'))[0]!.n);
+    if (stored >= acked) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  console.log(`\nbench/sustained  ${new Date().toISOString()}  ${machine()}`);
+  console.log(`${fmt(POINTS_PER_SECOND)} points/s offered for ${SECONDS} s (${PER_REQUEST} points per request, ${fmt(RIDERS)} riders)\n`);
+  console.log('| measure | value | target |');
+  console.log('|---|---|---|');
+  console.log(`| points acknowledged per second | ${fmt(acked / SECONDS)} | ${fmt(POINTS_PER_SECOND)} |`);
+  console.log(`| ack latency p50 / p99 (ms) | ${result.latency.p50} / ${result.latency.p99} | |`);
+  console.log(`| ingest → latest position visible, p50 / p99 (ms, ${visible.length} probes) | ${fmt(quantile(visible, 0.5))} / ${fmt(quantile(visible, 0.99))} | p99 < 250 |`);
+  console.log(`| location worker RSS first / last / max (MB) | ${fmt(rss[0] ?? NaN)} / ${fmt(rss.at(-1) ?? NaN)} / ${fmt(Math.max(...rss))} | flat, < 300 |`);
+  console.log(`| completeness | ${fmt(stored)} of ${fmt(acked)} in Postgres ${fmt((Date.now() - stopped) / 1000, 1)} s after the load | all within 10 s |`);
+  console.log(`| non-2xx responses | ${result.non2xx + result.errors + result.timeouts} | 0 |`);
+} finally {
+  subscriber.disconnect();
+  await Promise.all([api.stop(), workers.stop()]);
+  await services.stop();
+}

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { isAlive } from '../runtime/embedded/processes.ts';
 import { eventually } from './support/services.ts';
 import { killSpawned, processesMentioning, spawnTs } from './support/processes.ts';
 
@@ -68,13 +69,4 @@ describe('npm start', () => {
 
 async function pidFrom(file: string): Promise<number> {
   return Number((await fs.readFile(file, 'utf8')).split('\n')[0]);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -17,6 +17,10 @@ import { deviceRoutes } from './routes/devices.ts';
 import { healthRoutes } from './routes/health.ts';
 import { riderHistoryRoutes } from './routes/rider-history.ts';
 import { riderRoutes } from './routes/riders.ts';
+import { orderRoutes } from './routes/orders.ts';
+import { restaurantRoutes } from './routes/restaurants.ts';
+import { createOrderPlacer } from '../orders/place-order.ts';
+import { relayKicker } from '../orders/relay-kicker.ts';
 import { createLocationIngest } from '../location/ingest.ts';
 import { createLiveLocation } from '../location/live-location.ts';
 import { meRoutes } from './routes/me.ts';
@@ -49,7 +53,17 @@ export function createApp(deps: AppDeps): Express {
 
   const api = express.Router();
   const location = { ingest: createLocationIngest(deps.queues), live: createLiveLocation(deps.redis, config.queuePrefix) };
-  const routes = [...healthRoutes(deps), ...meRoutes(), ...deviceRoutes(deps), ...adminNotificationRoutes(deps), ...riderRoutes(location), ...riderHistoryRoutes(deps)];
+  const orders = { db: deps.db, placeOrder: createOrderPlacer(deps.db), kickRelay: relayKicker(deps.queues, deps.logger) };
+  const routes = [
+    ...healthRoutes(deps),
+    ...meRoutes(),
+    ...deviceRoutes(deps),
+    ...adminNotificationRoutes(deps),
+    ...riderRoutes(location),
+    ...riderHistoryRoutes(deps),
+    ...restaurantRoutes(deps),
+    ...orderRoutes(orders),
+  ];
   mountRoutes(api, routes, authenticate(auth));
   app.use(api);
 

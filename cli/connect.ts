@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { Redis } from 'ioredis';
+import path from 'node:path';
 import { pino } from 'pino';
 import { createDb, type Knex } from '../db/knex.ts';
 import type { Config } from '../runtime/config.ts';
@@ -7,6 +8,7 @@ import type { Logger } from '../runtime/logger.ts';
 import { displayName, QUEUE_IDS, resolveQueueIds, type QueueId } from '../runtime/queue-registry.ts';
 import { createQueues, type QueueSet } from '../runtime/queues.ts';
 import { createRedis } from '../runtime/redis.ts';
+import { startEmbeddedPostgres } from '../runtime/embedded/postgres-server.ts';
 import { readServicesFile } from '../runtime/services.ts';
 import type { Releasers } from '../runtime/shutdown.ts';
 
@@ -49,6 +51,22 @@ export async function resolveRedisUrl(config: Config): Promise<string> {
 /** DATABASE_URL, else the Postgres of a running `npm start`; undefined when there is neither. */
 export async function findDatabaseUrl(config: Config): Promise<string | undefined> {
   return config.databaseUrl ?? (await readServicesFile(config.dataDir))?.databaseUrl;
+}
+
+/**
+ * Postgres for commands that may run before anything else is up (migrate, seed): DATABASE_URL,
+ * else the running `npm start`, else the embedded Postgres under DATA_DIR, started for this run.
+ */
+export async function openDbOrEmbedded(ctx: CliContext): Promise<{ db: Knex; url: string }> {
+  let url = await findDatabaseUrl(ctx.config);
+  if (!url) {
+    const dir = path.join(ctx.config.dataDir, 'pg');
+    process.stderr.write(`no DATABASE_URL and no running \`npm start\`: using embedded Postgres in ${dir}\n`);
+    const pg = await startEmbeddedPostgres({ dir, logger: ctx.logger });
+    ctx.releasers.add('embedded postgres', () => pg.stop());
+    url = pg.url;
+  }
+  return { db: openDb(ctx, url), url };
 }
 
 /** A knex pool that is destroyed when the command ends. */

@@ -11,6 +11,7 @@ import { Releasers } from '../runtime/shutdown.ts';
 import { defineJobsListCommand } from './commands/jobs-list.ts';
 import { defineJobsReplayCommand } from './commands/jobs-replay.ts';
 import { defineMigrateCommand } from './commands/migrate.ts';
+import { defineSeedCommand } from './commands/seed.ts';
 import { defineTokenCommand } from './commands/token.ts';
 import { CliError, cliLogger, type CliContext } from './connect.ts';
 
@@ -35,6 +36,7 @@ const program = new Command('deligo')
 
 defineTokenCommand(program, context);
 defineMigrateCommand(program, context);
+defineSeedCommand(program, context);
 const jobs = program.command('jobs').description('inspect and replay BullMQ jobs');
 defineJobsListCommand(jobs, context);
 defineJobsReplayCommand(jobs, context);

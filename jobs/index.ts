@@ -5,7 +5,8 @@ import { locationPartitions } from './location-partitions.ts';
 import { locationRollup } from './location-rollup.ts';
 import { locationSweep } from './location-sweep.ts';
 import { notificationReconcile } from './notification-reconcile.ts';
+import { ordersOutboxRelay } from './orders-outbox-relay.ts';
 import { notificationSend } from './notification-send.ts';
 
 /** Every job type deligo runs. A worker refuses job names that are not listed here. */
-export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup];
+export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay];

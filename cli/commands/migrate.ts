@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import path from 'node:path';
 import { migrateLatest } from '../../db/knex.ts';
-import { startEmbeddedPostgres } from '../../runtime/embedded/postgres-server.ts';
-import { CliError, findDatabaseUrl, openDb, safeUrl, type CliContext } from '../connect.ts';
+import { CliError, openDbOrEmbedded, safeUrl, type CliContext } from '../connect.ts';
 
 /**
  * `deligo migrate`: applies pending migrations to DATABASE_URL or the running `npm start`.
@@ -15,15 +13,7 @@ export function defineMigrateCommand(parent: Command, context: () => CliContext)
     .description('apply pending database migrations')
     .action(async () => {
       const ctx = context();
-      let url = await findDatabaseUrl(ctx.config);
-      if (!url) {
-        const dir = path.join(ctx.config.dataDir, 'pg');
-        process.stderr.write(`no DATABASE_URL and no running \`npm start\`: using embedded Postgres in ${dir}\n`);
-        const pg = await startEmbeddedPostgres({ dir, logger: ctx.logger });
-        ctx.releasers.add('embedded postgres', () => pg.stop());
-        url = pg.url;
-      }
-      const db = openDb(ctx, url);
+      const { db, url } = await openDbOrEmbedded(ctx);
       let applied: string[];
       try {
         applied = await migrateLatest(db, ctx.config.databaseSchema);

@@ -1,0 +1,120 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { getOrder, listOrders, orderEvents, orderItems, type OrderRow } from '../../db/orders-repository.ts';
+import { ORDER_STATUSES } from '../../domain/orders/state-machine.ts';
+import { ROLES } from '../../domain/roles.ts';
+import { changeStatus } from '../../orders/change-status.ts';
+import type { OrderPlacer } from '../../orders/place-order.ts';
+import { badRequest, conflict, forbidden, HttpError, notFound } from '../errors.ts';
+import { defineRoute } from '../route.ts';
+
+const orderId = z.object({ id: z.string().min(1).max(64) });
+
+/** Orders: placing, reading, and moving them through their states. */
+export function orderRoutes(deps: { db: Knex; placeOrder: OrderPlacer; kickRelay: () => Promise<void> }) {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/orders',
+      roles: ['customer'],
+      body: z.object({
+        restaurantId: z.string().min(1).max(64),
+        items: z.array(z.object({ menuItemId: z.string().min(1).max(64), quantity: z.number().int().min(1).max(50) })).min(1).max(50),
+        dropoff: z.object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180), address: z.string().trim().min(1).max(300) }),
+      }),
+      async handler({ user, body, headers }) {
+        const key = headers['idempotency-key'];
+        if (key !== undefined && (typeof key !== 'string' || !/^[\w.:-]{1,128}$/.test(key))) {
+          throw badRequest('Idempotency-Key: 1–128 letters, digits, "_", "-", "." or ":"', [{ path: 'headers.idempotency-key', message: 'invalid format' }]);
+        }
+        const result = await deps.placeOrder({ customerId: user.sub, ...body, idempotencyKey: key });
+        if (result.kind === 'invalid') throw badRequest(`${result.path}: ${result.message}`, [{ path: result.path, message: result.message }]);
+        if (result.kind === 'key-reused') throw new HttpError(422, 'Unprocessable Content', 'this Idempotency-Key was already used for a different order', { orderId: result.orderId });
+        if (result.kind === 'created') await deps.kickRelay();
+        return {
+          status: result.kind === 'created' ? 201 : 200,
+          body: { id: result.order.id, status: result.order.status, version: result.order.version, total: result.order.total, eta: eta(result.order) },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/orders/:id',
+      roles: ROLES,
+      params: orderId,
+      async handler({ user, params }) {
+        const order = await getOrder(deps.db, params.id);
+        if (!order) throw notFound(`no order ${params.id}`);
+        if (!canRead(order, user)) throw forbidden('this order is not yours to read');
+        const [items, events] = await Promise.all([orderItems(deps.db, order.id), orderEvents(deps.db, order.id)]);
+        return { body: present(order, items, events) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/me/orders',
+      roles: ROLES,
+      query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
+      async handler({ user, query }) {
+        const orders = await listOrders(deps.db, user, query.limit);
+        return { body: { orders: orders.map((o) => ({ id: o.id, status: o.status, version: o.version, restaurantId: o.restaurant_id, total: o.total, createdAt: o.created_at.toISOString(), eta: eta(o) })) } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/orders/:id/transitions',
+      roles: ROLES,
+      params: orderId,
+      body: z.object({
+        to: z.enum(ORDER_STATUSES, { error: `one of ${ORDER_STATUSES.join(', ')}` }),
+        cookMinutes: z.number().int().min(1).max(180).optional(),
+        reason: z.string().trim().min(1).max(500).optional(),
+        expectedVersion: z.number().int().min(1).optional(),
+      }),
+      async handler({ user, params, body }) {
+        const result = await changeStatus(deps.db, params.id, user, body);
+        switch (result.kind) {
+          case 'not-found':
+            throw notFound(`no order ${params.id}`);
+          case 'forbidden':
+            throw forbidden(result.message);
+          case 'invalid':
+            throw badRequest(`${result.field}: ${result.message}`, [{ path: result.field, message: result.message }]);
+          case 'conflict':
+            throw conflict(result.message, { currentStatus: result.status, currentVersion: result.version });
+          case 'changed':
+            await deps.kickRelay();
+            return { body: { id: result.order.id, status: result.order.status, version: result.order.version } };
+        }
+      },
+    }),
+  ];
+}
+
+function canRead(order: OrderRow, user: { role: string; sub: string }): boolean {
+  return user.role === 'admin' || order.customer_id === user.sub || order.restaurant_id === user.sub || order.rider_id === user.sub;
+}
+
+function eta(order: OrderRow) {
+  return order.eta_at ? { at: order.eta_at.toISOString(), minutes: Math.max(0, Math.round((order.eta_at.getTime() - Date.now()) / 60_000)) } : null;
+}
+
+function present(order: OrderRow & { restaurant_name: string }, items: Awaited<ReturnType<typeof orderItems>>, events: Awaited<ReturnType<typeof orderEvents>>) {
+  return {
+    id: order.id,
+    status: order.status,
+    version: order.version,
+    customerId: order.customer_id,
+    restaurant: { id: order.restaurant_id, name: order.restaurant_name },
+    riderId: order.rider_id,
+    items: items.map((i) => ({ menuItemId: i.menu_item_id, name: i.name, unitPrice: i.unit_price, quantity: i.quantity })),
+    subtotal: order.subtotal,
+    deliveryTip: order.delivery_tip,
+    total: order.total,
+    dropoff: { lat: order.dropoff_lat, lng: order.dropoff_lng, address: order.dropoff_address },
+    cookMinutes: order.cook_minutes,
+    eta: eta(order),
+    createdAt: order.created_at.toISOString(),
+    history: events.map((e) => ({ version: e.version, from: e.from_status, to: e.to_status, by: e.actor_role, reason: e.reason, at: e.at.toISOString() })),
+  };
+}

@@ -1,0 +1,133 @@
+import type { Knex } from 'knex';
+import type { OrderStatus } from '../domain/orders/state-machine.ts';
+
+export interface OrderRow {
+  id: string;
+  customer_id: string;
+  restaurant_id: string;
+  rider_id: string | null;
+  status: OrderStatus;
+  version: number;
+  subtotal: number;
+  delivery_tip: number;
+  total: number;
+  dropoff_lat: number;
+  dropoff_lng: number;
+  dropoff_address: string;
+  cook_minutes: number | null;
+  eta_at: Date | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface OrderItemRow {
+  order_id: string;
+  menu_item_id: string;
+  name: string;
+  unit_price: number;
+  quantity: number;
+}
+
+export interface OrderEventRow {
+  order_id: string;
+  version: number;
+  from_status: OrderStatus | null;
+  to_status: OrderStatus;
+  actor_role: string;
+  actor_id: string;
+  reason: string | null;
+  cook_minutes: number | null;
+  at: Date;
+}
+
+export interface OutboxMessage {
+  topic: string;
+  payload: Record<string, unknown>;
+}
+
+type NewOrder = Omit<OrderRow, 'created_at' | 'updated_at'>;
+
+/** Writes the order, its items, its first event and its outbox messages in one transaction. */
+export async function insertOrder(db: Knex, order: NewOrder, items: Omit<OrderItemRow, 'order_id'>[], event: Omit<OrderEventRow, 'at'>, outbox: OutboxMessage[]): Promise<OrderRow> {
+  return db.transaction(async (trx) => {
+    const [row] = await trx('orders').insert(order).returning<OrderRow[]>('*');
+    await trx('order_items').insert(items.map((i) => ({ ...i, order_id: order.id })));
+    await trx('order_events').insert(event);
+    await appendOutbox(trx, outbox);
+    return row!;
+  });
+}
+
+export async function findByIdempotencyKey(db: Knex, customerId: string, key: string): Promise<OrderRow | undefined> {
+  return db('orders').where({ customer_id: customerId, idempotency_key: key }).first<OrderRow | undefined>();
+}
+
+/** The order with its restaurant's name, which every notification about it mentions. */
+export async function getOrder(db: Knex, id: string): Promise<(OrderRow & { restaurant_name: string }) | undefined> {
+  return db('orders')
+    .join('restaurants', 'restaurants.id', 'orders.restaurant_id')
+    .where('orders.id', id)
+    .first<(OrderRow & { restaurant_name: string }) | undefined>('orders.*', 'restaurants.name as restaurant_name');
+}
+
+export async function orderItems(db: Knex, id: string): Promise<OrderItemRow[]> {
+  return db('order_items').where({ order_id: id }).orderBy('menu_item_id').select<OrderItemRow[]>('*');
+}
+
+export async function orderEvents(db: Knex, id: string): Promise<OrderEventRow[]> {
+  return db('order_events').where({ order_id: id }).orderBy('version').select<OrderEventRow[]>('*');
+}
+
+/**
+ * Moves an order only if nobody else moved it first: the update matches the version the caller
+ * decided on. Returns the new row, or undefined when the version had moved on (a conflict); in
+ * that case nothing was written.
+ */
+export async function applyTransition(
+  db: Knex,
+  change: { id: string; expectedVersion: number; to: OrderStatus; patch: Partial<Pick<OrderRow, 'cook_minutes' | 'eta_at' | 'rider_id'>> },
+  event: Omit<OrderEventRow, 'at' | 'version' | 'order_id' | 'to_status'>,
+  outbox: (row: OrderRow) => OutboxMessage[],
+): Promise<OrderRow | undefined> {
+  return db.transaction(async (trx) => {
+    const [row] = await trx('orders')
+      .where({ id: change.id, version: change.expectedVersion })
+      .update({ ...change.patch, status: change.to, version: change.expectedVersion + 1, updated_at: trx.fn.now() })
+      .returning<OrderRow[]>('*');
+    if (!row) return undefined;
+    await trx('order_events').insert({ ...event, order_id: row.id, version: row.version, to_status: row.status });
+    await appendOutbox(trx, outbox(row));
+    return row;
+  });
+}
+
+export type OrderViewer = { role: 'customer' | 'restaurant' | 'rider' | 'admin'; sub: string };
+
+/** Newest first: a customer's own orders, a restaurant's, a rider's deliveries, or all for admins. */
+export async function listOrders(db: Knex, viewer: OrderViewer, limit: number): Promise<OrderRow[]> {
+  const query = db('orders').orderBy('created_at', 'desc').limit(limit);
+  if (viewer.role === 'customer') query.where({ customer_id: viewer.sub });
+  if (viewer.role === 'restaurant') query.where({ restaurant_id: viewer.sub });
+  if (viewer.role === 'rider') query.where({ rider_id: viewer.sub });
+  return query.select<OrderRow[]>('*');
+}
+
+async function appendOutbox(trx: Knex.Transaction, messages: OutboxMessage[]): Promise<void> {
+  if (messages.length > 0) await trx('outbox').insert(messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload) })));
+}
+
+/**
+ * Takes up to `limit` outbox messages, hands them to `deliver`, and deletes them, all in one
+ * transaction; rows another relay holds are skipped. If `deliver` throws, nothing is deleted.
+ */
+export async function drainOutbox(db: Knex, limit: number, deliver: (messages: Array<OutboxMessage & { id: string }>) => Promise<void>): Promise<number> {
+  return db.transaction(async (trx) => {
+    const rows = await trx('outbox').orderBy('id').limit(limit).forUpdate().skipLocked().select<Array<{ id: string; topic: string; payload: Record<string, unknown> }>>('*');
+    if (rows.length === 0) return 0;
+    await deliver(rows);
+    await trx('outbox').whereIn('id', rows.map((r) => r.id)).delete();
+    return rows.length;
+  });
+}

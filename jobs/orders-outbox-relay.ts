@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { drainOutbox } from '../db/orders-repository.ts';
+import { notificationsFor, type StatusChange } from '../domain/orders/status-notifications.ts';
+import { notify } from '../notifications/notify.ts';
+import { STATUS_TOPIC } from '../orders/outbox-messages.ts';
+import { defineJob } from './job-definition.ts';
+
+/**
+ * Turns committed outbox rows into notifications. A crash after `notify` but before the rows are
+ * deleted only repeats `notify` with the same idempotency keys, which enqueues nothing twice.
+ * Kicked after every commit, and by a scheduler every few seconds as a safety net.
+ */
+export const ordersOutboxRelay = defineJob({
+  name: 'orders.outbox-relay',
+  queue: 'orders',
+  payload: z.object({ batch: z.number().int().min(1).max(5_000).default(500) }),
+  options: { attempts: 5, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } },
+  async handler({ batch }, ctx) {
+    let relayed = 0;
+    for (;;) {
+      const n = await drainOutbox(ctx.db, batch, async (messages) => {
+        for (const message of messages) {
+          if (message.topic !== STATUS_TOPIC) continue;
+          const change = message.payload as unknown as StatusChange;
+          await Promise.all(
+            notificationsFor(change).map((planned) =>
+              notify(ctx, {
+                event: planned.event,
+                recipient: { userId: planned.userId },
+                channels: ['push'],
+                data: planned.data as never,
+                idempotencyKey: `order:${change.orderId}:v${change.version}`,
+              }),
+            ),
+          );
+        }
+      });
+      relayed += n;
+      if (n < batch) return { relayed };
+    }
+  },
+});

@@ -1,0 +1,26 @@
+import type { OrderItemRow, OrderRow, OutboxMessage } from '../db/orders-repository.ts';
+import type { StatusChange } from '../domain/orders/status-notifications.ts';
+import type { OrderStatus } from '../domain/orders/state-machine.ts';
+
+export const STATUS_TOPIC = 'order.status';
+
+/** The outbox record of a committed status change: everything the relay needs, no lookups later. */
+export function statusChangeMessage(order: OrderRow, restaurantName: string, from: OrderStatus | null, items: Pick<OrderItemRow, 'quantity'>[], reason: string | null): OutboxMessage {
+  const etaMinutes = order.eta_at ? Math.max(0, Math.round((order.eta_at.getTime() - Date.now()) / 60_000)) : null;
+  const payload: StatusChange = {
+    orderId: order.id,
+    version: order.version,
+    from,
+    to: order.status,
+    customerId: order.customer_id,
+    restaurantId: order.restaurant_id,
+    restaurantName,
+    riderId: order.rider_id,
+    cookMinutes: order.cook_minutes,
+    etaMinutes,
+    reason,
+    itemCount: items.reduce((n, i) => n + i.quantity, 0),
+    total: order.total,
+  };
+  return { topic: STATUS_TOPIC, payload: payload as unknown as Record<string, unknown> };
+}

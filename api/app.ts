@@ -17,6 +17,7 @@ import { deviceRoutes } from './routes/devices.ts';
 import { healthRoutes } from './routes/health.ts';
 import { riderHistoryRoutes } from './routes/rider-history.ts';
 import { riderRoutes } from './routes/riders.ts';
+import { offerRoutes } from './routes/offers.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { restaurantRoutes } from './routes/restaurants.ts';
 import { createOrderPlacer } from '../orders/place-order.ts';
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): Express {
     ...riderHistoryRoutes(deps),
     ...restaurantRoutes(deps),
     ...orderRoutes(orders),
+    ...offerRoutes({ db: deps.db, queues: deps.queues, config, location: location.live }),
   ];
   mountRoutes(api, routes, authenticate(auth));
   app.use(api);

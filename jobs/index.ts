@@ -1,4 +1,6 @@
 import type { JobDefinition } from './job-definition.ts';
+import { dispatchMatch } from './dispatch-match.ts';
+import { dispatchOfferTimeout } from './dispatch-offer-timeout.ts';
 import { heartbeat } from './heartbeat.ts';
 import { locationBatch } from './location-batch.ts';
 import { locationPartitions } from './location-partitions.ts';
@@ -9,4 +11,4 @@ import { ordersOutboxRelay } from './orders-outbox-relay.ts';
 import { notificationSend } from './notification-send.ts';
 
 /** Every job type deligo runs. A worker refuses job names that are not listed here. */
-export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay];
+export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout];

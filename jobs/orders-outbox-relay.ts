@@ -22,6 +22,10 @@ export const ordersOutboxRelay = defineJob({
         for (const message of messages) {
           if (message.topic !== STATUS_TOPIC) continue;
           const change = message.payload as unknown as StatusChange;
+          // The restaurant accepted: start looking for a rider while the food cooks.
+          if (change.to === 'COOKING') {
+            await ctx.queues.get('dispatch').add('dispatch.match', { orderId: change.orderId }, { jobId: `match-${change.orderId}-r1` });
+          }
           await Promise.all(
             notificationsFor(change).map((planned) =>
               notify(ctx, {

@@ -38,6 +38,16 @@ const schema = z.object({
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'a size such as 512kb or 1mb').default('512kb'),
   /** User ids of the ops team, who get fraud and dispatch alerts by push. Default `ops`. */
   OPS_ALERT_USERS: z.string().regex(/^[\w.@:-]+(,[\w.@:-]+)*$/, 'user ids separated by commas').default('ops'),
+  /** How long a rider has to accept an offer, in ms. Default 15000 (seed 000: 15초). */
+  DISPATCH_OFFER_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(15_000),
+  /** First search radius around the restaurant, in metres; each later round widens it by half. Default 3000. */
+  DISPATCH_RADIUS_M: z.coerce.number({ error: 'a whole number of metres' }).int().min(100).max(50_000).default(3_000),
+  /** Offers per round before the radius widens (seed 003: 5). */
+  DISPATCH_OFFERS_PER_ROUND: z.coerce.number({ error: 'a whole number' }).int().min(1).max(50).default(5),
+  /** Rounds before ops and the customer are told no rider was found. Default 3. */
+  DISPATCH_ROUNDS: z.coerce.number({ error: 'a whole number' }).int().min(1).max(10).default(3),
+  /** Wait before a new round; doubles every round. Default 5000 ms. */
+  DISPATCH_RETRY_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(5_000),
   /** How long a shutdown may take before the process is forced out, in ms. Default 30000. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(30_000),
   ...notificationEnv,
@@ -57,6 +67,7 @@ export interface Config {
   logLevel: string;
   workerPools: string[] | 'all';
   shutdownTimeoutMs: number;
+  dispatch: { offerTimeoutMs: number; radiusMeters: number; offersPerRound: number; rounds: number; retryMs: number };
   /** Who hears about fraud and failed dispatch. */
   opsUserIds: string[];
   notifications: NotificationConfig;
@@ -99,6 +110,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     workerPools: pools.length === 0 || pools.includes('all') ? 'all' : pools,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     opsUserIds: e.OPS_ALERT_USERS.split(','),
+    dispatch: {
+      offerTimeoutMs: e.DISPATCH_OFFER_TIMEOUT_MS,
+      radiusMeters: e.DISPATCH_RADIUS_M,
+      offersPerRound: e.DISPATCH_OFFERS_PER_ROUND,
+      rounds: e.DISPATCH_ROUNDS,
+      retryMs: e.DISPATCH_RETRY_MS,
+    },
     notifications: toNotificationConfig(e, (message) => {
       throw new ConfigError(message);
     }),

@@ -18,6 +18,7 @@ export const EVENT_DATA = {
   'order.cancelled': z.object({ orderId: id, reason: z.string().optional() }),
   'order.rejected': z.object({ orderId: id, restaurantName: z.string(), reason: z.string().optional() }),
   'rider.arriving': z.object({ orderId: id, distanceMeters: z.number().nonnegative() }),
+  'order.no_rider': z.object({ orderId: id }),
   // Restaurant.
   'restaurant.new_order': z.object({ orderId: id, itemCount: z.number().int().positive(), total: won }),
   // Rider.

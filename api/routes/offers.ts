@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { closeOffer, getOffer, pendingOffers } from '../../db/dispatch-repository.ts';
+import { acceptAndAssign } from '../../dispatch/accept.ts';
+import type { DispatchDeps } from '../../dispatch/matcher.ts';
+import { conflict, notFound } from '../errors.ts';
+import { defineRoute } from '../route.ts';
+
+const offerId = z.object({ id: z.string().min(1).max(64) });
+
+/** A rider's offers: see them, take one, or pass. */
+export function offerRoutes(deps: DispatchDeps) {
+  const mine = async (id: string, riderId: string) => {
+    const offer = await getOffer(deps.db, id);
+    // Someone else's offer looks exactly like a missing one: offer ids say nothing to other riders.
+    if (!offer || offer.rider_id !== riderId) throw notFound(`no offer ${id} for you`);
+    return offer;
+  };
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/riders/me/offers',
+      roles: ['rider'],
+      async handler({ user }) {
+        const offers = await pendingOffers(deps.db, user.sub);
+        return {
+          body: {
+            offers: offers.map((o) => ({ id: o.id, orderId: o.order_id, distanceMeters: Math.round(o.distance_m), expectedEarning: o.expected_earning, expiresAt: o.expires_at.toISOString() })),
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/offers/:id/accept',
+      roles: ['rider'],
+      params: offerId,
+      async handler({ user, params }) {
+        await mine(params.id, user.sub);
+        const result = await acceptAndAssign(deps, params.id, user.sub);
+        switch (result.kind) {
+          case 'accepted':
+            return { body: { offerId: params.id, orderId: result.orderId, status: 'ACCEPTED' } };
+          case 'not-pending':
+            throw conflict(`the offer is ${result.status ?? 'gone'}, not pending`, { offerStatus: result.status });
+          case 'rider-busy':
+            throw conflict('you already have an active order; finish it first');
+          case 'order-gone':
+            throw conflict('the order no longer needs a rider');
+        }
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/offers/:id/reject',
+      roles: ['rider'],
+      params: offerId,
+      async handler({ user, params }) {
+        const offer = await mine(params.id, user.sub);
+        const orderId = await closeOffer(deps.db, params.id, 'REJECTED', user.sub);
+        if (!orderId) throw conflict(`the offer is ${offer.status === 'PENDING' ? 'EXPIRED' : offer.status}, not pending`, { offerStatus: offer.status });
+        await deps.queues.get('dispatch').add('dispatch.match', { orderId });
+        return { body: { offerId: params.id, status: 'REJECTED' } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,13 @@
+import { acceptOffer, type AcceptResult } from '../db/dispatch-repository.ts';
+import type { DispatchDeps } from './matcher.ts';
+
+/** Accepts in Postgres (atomically), then takes the rider out of the available pool in Redis. */
+export async function acceptAndAssign(deps: DispatchDeps, offerId: string, riderId: string): Promise<AcceptResult> {
+  const result = await acceptOffer(deps.db, offerId, riderId);
+  if (result.kind === 'accepted') {
+    await deps.location.setStatus(riderId, 'busy', Date.now());
+    // The timeout job has nothing left to do; if it already started, it finds the offer closed.
+    await deps.queues.get('dispatch').remove(offerId).catch(() => 0);
+  }
+  return result;
+}

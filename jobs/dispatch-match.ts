@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { matchOrder } from '../dispatch/matcher.ts';
+import { defineJob } from './job-definition.ts';
+
+/** Offers an order to the next best rider (or widens the search, or gives up and tells people). */
+export const dispatchMatch = defineJob({
+  name: 'dispatch.match',
+  queue: 'dispatch',
+  payload: z.object({ orderId: z.string().min(1) }),
+  async handler({ orderId }, ctx) {
+    return { outcome: await matchOrder(ctx, orderId) };
+  },
+});

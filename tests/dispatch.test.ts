@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { seedCatalogue } from '../cli/commands/seed.ts';
+import { runPools } from '../workers/run-pools.ts';
+import { startTestApi, type TestApi } from './support/http.ts';
+import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
+
+describe('dispatch: sequential offers with timeouts', () => {
+  let platform: TestPlatform;
+  let api: TestApi;
+  let restaurant: { id: string; lat: number; lng: number; min_order: number };
+  let item: { id: string; price: number };
+
+  before(async () => {
+    platform = await createTestPlatform({ DISPATCH_OFFER_TIMEOUT_MS: '700', DISPATCH_RETRY_MS: '200', DISPATCH_ROUNDS: '2', DISPATCH_OFFERS_PER_ROUND: '3' });
+    api = await startTestApi(platform);
+    await seedCatalogue(platform.db);
+    // A restaurant far from the others' riders: each test places its own riders around it.
+    restaurant = await platform.db('restaurants').where('id', 'like', 'rest-jamsil%').orderBy('id').first();
+    item = await platform.db('menu_items').where({ restaurant_id: restaurant.id, available: true }).orderBy('price', 'desc').first();
+    await runPools(platform, platform.releasers, ['location', 'orders', 'dispatch', 'notifications']);
+  });
+  after(() => platform.cleanup());
+
+  const token = (role: 'customer' | 'restaurant' | 'rider' | 'admin', sub: string) => api.token(role, sub);
+  let riderSeq = 0;
+  /** Riders `metres` north of the restaurant, available and fresh. */
+  const riders = async (...metres: number[]) =>
+    Promise.all(
+      metres.map(async (m) => {
+        const id = `dr-${++riderSeq}`;
+        const t = await token('rider', id);
+        await fetch(`${api.url}/v1/riders/me/status`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${t}` }, body: JSON.stringify({ status: 'available' }) });
+        const res = await api.post('/v1/riders/me/locations', { points: [{ lat: restaurant.lat + m / 111_320, lng: restaurant.lng, recordedAt: new Date().toISOString() }] }, { token: t });
+        assert.equal(res.status, 202);
+        return { id, token: t };
+      }),
+    );
+  const cookingOrder = async (customer: string) => {
+    const quantity = Math.ceil(restaurant.min_order / item.price);
+    const placed = await api.post('/v1/orders', { restaurantId: restaurant.id, items: [{ menuItemId: item.id, quantity }], dropoff: { lat: restaurant.lat - 0.01, lng: restaurant.lng, address: '송파구 올림픽로 300' } }, { token: await token('customer', customer) });
+    const { id } = await placed.json();
+    const res = await api.post(`/v1/orders/${id}/transitions`, { to: 'COOKING', cookMinutes: 15 }, { token: await token('restaurant', restaurant.id) });
+    assert.equal(res.status, 200);
+    return id as string;
+  };
+  const offerFor = async (rider: { token: string }, orderId: string) =>
+    eventually(async () => {
+      const { offers } = await (await api.get('/v1/riders/me/offers', { token: rider.token })).json();
+      return offers.find((o: { orderId: string }) => o.orderId === orderId) as { id: string; expectedEarning: number } | undefined;
+    }, 10_000, 'an offer');
+  const events = async (orderId: string) => (await platform.db('dispatch_events').where({ order_id: orderId }).orderBy('id')).map((e) => `${e.type}:${e.rider_id ?? ''}`);
+
+  it('offers the nearest rider first; a rejection moves on; accepting assigns the rider and makes them busy', async () => {
+    const [near, far] = await riders(150, 600);
+    const orderId = await cookingOrder('dc-1');
+    const first = await offerFor(near!, orderId);
+    assert.ok(first.expectedEarning >= 3_000);
+    assert.equal((await api.post(`/v1/offers/${first.id}/reject`, {}, { token: near!.token })).status, 200);
+    const second = await offerFor(far!, orderId);
+    const accepted = await api.post(`/v1/offers/${second.id}/accept`, {}, { token: far!.token });
+    assert.equal(accepted.status, 200);
+    const order = await platform.db('orders').where({ id: orderId }).first();
+    assert.equal(order.rider_id, far!.id);
+    const live = await platform.redis.hget(`${platform.prefix}:rider:{${far!.id}}`, 'status');
+    assert.equal(live, 'busy');
+    assert.deepEqual(await events(orderId), [`offered:${near!.id}`, `rejected:${near!.id}`, `offered:${far!.id}`, `accepted:${far!.id}`]);
+    const profile = await platform.db('rider_profiles').where({ rider_id: near!.id }).first();
+    assert.deepEqual([profile.offers_received, profile.offers_accepted], [1, 0]);
+  });
+
+  it('an offer left to time out goes to the next rider', async () => {
+    // Nearer than the first test's riders, who are still around and available.
+    const [slow, next] = await riders(100, 140);
+    const orderId = await cookingOrder('dc-2');
+    await offerFor(slow!, orderId);
+    await offerFor(next!, orderId);
+    assert.deepEqual((await events(orderId)).slice(0, 3), [`offered:${slow!.id}`, `expired:${slow!.id}`, `offered:${next!.id}`]);
+  });
+
+  it('20 simultaneous accepts of one offer: exactly one wins', async () => {
+    const [rider] = await riders(120);
+    const orderId = await cookingOrder('dc-3');
+    const offer = await offerFor(rider!, orderId);
+    const results = await Promise.all(Array.from({ length: 20 }, () => api.post(`/v1/offers/${offer.id}/accept`, {}, { token: rider!.token })));
+    assert.deepEqual(results.map((r) => r.status).sort(), [200, ...Array(19).fill(409)]);
+    assert.equal((await platform.db('orders').where({ rider_id: rider!.id })).length, 1);
+  });
+
+  it('the database refuses a second active order for one rider', async () => {
+    const [rider] = await riders(130);
+    const first = await cookingOrder('dc-4');
+    const offer = await offerFor(rider!, first);
+    assert.equal((await api.post(`/v1/offers/${offer.id}/accept`, {}, { token: rider!.token })).status, 200);
+    // Forge a second pending offer for the busy rider, as a buggy matcher might.
+    const second = await cookingOrder('dc-5');
+    await platform.db('dispatch_offers').insert({ id: 'off_forged', order_id: second, rider_id: rider!.id, distance_m: 100, expected_earning: 3_000, expires_at: new Date(Date.now() + 60_000) });
+    const res = await api.post('/v1/offers/off_forged/accept', {}, { token: rider!.token });
+    assert.equal(res.status, 409);
+    assert.match((await res.json()).detail, /already have an active order/);
+  });
+
+  it('after the last round, ops and the customer are told', async () => {
+    const lonely = await platform.db('restaurants').where('id', 'like', 'rest-jongno%').orderBy('id').first();
+    const menuItem = await platform.db('menu_items').where({ restaurant_id: lonely.id, available: true }).orderBy('price', 'desc').first();
+    const placed = await api.post('/v1/orders', { restaurantId: lonely.id, items: [{ menuItemId: menuItem.id, quantity: Math.ceil(lonely.min_order / menuItem.price) }], dropoff: { lat: lonely.lat, lng: lonely.lng + 0.005, address: '종로구' } }, { token: await token('customer', 'dc-6') });
+    const { id } = await placed.json();
+    await api.post(`/v1/orders/${id}/transitions`, { to: 'COOKING', cookMinutes: 10 }, { token: await token('restaurant', lonely.id) });
+    await eventually(async () => (await platform.db('dispatches').where({ order_id: id }).first())?.status === 'FAILED', 10_000, 'dispatch to give up');
+    const told = await eventually(async () => {
+      const rows = await platform.db('notification_deliveries').where({ idempotency_key: `dispatch-failed:${id}` });
+      return rows.length === 2 ? rows : undefined;
+    }, 5_000);
+    assert.deepEqual(told.map((r) => r.event).sort(), ['ops.dispatch_failed', 'order.no_rider']);
+    assert.deepEqual((await events(id)).filter((e) => e.startsWith('widened') || e.startsWith('failed')), ['widened:', 'failed:']);
+  });
+});

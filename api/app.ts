@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import { adminGate } from '../dashboards/admin-gate.ts';
@@ -18,6 +18,9 @@ import { healthRoutes } from './routes/health.ts';
 import { riderHistoryRoutes } from './routes/rider-history.ts';
 import { riderRoutes } from './routes/riders.ts';
 import { offerRoutes } from './routes/offers.ts';
+import { trackingRoutes, trackingStream } from './routes/tracking.ts';
+import { createOrderTracking } from '../location/order-tracking.ts';
+import { createChannelHub } from '../runtime/channel-hub.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { restaurantRoutes } from './routes/restaurants.ts';
 import { createOrderPlacer } from '../orders/place-order.ts';
@@ -33,6 +36,8 @@ export interface AppDeps {
   redis: Redis;
   db: Knex;
   queues: QueueSet;
+  /** A subscriber-mode Redis connection for streams, opened on first use. */
+  subscriber(): Redis;
 }
 
 /** Builds the HTTP app. It does not listen: `api/main.ts` and the tests decide where. */
@@ -54,6 +59,11 @@ export function createApp(deps: AppDeps): Express {
 
   const api = express.Router();
   const location = { ingest: createLocationIngest(deps.queues), live: createLiveLocation(deps.redis, config.queuePrefix) };
+  const tracking = createOrderTracking(deps.redis, config.queuePrefix);
+  const authn = authenticate(auth);
+  // The subscriber connection opens with the first stream, not at start-up.
+  let stream: RequestHandler | undefined;
+  api.get('/v1/orders/:id/tracking/stream', authn, (req, res, next) => (stream ??= trackingStream({ tracking, hub: createChannelHub(deps.subscriber()) }))(req, res, next));
   const orders = { db: deps.db, placeOrder: createOrderPlacer(deps.db), kickRelay: relayKicker(deps.queues, deps.logger) };
   const routes = [
     ...healthRoutes(deps),
@@ -64,9 +74,10 @@ export function createApp(deps: AppDeps): Express {
     ...riderHistoryRoutes(deps),
     ...restaurantRoutes(deps),
     ...orderRoutes(orders),
-    ...offerRoutes({ db: deps.db, queues: deps.queues, config, location: location.live }),
+    ...offerRoutes({ db: deps.db, queues: deps.queues, config, location: location.live, tracking }),
+    ...trackingRoutes({ tracking }),
   ];
-  mountRoutes(api, routes, authenticate(auth));
+  mountRoutes(api, routes, authn);
   app.use(api);
 
   app.use(notFoundHandler);

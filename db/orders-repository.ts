@@ -64,12 +64,14 @@ export async function findByIdempotencyKey(db: Knex, customerId: string, key: st
   return db('orders').where({ customer_id: customerId, idempotency_key: key }).first<OrderRow | undefined>();
 }
 
-/** The order with its restaurant's name, which every notification about it mentions. */
-export async function getOrder(db: Knex, id: string): Promise<(OrderRow & { restaurant_name: string }) | undefined> {
+export type OrderWithRestaurant = OrderRow & { restaurant_name: string; restaurant_lat: number; restaurant_lng: number };
+
+/** The order with its restaurant's name and place, which notifications and tracking mention. */
+export async function getOrder(db: Knex, id: string): Promise<OrderWithRestaurant | undefined> {
   return db('orders')
     .join('restaurants', 'restaurants.id', 'orders.restaurant_id')
     .where('orders.id', id)
-    .first<(OrderRow & { restaurant_name: string }) | undefined>('orders.*', 'restaurants.name as restaurant_name');
+    .first<OrderWithRestaurant | undefined>('orders.*', 'restaurants.name as restaurant_name', 'restaurants.lat as restaurant_lat', 'restaurants.lng as restaurant_lng');
 }
 
 export async function orderItems(db: Knex, id: string): Promise<OrderItemRow[]> {

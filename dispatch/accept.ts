@@ -6,6 +6,7 @@ export async function acceptAndAssign(deps: DispatchDeps, offerId: string, rider
   const result = await acceptOffer(deps.db, offerId, riderId);
   if (result.kind === 'accepted') {
     await deps.location.setStatus(riderId, 'busy', Date.now());
+    await deps.tracking.attachRider(result.orderId, riderId);
     // The timeout job has nothing left to do; if it already started, it finds the offer closed.
     await deps.queues.get('dispatch').remove(offerId).catch(() => 0);
   }

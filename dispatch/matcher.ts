@@ -7,6 +7,7 @@ import { acceptanceRate, expectedEarning, rankCandidates } from '../domain/dispa
 import { haversineMeters } from '../domain/location/geo.ts';
 import { TERMINAL } from '../domain/orders/state-machine.ts';
 import type { LiveLocation } from '../location/live-location.ts';
+import type { OrderTracking } from '../location/order-tracking.ts';
 import { notify } from '../notifications/notify.ts';
 import type { Config } from '../runtime/config.ts';
 import type { QueueSet } from '../runtime/queues.ts';
@@ -17,6 +18,7 @@ export interface DispatchDeps {
   queues: QueueSet;
   config: Config;
   location: LiveLocation;
+  tracking: OrderTracking;
 }
 
 export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-later' | 'failed' | 'done';

@@ -9,6 +9,7 @@ import type { QueueSet } from '../runtime/queues.ts';
 import type { NotificationServices } from '../notifications/services.ts';
 import type { LiveLocation } from '../location/live-location.ts';
 import type { HistoryWriter } from '../location/history-writer.ts';
+import type { OrderTracking } from '../location/order-tracking.ts';
 
 /** What every handler may use. Handlers never open connections of their own. */
 export interface JobDeps {
@@ -23,6 +24,8 @@ export interface JobDeps {
   location: LiveLocation;
   /** Rider point history in Postgres, written in shared COPY batches. */
   history: HistoryWriter;
+  /** The live view of active orders in Redis, for tracking reads and streams. */
+  tracking: OrderTracking;
 }
 
 export interface JobContext extends JobDeps {

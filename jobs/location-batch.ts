@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { LocationPoint } from '../domain/location/point.ts';
+import { geofenceHits } from '../domain/orders/geofences.ts';
 import { checkFraud } from '../location/fraud-check.ts';
+import { notify } from '../notifications/notify.ts';
 import { fromTuple, pointTuple } from '../location/point-codec.ts';
 import { defineJob } from './job-definition.ts';
 
@@ -17,6 +19,12 @@ export const locationBatch = defineJob({
     const decoded = points.map(fromTuple);
     // Live state first: trackers and dispatch wait on it.
     const moved = await ctx.location.apply(decoded);
+    const positions = await ctx.tracking.applyPositions(moved);
+    for (const position of positions) {
+      for (const hit of geofenceHits({ ...position, rider: position.point })) {
+        await notify(ctx, { event: hit.event, recipient: { userId: hit.userId }, channels: ['push'], data: hit.data as never, idempotencyKey: hit.idempotencyKey });
+      }
+    }
     await ctx.history.write(decoded);
     // The ack time, the same on every retry, judges "in the future".
     const fraud = await checkFraud({ ...ctx, track: ctx.location.track }, byRider(decoded), ctx.job.enqueuedAt);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { drainOutbox } from '../db/orders-repository.ts';
 import { notificationsFor, type StatusChange } from '../domain/orders/status-notifications.ts';
+import { TERMINAL } from '../domain/orders/state-machine.ts';
 import { notify } from '../notifications/notify.ts';
 import { STATUS_TOPIC } from '../orders/outbox-messages.ts';
 import { defineJob } from './job-definition.ts';
@@ -22,6 +23,9 @@ export const ordersOutboxRelay = defineJob({
         for (const message of messages) {
           if (message.topic !== STATUS_TOPIC) continue;
           const change = message.payload as unknown as StatusChange;
+          await ctx.tracking.applyStatus(change);
+          // A finished order frees its rider for the next one.
+          if (change.riderId && TERMINAL.has(change.to)) await ctx.location.setStatus(change.riderId, 'available', Date.now());
           // The restaurant accepted: start looking for a rider while the food cooks.
           if (change.to === 'COOKING') {
             await ctx.queues.get('dispatch').add('dispatch.match', { orderId: change.orderId }, { jobId: `match-${change.orderId}-r1` });

@@ -40,7 +40,7 @@ export async function changeStatus(
     db,
     { id: orderId, expectedVersion: order.version, to: request.to, patch: request.to === 'COOKING' ? { cook_minutes: request.cookMinutes! } : {} },
     { from_status: order.status, actor_role: actor.role, actor_id: actor.sub, reason: request.reason ?? null, cook_minutes: request.cookMinutes ?? null },
-    (row) => [statusChangeMessage(row, order.restaurant_name, order.status, items, request.reason ?? null)],
+    (row) => [statusChangeMessage(row, { name: order.restaurant_name, lat: order.restaurant_lat, lng: order.restaurant_lng }, order.status, items, request.reason ?? null)],
   );
   if (updated) return { kind: 'changed', order: updated };
   const current = (await getOrder(db, orderId))!;

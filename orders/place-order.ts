@@ -81,7 +81,7 @@ export function createOrderPlacer(db: Knex): OrderPlacer {
     const items = lines.map((l) => ({ menu_item_id: l.menuItemId, name: l.name, unit_price: l.unitPrice, quantity: l.quantity }));
     const event = { order_id: row.id, version: 1, from_status: null, to_status: 'PLACED' as const, actor_role: 'customer', actor_id: input.customerId, reason: null, cook_minutes: null };
     try {
-      const order = await insertOrder(db, row, items, event, [statusChangeMessage({ ...row, created_at: new Date(), updated_at: new Date() }, restaurant.name, null, items, null)]);
+      const order = await insertOrder(db, row, items, event, [statusChangeMessage({ ...row, created_at: new Date(), updated_at: new Date() }, restaurant, null, items, null)]);
       return { kind: 'created', order };
     } catch (err) {
       // Two retries with one key raced: the loser answers with the winner's order.

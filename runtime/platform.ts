@@ -17,6 +17,8 @@ export interface Platform {
   queues: QueueSet;
   /** Blocking-safe connection for BullMQ workers; opened on first use. */
   workerConnection(): Redis;
+  /** A connection in subscriber mode, for streams to clients; opened on first use. */
+  subscriber(): Redis;
 }
 
 export function connectPlatform(options: {
@@ -33,6 +35,7 @@ export function connectPlatform(options: {
   const queues = createQueues({ connection: redis, prefix: config.queuePrefix });
   releasers.add('queues', () => queues.close());
   let worker: Redis | undefined;
+  let subscriber: Redis | undefined;
   return {
     config,
     logger,
@@ -47,6 +50,15 @@ export function connectPlatform(options: {
         worker = connection;
       }
       return worker;
+    },
+    subscriber() {
+      if (!subscriber) {
+        // Subscribers wait for messages for ever: the worker profile (no per-request retries).
+        const connection = createRedis(urls.redisUrl, 'worker', logger);
+        releasers.add('redis (subscriber)', () => connection.quit().catch(() => connection.disconnect()));
+        subscriber = connection;
+      }
+      return subscriber;
     },
   };
 }

@@ -16,6 +16,7 @@ const SAMPLES: { [E in NotificationEvent]: EventData<E> } = {
   'order.rejected': { orderId: 'o-1', restaurantName: '교촌치킨 강남점', reason: '재료 소진' },
   'rider.arriving': { orderId: 'o-1', distanceMeters: 95 },
   'order.no_rider': { orderId: 'o-1' },
+  'restaurant.rider_arrived': { orderId: 'o-1' },
   'restaurant.new_order': { orderId: 'o-1', itemCount: 3, total: 32_000 },
   'dispatch.offer': { offerId: 'of-1', orderId: 'o-1', restaurantName: '교촌치킨 강남점', distanceMeters: 1_250, expectedEarning: 4_500, expiresInSeconds: 15 },
   'pickup.ready': { orderId: 'o-1', restaurantName: '교촌치킨 강남점' },

@@ -1,6 +1,7 @@
 import type { JobDeps } from '../jobs/job-definition.ts';
 import { createHistoryWriter } from '../location/history-writer.ts';
 import { createLiveLocation } from '../location/live-location.ts';
+import { createOrderTracking } from '../location/order-tracking.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 import { createNotificationServices } from '../notifications/services.ts';
 import type { Platform } from '../runtime/platform.ts';
@@ -19,6 +20,7 @@ export function createJobDeps(platform: Platform, overrides: { providers?: Provi
     notifications,
     location: createLiveLocation(platform.redis, platform.config.queuePrefix),
     history: createHistoryWriter(platform.db),
+    tracking: createOrderTracking(platform.redis, platform.config.queuePrefix),
     close: () => notifications.close(),
   };
 }

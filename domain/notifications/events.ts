@@ -20,6 +20,7 @@ export const EVENT_DATA = {
   'rider.arriving': z.object({ orderId: id, distanceMeters: z.number().nonnegative() }),
   'order.no_rider': z.object({ orderId: id }),
   // Restaurant.
+  'restaurant.rider_arrived': z.object({ orderId: id }),
   'restaurant.new_order': z.object({ orderId: id, itemCount: z.number().int().positive(), total: won }),
   // Rider.
   'dispatch.offer': z.object({

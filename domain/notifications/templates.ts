@@ -29,6 +29,7 @@ export const TEMPLATES: Templates = {
   'order.rejected': (d) => ({ title: '주문거절', body: `${d.restaurantName}에서 주문을 받을 수 없어요.${because(d.reason)}` }),
   'rider.arriving': (d) => ({ title: '곧 도착해요', body: `라이더가 ${meters(d.distanceMeters)} 앞에 있어요. 곧 도착합니다!` }),
   'order.no_rider': () => ({ title: '배차 지연', body: '주변에 배달할 수 있는 라이더를 찾지 못했어요. 고객센터에서 곧 안내드릴게요.' }),
+  'restaurant.rider_arrived': () => ({ title: '라이더 도착', body: '라이더가 매장 앞에 도착했어요. 음식을 전달해 주세요.' }),
   'restaurant.new_order': (d) => ({ title: '새 주문', body: `새 주문이 들어왔어요: 메뉴 ${d.itemCount}개, ${wonText(d.total)}.` }),
   'dispatch.offer': (d) => ({
     title: '새 배차 요청',

@@ -16,6 +16,10 @@ export interface StatusChange {
   reason: string | null;
   itemCount: number;
   total: number;
+  /** For the live tracking view, which is kept in Redis. */
+  restaurant: { lat: number; lng: number };
+  dropoff: { lat: number; lng: number };
+  etaAt: string | null;
 }
 
 export interface PlannedNotification {

@@ -1,0 +1,61 @@
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import type { OrderTracking, TrackingView } from '../../location/order-tracking.ts';
+import type { ChannelHub } from '../../runtime/channel-hub.ts';
+import { ROLES } from '../../domain/roles.ts';
+import type { Identity } from '../../runtime/tokens.ts';
+import { forbidden, notFound } from '../errors.ts';
+import { defineRoute } from '../route.ts';
+
+/** Streams send a comment this often, so proxies keep idle connections open. */
+const KEEPALIVE_MS = 15_000;
+
+/** Only the order's customer, its rider, its restaurant and admins may watch it. */
+function authorize(view: TrackingView | undefined, orderId: string, user: Identity): TrackingView {
+  if (!view) throw notFound(`no active tracking for order ${orderId}`);
+  const allowed = user.role === 'admin' || view.customerId === user.sub || view.restaurantId === user.sub || view.riderId === user.sub;
+  if (!allowed) throw forbidden('this order is not yours to track');
+  return view;
+}
+
+/** `GET /v1/orders/:id/tracking`: served from Redis alone. */
+export function trackingRoutes(deps: { tracking: OrderTracking }) {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/orders/:id/tracking',
+      roles: ROLES,
+      params: z.object({ id: z.string().min(1).max(64) }),
+      async handler({ params, user }) {
+        const view = authorize(await deps.tracking.read(params.id), params.id, user);
+        const { customerId: _c, restaurantId: _r, ...visible } = view;
+        return { body: visible };
+      },
+    }),
+  ];
+}
+
+/**
+ * `GET /v1/orders/:id/tracking/stream` (text/event-stream): a `snapshot` event, then an `update`
+ * event for every status change and rider position, as they are published.
+ */
+export function trackingStream(deps: { tracking: OrderTracking; hub: ChannelHub }): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const orderId = String(req.params.id);
+      const view = authorize(await deps.tracking.read(orderId), orderId, req.user!);
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      const send = (event: string, data: string) => res.write(`event: ${event}\ndata: ${data}\n\n`);
+      const { customerId: _c, restaurantId: _r, ...visible } = view;
+      send('snapshot', JSON.stringify(visible));
+      const stop = await deps.hub.listen(deps.tracking.channel(orderId), (message) => send('update', message));
+      const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+      req.on('close', () => {
+        clearInterval(keepalive);
+        void stop();
+      });
+    } catch (err) {
+      next(err);
+    }
+  };
+}

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { seedCatalogue } from '../cli/commands/seed.ts';
+import { runPools } from '../workers/run-pools.ts';
+import { startTestApi, type TestApi } from './support/http.ts';
+import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
+
+/** Reads server-sent events from a fetch body. */
+async function openStream(url: string, token: string) {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+  const events: Array<{ event: string; data: any; at: number }> = [];
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        let cut;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const event = block.match(/^event: (.*)$/m)?.[1];
+          const data = block.match(/^data: (.*)$/m)?.[1];
+          if (event && data) events.push({ event, data: JSON.parse(data), at: Date.now() });
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return { res, events, close: () => controller.abort() };
+}
+
+describe('live tracking', () => {
+  let platform: TestPlatform;
+  let api: TestApi;
+  let restaurant: { id: string; lat: number; lng: number; min_order: number };
+  before(async () => {
+    platform = await createTestPlatform({ DISPATCH_OFFER_TIMEOUT_MS: '5000' });
+    api = await startTestApi(platform);
+    await seedCatalogue(platform.db);
+    restaurant = await platform.db('restaurants').where('id', 'like', 'rest-seongsu%').orderBy('id').first();
+    await runPools(platform, platform.releasers, ['location', 'orders', 'dispatch', 'notifications']);
+  });
+  after(() => platform.cleanup());
+
+  it('follows an order from acceptance to delivery: tracking reads, a stream within 1 s, one arriving alert', async () => {
+    const item = await platform.db('menu_items').where({ restaurant_id: restaurant.id, available: true }).orderBy('price', 'desc').first();
+    const customer = await api.token('customer', 'tc-1');
+    const shop = await api.token('restaurant', restaurant.id);
+    const rider = await api.token('rider', 'tr-1');
+    const dropoff = { lat: restaurant.lat + 0.01, lng: restaurant.lng };
+    const point = async (lat: number, lng: number) =>
+      assert.equal((await api.post('/v1/riders/me/locations', { points: [{ lat, lng, recordedAt: new Date().toISOString(), speed: 6, heading: 0 }] }, { token: rider })).status, 202);
+
+    await fetch(`${api.url}/v1/riders/me/status`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${rider}` }, body: JSON.stringify({ status: 'available' }) });
+    await point(restaurant.lat + 0.001, restaurant.lng);
+    const placed = await api.post('/v1/orders', { restaurantId: restaurant.id, items: [{ menuItemId: item.id, quantity: Math.ceil(restaurant.min_order / item.price) }], dropoff: { ...dropoff, address: '성동구 성수이로 1' } }, { token: customer });
+    const { id } = await placed.json();
+    const transition = async (token: string, body: Record<string, unknown>) => assert.equal((await api.post(`/v1/orders/${id}/transitions`, body, { token })).status, 200, JSON.stringify(body));
+    await transition(shop, { to: 'COOKING', cookMinutes: 10 });
+    const offer = await eventually(async () => (await (await api.get('/v1/riders/me/offers', { token: rider })).json()).offers[0], 10_000, 'an offer');
+    assert.equal((await api.post(`/v1/offers/${offer.id}/accept`, {}, { token: rider })).status, 200);
+
+    const view = await eventually(async () => {
+      const res = await api.get(`/v1/orders/${id}/tracking`, { token: customer });
+      const body = res.status === 200 ? await res.json() : undefined;
+      return body?.riderId === 'tr-1' ? body : undefined;
+    }, 5_000, 'tracking with the rider');
+    assert.equal(view.status, 'COOKING');
+    assert.equal(view.customerId, undefined, 'tracking does not expose other parties');
+    assert.equal((await api.get(`/v1/orders/${id}/tracking`, { token: await api.token('customer', 'tc-2') })).status, 403);
+
+    await transition(shop, { to: 'READY_FOR_PICKUP' });
+    await transition(rider, { to: 'PICKED_UP' });
+    await transition(rider, { to: 'DELIVERING' });
+    await eventually(async () => (await (await api.get(`/v1/orders/${id}/tracking`, { token: customer })).json()).status === 'DELIVERING', 5_000);
+
+    const stream = await openStream(`${api.url}/v1/orders/${id}/tracking/stream`, customer);
+    assert.equal(stream.res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+    await eventually(() => stream.events.find((e) => e.event === 'snapshot'), 5_000, 'the snapshot');
+    const sent = Date.now();
+    await point(restaurant.lat + 0.005, restaurant.lng);
+    const moved = await eventually(() => stream.events.find((e) => e.event === 'update' && e.data.type === 'position'), 5_000, 'a position update');
+    assert.ok(moved.at - sent < 1_000, `update reached the stream ${moved.at - sent} ms after ingest`);
+
+    // Within 100 m of the drop-off, twice: one "arriving" notification.
+    await point(dropoff.lat - 60 / 111_320, dropoff.lng);
+    await point(dropoff.lat - 20 / 111_320, dropoff.lng);
+    await eventually(async () => (await platform.db('notification_deliveries').where({ event: 'rider.arriving' })).length === 1, 5_000, 'the arriving notification');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await platform.db('notification_deliveries').where({ event: 'rider.arriving' })).length, 1);
+
+    await transition(rider, { to: 'DELIVERED' });
+    await eventually(() => stream.events.find((e) => e.event === 'update' && e.data.status === 'DELIVERED'), 5_000, 'the delivered update');
+    stream.close();
+    await eventually(async () => (await platform.redis.hget(`${platform.prefix}:rider:{tr-1}`, 'status')) === 'available', 5_000, 'the rider to be free again');
+  });
+});

@@ -17,6 +17,7 @@ import { deviceRoutes } from './routes/devices.ts';
 import { healthRoutes } from './routes/health.ts';
 import { riderHistoryRoutes } from './routes/rider-history.ts';
 import { riderRoutes } from './routes/riders.ts';
+import { deliveryRoutes } from './routes/deliveries.ts';
 import { offerRoutes } from './routes/offers.ts';
 import { trackingRoutes, trackingStream } from './routes/tracking.ts';
 import { createOrderTracking } from '../location/order-tracking.ts';
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps): Express {
     ...orderRoutes(orders),
     ...offerRoutes({ db: deps.db, queues: deps.queues, config, location: location.live, tracking }),
     ...trackingRoutes({ tracking }),
+    ...deliveryRoutes(deps),
   ];
   mountRoutes(api, routes, authn);
   app.use(api);

@@ -7,8 +7,9 @@ import { locationPartitions } from './location-partitions.ts';
 import { locationRollup } from './location-rollup.ts';
 import { locationSweep } from './location-sweep.ts';
 import { notificationReconcile } from './notification-reconcile.ts';
+import { ordersArchiveRoute } from './orders-archive-route.ts';
 import { ordersOutboxRelay } from './orders-outbox-relay.ts';
 import { notificationSend } from './notification-send.ts';
 
 /** Every job type deligo runs. A worker refuses job names that are not listed here. */
-export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout];
+export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout, ordersArchiveRoute];

@@ -26,6 +26,10 @@ export const ordersOutboxRelay = defineJob({
           await ctx.tracking.applyStatus(change);
           // A finished order frees its rider for the next one.
           if (change.riderId && TERMINAL.has(change.to)) await ctx.location.setStatus(change.riderId, 'available', Date.now());
+          if (change.to === 'DELIVERED') {
+            // A few seconds' grace: the last fixes before the tap may still be on their way to history.
+            await ctx.queues.get('orders').add('orders.archive-route', { orderId: change.orderId }, { jobId: `archive-${change.orderId}`, delay: 5_000 });
+          }
           // The restaurant accepted: start looking for a rider while the food cooks.
           if (change.to === 'COOKING') {
             await ctx.queues.get('dispatch').add('dispatch.match', { orderId: change.orderId }, { jobId: `match-${change.orderId}-r1` });

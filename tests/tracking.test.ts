@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedCatalogue } from '../cli/commands/seed.ts';
+import { routeDistanceMeters } from '../domain/location/geo.ts';
 import { runPools } from '../workers/run-pools.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
@@ -99,5 +100,23 @@ describe('live tracking', () => {
     await eventually(() => stream.events.find((e) => e.event === 'update' && e.data.status === 'DELIVERED'), 5_000, 'the delivered update');
     stream.close();
     await eventually(async () => (await platform.redis.hget(`${platform.prefix}:rider:{tr-1}`, 'status')) === 'available', 5_000, 'the rider to be free again');
+
+    // Settlement: the route from pickup to drop-off is archived, with its distance and the fare.
+    const route = await eventually(async () => {
+      const res = await api.get(`/v1/orders/${id}/route`, { token: customer });
+      return res.status === 200 ? res.json() : undefined;
+    }, 15_000, 'the archived route');
+    // The fixes from pickup (with a second's grace either side) to drop-off.
+    assert.ok(route.pointCount >= 3, `${route.pointCount} points`);
+    assert.equal(route.points.length, route.pointCount);
+    // This test's rider covers a kilometre in milliseconds, so fraud rules flag those fixes and
+    // settlement pays for none of that distance.
+    const raw = routeDistanceMeters(route.points.map((p: { lat: number; lng: number }, i: number) => ({ ...p, recordedAt: i })), { excludeFlagged: false });
+    assert.ok(raw > 900, `the raw route runs ${raw} m`);
+    assert.ok(route.flaggedCount >= 1);
+    assert.ok(route.settlementDistanceMeters < raw, `settlement ${route.settlementDistanceMeters} m leaves flagged jumps out`);
+    const { deliveries } = await (await api.get('/v1/riders/me/deliveries', { token: rider })).json();
+    assert.equal(deliveries[0].orderId, id);
+    assert.ok(deliveries[0].fare >= 3_000);
   });
 });

@@ -43,12 +43,23 @@ export function trackingStream(deps: { tracking: OrderTracking; hub: ChannelHub 
   return async (req, res, next) => {
     try {
       const orderId = String(req.params.id);
-      const view = authorize(await deps.tracking.read(orderId), orderId, req.user!);
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      authorize(await deps.tracking.read(orderId), orderId, req.user!);
+      // Subscribe before taking the snapshot, holding updates back until it is sent: nothing
+      // published in between can fall through the gap.
+      const held: string[] = [];
+      let live = false;
       const send = (event: string, data: string) => res.write(`event: ${event}\ndata: ${data}\n\n`);
+      const stop = await deps.hub.listen(deps.tracking.channel(orderId), (message) => (live ? send('update', message) : held.push(message)));
+      const view = await deps.tracking.read(orderId);
+      if (!view) {
+        await stop();
+        throw notFound(`no active tracking for order ${orderId}`);
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       const { customerId: _c, restaurantId: _r, ...visible } = view;
       send('snapshot', JSON.stringify(visible));
-      const stop = await deps.hub.listen(deps.tracking.channel(orderId), (message) => send('update', message));
+      for (const message of held.splice(0)) send('update', message);
+      live = true;
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
       req.on('close', () => {
         clearInterval(keepalive);

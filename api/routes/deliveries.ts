@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { deliveriesOf, routeOf } from '../../db/delivery-routes-repository.ts';
 import { getOrder } from '../../db/orders-repository.ts';
 import { decodePolyline } from '../../domain/location/polyline.ts';
+import { isOrderParty } from '../../domain/orders/parties.ts';
 import { ROLES } from '../../domain/roles.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { defineRoute } from '../route.ts';
@@ -18,8 +19,7 @@ export function deliveryRoutes(deps: { db: Knex }) {
       async handler({ params, user }) {
         const order = await getOrder(deps.db, params.id);
         if (!order) throw notFound(`no order ${params.id}`);
-        const party = user.role === 'admin' || [order.customer_id, order.restaurant_id, order.rider_id].includes(user.sub);
-        if (!party) throw forbidden('this order is not yours to read');
+        if (!isOrderParty({ customerId: order.customer_id, restaurantId: order.restaurant_id, riderId: order.rider_id }, user)) throw forbidden('this order is not yours to read');
         const route = await routeOf(deps.db, params.id);
         if (!route) throw notFound(order.status === 'DELIVERED' ? 'the route is being archived; try again in a few seconds' : 'routes are archived when the order is delivered');
         return {

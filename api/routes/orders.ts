@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { getOrder, listOrders, orderEvents, orderItems, type OrderRow } from '../../db/orders-repository.ts';
+import { isOrderParty } from '../../domain/orders/parties.ts';
 import { ORDER_STATUSES } from '../../domain/orders/state-machine.ts';
 import { ROLES } from '../../domain/roles.ts';
 import { changeStatus } from '../../orders/change-status.ts';
@@ -45,7 +46,7 @@ export function orderRoutes(deps: { db: Knex; placeOrder: OrderPlacer; kickRelay
       async handler({ user, params }) {
         const order = await getOrder(deps.db, params.id);
         if (!order) throw notFound(`no order ${params.id}`);
-        if (!canRead(order, user)) throw forbidden('this order is not yours to read');
+        if (!isOrderParty({ customerId: order.customer_id, restaurantId: order.restaurant_id, riderId: order.rider_id }, user)) throw forbidden('this order is not yours to read');
         const [items, events] = await Promise.all([orderItems(deps.db, order.id), orderEvents(deps.db, order.id)]);
         return { body: present(order, items, events) };
       },
@@ -89,10 +90,6 @@ export function orderRoutes(deps: { db: Knex; placeOrder: OrderPlacer; kickRelay
       },
     }),
   ];
-}
-
-function canRead(order: OrderRow, user: { role: string; sub: string }): boolean {
-  return user.role === 'admin' || order.customer_id === user.sub || order.restaurant_id === user.sub || order.rider_id === user.sub;
 }
 
 function eta(order: OrderRow) {

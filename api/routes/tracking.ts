@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { OrderTracking, TrackingView } from '../../location/order-tracking.ts';
 import type { ChannelHub } from '../../runtime/channel-hub.ts';
+import { isOrderParty } from '../../domain/orders/parties.ts';
 import { ROLES } from '../../domain/roles.ts';
 import type { Identity } from '../../runtime/tokens.ts';
 import { forbidden, notFound } from '../errors.ts';
@@ -13,8 +14,7 @@ const KEEPALIVE_MS = 15_000;
 /** Only the order's customer, its rider, its restaurant and admins may watch it. */
 function authorize(view: TrackingView | undefined, orderId: string, user: Identity): TrackingView {
   if (!view) throw notFound(`no active tracking for order ${orderId}`);
-  const allowed = user.role === 'admin' || view.customerId === user.sub || view.restaurantId === user.sub || view.riderId === user.sub;
-  if (!allowed) throw forbidden('this order is not yours to track');
+  if (!isOrderParty(view, user)) throw forbidden('this order is not yours to track');
   return view;
 }
 

@@ -1,4 +1,5 @@
 import type { Role } from '../roles.ts';
+import { isOrderParty } from './parties.ts';
 
 /** An order's life (seed 000): 주문접수 → 조리중 → 픽업대기 → 픽업완료 → 배달중 → 배달완료, or 거절/취소. */
 export const ORDER_STATUSES = ['PLACED', 'COOKING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERING', 'DELIVERED', 'REJECTED', 'CANCELLED'] as const;
@@ -45,7 +46,7 @@ export type Decision =
 
 /** Pure: may this actor move this order to `request.to`? No I/O; the caller applies the answer. */
 export function decide(order: OrderParties, actor: { role: Role; sub: string }, request: TransitionRequest): Decision {
-  if (!isParty(order, actor)) return { ok: false, kind: 'forbidden', message: `this order is not yours to change` };
+  if (!isOrderParty(order, actor)) return { ok: false, kind: 'forbidden', message: `this order is not yours to change` };
   if (TERMINAL.has(order.status)) return { ok: false, kind: 'illegal', message: `the order is already ${order.status}` };
   const edge = EDGES.find((e) => e.from === order.status && e.to === request.to);
   const adminCancel = actor.role === 'admin' && request.to === 'CANCELLED';
@@ -59,19 +60,6 @@ export function decide(order: OrderParties, actor: { role: Role; sub: string }, 
     return { ok: false, kind: 'invalid', field: 'cookMinutes', message: 'accepting an order needs cookMinutes, 1–180' };
   }
   return { ok: true };
-}
-
-function isParty(order: OrderParties, actor: { role: Role; sub: string }): boolean {
-  switch (actor.role) {
-    case 'admin':
-      return true;
-    case 'customer':
-      return order.customerId === actor.sub;
-    case 'restaurant':
-      return order.restaurantId === actor.sub;
-    case 'rider':
-      return order.riderId === actor.sub;
-  }
 }
 
 /** Every status reachable in one move from `from`, for anyone (the admin view). */

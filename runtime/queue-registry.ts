@@ -33,7 +33,9 @@ function notificationQueue(channel: string, description: string): QueueDefinitio
     description,
     group: 'notifications',
     // 3 attempts with exponential backoff and jitter; the sender may shorten the delay (config).
-    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 }, ...retained },
+    // A sent notification's record is its `notification_deliveries` row, so the finished job goes
+    // at once; dead letters stay for replay like everywhere else.
+    defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 }, removeOnComplete: true, removeOnFail: retained.removeOnFail },
   };
 }
 

@@ -135,8 +135,8 @@ describe('notification delivery semantics', () => {
     assert.equal(replay.status, 0, replay.stderr);
     assert.match(replay.stdout, new RegExp(`retried ${dead.length}, skipped 0, errors 0`));
     for (const id of failing) assert.equal((await eventually(async () => ((await row(id)).status === 'sent' ? row(id) : undefined), 10_000)).status, 'sent');
-    await eventually(async () => (await queue.getJob(ackLost))?.returnvalue, 10_000, 'the replayed job to finish');
-    assert.equal((await queue.getJob(ackLost))!.returnvalue.skipped, 'already sent');
+    // The replayed job of a delivery already sent finishes without a request to the gateway.
+    await eventually(async () => !(await queue.getJob(ackLost)), 10_000, 'the replayed job to finish');
     await eventually(async () => gateway.requests.length - before >= expected.length, 10_000);
     const replayed = gateway.requests.slice(before).map((r) => r.idempotencyKey).sort();
     assert.deepEqual(replayed, expected, 'only the undelivered dead letters were sent again');

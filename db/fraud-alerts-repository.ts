@@ -39,3 +39,10 @@ export async function listFraudAlerts(db: Knex, filter: { riderId?: string; sinc
   if (filter.since) query.where('created_at', '>=', filter.since);
   return query.select<FraudAlertRow[]>('*');
 }
+
+/** Riders among `riderIds` with a critical finding since `since`: dispatch does not offer them work. */
+export async function suspendedRiders(db: Knex, riderIds: readonly string[], since: Date): Promise<Set<string>> {
+  if (riderIds.length === 0) return new Set();
+  const rows = await db('fraud_alerts').whereIn('rider_id', riderIds).where({ severity: 'critical' }).where('created_at', '>=', since).distinct<{ rider_id: string }[]>('rider_id');
+  return new Set(rows.map((r) => r.rider_id));
+}

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { createOffer, ensureDispatch, failDispatch, nextRound, offeredRiders, riderProfiles } from '../db/dispatch-repository.ts';
+import { suspendedRiders } from '../db/fraud-alerts-repository.ts';
 import { getOrder } from '../db/orders-repository.ts';
 import { getRestaurant } from '../db/restaurants-repository.ts';
 import { acceptanceRate, expectedEarning, rankCandidates } from '../domain/dispatch/ranking.ts';
@@ -21,6 +22,9 @@ export interface DispatchDeps {
   tracking: OrderTracking;
 }
 
+/** How long a critical fraud finding keeps a rider out of dispatch. */
+const SUSPENSION_MS = 30 * 60_000;
+
 export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-later' | 'failed' | 'done';
 
 /**
@@ -39,9 +43,10 @@ export async function matchOrder(deps: DispatchDeps, orderId: string): Promise<M
   const restaurant = (await getRestaurant(db, order.restaurant_id))!;
   if (dispatch.offers_in_round < config.dispatch.offersPerRound) {
     const asked = await offeredRiders(db, orderId);
-    const nearby = (await deps.location.nearby({ lat: restaurant.lat, lng: restaurant.lng, radiusMeters: dispatch.radius_m, limit: 50, now: Date.now() })).filter(
-      (r) => !asked.has(r.riderId),
-    );
+    const found = await deps.location.nearby({ lat: restaurant.lat, lng: restaurant.lng, radiusMeters: dispatch.radius_m, limit: 50, now: Date.now() });
+    // A rider with a critical GPS-fraud finding in the last half hour is not offered work.
+    const suspended = await suspendedRiders(db, found.map((r) => r.riderId), new Date(Date.now() - SUSPENSION_MS));
+    const nearby = found.filter((r) => !asked.has(r.riderId) && !suspended.has(r.riderId));
     const profiles = await riderProfiles(db, nearby.map((r) => r.riderId));
     const ranked = rankCandidates(
       nearby.map((r) => {

@@ -69,6 +69,16 @@ describe('dispatch: sequential offers with timeouts', () => {
     assert.deepEqual([profile.offers_received, profile.offers_accepted], [1, 0]);
   });
 
+  it('skips a rider with a recent critical fraud finding', async () => {
+    const [suspect, honest] = await riders(90, 400);
+    await platform.db('fraud_alerts').insert({ rider_id: suspect!.id, rule: 'teleport', severity: 'critical', recorded_at: new Date(), evidence: '[]', detail: 'test', alert: true });
+    const orderId = await cookingOrder('dc-0');
+    await offerFor(honest!, orderId);
+    assert.ok(!(await events(orderId)).includes(`offered:${suspect!.id}`));
+    const offer = await offerFor(honest!, orderId);
+    assert.equal((await api.post(`/v1/offers/${offer.id}/accept`, {}, { token: honest!.token })).status, 200);
+  });
+
   it('an offer left to time out goes to the next rider', async () => {
     // Nearer than the first test's riders, who are still around and available.
     const [slow, next] = await riders(100, 140);

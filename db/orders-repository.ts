@@ -133,3 +133,39 @@ export async function drainOutbox(db: Knex, limit: number, deliver: (messages: A
     return rows.length;
   });
 }
+
+export interface ActiveOrderForEta {
+  id: string;
+  status: OrderStatus;
+  rider_id: string | null;
+  dropoff_lat: number;
+  dropoff_lng: number;
+  restaurant_lat: number;
+  restaurant_lng: number;
+  eta_at: Date | null;
+  /** When cooking is due to finish: acceptance time + cook minutes. */
+  cook_ready_at: Date | null;
+}
+
+/** Open orders, least recently refreshed first, with what their ETA depends on. */
+export async function activeOrdersForEta(db: Knex, limit: number): Promise<ActiveOrderForEta[]> {
+  const { rows } = await db.raw<{ rows: ActiveOrderForEta[] }>(
+    `SELECT o.id, o.status, o.rider_id, o.dropoff_lat, o.dropoff_lng, r.lat AS restaurant_lat, r.lng AS restaurant_lng, o.eta_at,
+            (SELECT e.at + make_interval(mins => o.cook_minutes) FROM order_events e WHERE e.order_id = o.id AND e.to_status = 'COOKING') AS cook_ready_at
+       FROM orders o JOIN restaurants r ON r.id = o.restaurant_id
+      WHERE o.status IN ('PLACED','COOKING','READY_FOR_PICKUP','PICKED_UP','DELIVERING')
+      ORDER BY o.updated_at
+      LIMIT ?`,
+    [limit],
+  );
+  return rows;
+}
+
+/** Stores recomputed ETAs, many in one statement. */
+export async function updateEtas(db: Knex, etas: Array<{ id: string; etaAt: Date }>): Promise<void> {
+  if (etas.length === 0) return;
+  await db.raw(
+    `UPDATE orders o SET eta_at = v.eta_at FROM (SELECT unnest(?::text[]) AS id, unnest(?::timestamptz[]) AS eta_at) v WHERE o.id = v.id`,
+    [etas.map((e) => e.id), etas.map((e) => e.etaAt.toISOString())] as unknown as Knex.RawBinding[],
+  );
+}

@@ -9,7 +9,8 @@ import { locationSweep } from './location-sweep.ts';
 import { notificationReconcile } from './notification-reconcile.ts';
 import { ordersArchiveRoute } from './orders-archive-route.ts';
 import { ordersOutboxRelay } from './orders-outbox-relay.ts';
+import { ordersRefreshEta } from './orders-refresh-eta.ts';
 import { notificationSend } from './notification-send.ts';
 
 /** Every job type deligo runs. A worker refuses job names that are not listed here. */
-export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout, ordersArchiveRoute];
+export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout, ordersArchiveRoute, ordersRefreshEta];

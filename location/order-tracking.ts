@@ -47,6 +47,8 @@ export interface OrderTracking {
   /** Moves every active order whose rider moved; returns those orders. */
   applyPositions(moved: LocationPoint[]): Promise<OrderPosition[]>;
   read(orderId: string): Promise<TrackingView | undefined>;
+  /** Records a recomputed ETA and tells the order's watchers. */
+  updateEta(orderId: string, etaAt: string): Promise<void>;
 }
 
 export function createOrderTracking(redis: Redis, prefix: string): OrderTracking {
@@ -110,6 +112,10 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
       });
       await writes.exec();
       return out;
+    },
+    async updateEta(orderId, etaAt) {
+      await redis.hset(key(orderId), 'etaAt', etaAt, 'updatedAt', new Date().toISOString());
+      await publish(orderId, { type: 'eta', etaAt });
     },
     async read(orderId) {
       const [[, hash], [, route]] = (await redis.multi().hgetall(key(orderId)).lrange(routeKey(orderId), 0, -1).exec()) as [[null, Record<string, string>], [null, string[]]];

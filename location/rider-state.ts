@@ -39,6 +39,13 @@ local status = redis.call('HGET', KEYS[1], 'status') or 'offline'
 local previous = redis.call('HGET', KEYS[1], 'cell') or ''
 if tonumber(ARGV[1]) <= current then return {0, status, previous} end
 redis.call('HSET', KEYS[1], 'recordedAt', ARGV[1], 'lat', ARGV[2], 'lng', ARGV[3], 'speed', ARGV[4], 'heading', ARGV[5], 'accuracy', ARGV[6], 'cell', ARGV[7])
+-- The rider's recent speed for ETAs: an exponentially weighted average of reported speeds.
+if ARGV[4] ~= '' then
+  local previous = tonumber(redis.call('HGET', KEYS[1], 'speedEwma') or '')
+  local ewma = tonumber(ARGV[4])
+  if previous then ewma = 0.3 * ewma + 0.7 * previous end
+  redis.call('HSET', KEYS[1], 'speedEwma', tostring(ewma))
+end
 redis.call('EXPIRE', KEYS[1], ARGV[8])
 return {1, status, previous}`;
 
@@ -47,6 +54,8 @@ export interface RiderState {
   setStatus(riderId: string, status: RiderStatus): Promise<RiderLive | undefined>;
   get(riderId: string): Promise<RiderLive | undefined>;
   getMany(riderIds: string[]): Promise<Array<RiderLive | undefined>>;
+  /** Position and recent speed (EWMA of reported speeds, m/s) for ETAs. */
+  motion(riderIds: string[]): Promise<Array<{ lat: number; lng: number; speedEwma: number | null } | undefined>>;
   /** Just what nearby needs to filter candidates: status and when the position was taken. */
   availability(riderIds: string[]): Promise<Array<{ status: RiderStatus | null; recordedAt: number }>>;
 }
@@ -79,6 +88,17 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
     },
     async get(riderId) {
       return read(riderId, await redis.hmget(keys.rider(riderId), ...FIELDS));
+    },
+    async motion(riderIds) {
+      if (riderIds.length === 0) return [];
+      const pipeline = redis.pipeline();
+      for (const id of riderIds) pipeline.hmget(keys.rider(id), 'lat', 'lng', 'speedEwma');
+      const results = (await pipeline.exec()) ?? [];
+      return results.map(([, reply]) => {
+        const [lat, lng, speedEwma] = (reply as Array<string | null>) ?? [];
+        if (lat == null || lng == null) return undefined;
+        return { lat: Number(lat), lng: Number(lng), speedEwma: speedEwma == null ? null : Number(speedEwma) };
+      });
     },
     async availability(riderIds) {
       if (riderIds.length === 0) return [];

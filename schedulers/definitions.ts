@@ -21,6 +21,7 @@ export const SCHEDULERS: readonly SchedulerDefinition[] = [
   { id: 'location-sweep-stale', every: 10_000, job: { queue: 'maintenance', name: 'location.sweep-stale', data: {} } },
   { id: 'location-partitions', every: 600_000, job: { queue: 'maintenance', name: 'location.partitions', data: {} } },
   { id: 'location-rollup', every: 30_000, job: { queue: 'maintenance', name: 'location.rollup', data: {} } },
+  { id: 'orders-refresh-eta', every: 20_000, job: { queue: 'orders', name: 'orders.refresh-eta', data: {} } },
   { id: 'orders-outbox-relay', every: 5_000, job: { queue: 'orders', name: 'orders.outbox-relay', data: {} } },
   { id: 'notifications-reconcile', every: 60_000, job: { queue: 'maintenance', name: 'notifications.reconcile', data: {} } },
 ];

@@ -89,6 +89,12 @@ describe('live tracking', () => {
     const moved = await eventually(() => stream.events.find((e) => e.event === 'update' && e.data.type === 'position'), 5_000, 'a position update');
     assert.ok(moved.at - sent < 1_000, `update reached the stream ${moved.at - sent} ms after ingest`);
 
+    // The ETA refresh replaces the quote made at ordering with one from the rider's position.
+    await platform.queues.get('orders').add('orders.refresh-eta', {});
+    const eta = await eventually(() => stream.events.find((e) => e.event === 'update' && e.data.type === 'eta'), 5_000, 'an ETA update');
+    const minutes = (Date.parse(eta.data.etaAt) - Date.now()) / 60_000;
+    assert.ok(minutes > 0 && minutes < 5, `ETA ${minutes.toFixed(1)} min for a rider about 550 m away`);
+
     // Within 100 m of the drop-off, twice: one "arriving" notification.
     await point(dropoff.lat - 60 / 111_320, dropoff.lng);
     await point(dropoff.lat - 20 / 111_320, dropoff.lng);

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Category, CatalogueMenuItem, CatalogueRestaurant } from '../domain/catalogue/seed-data.ts';
+import type { Category, CatalogueMenuItem, CatalogueRestaurant } from '../domain/catalogue/catalogue.ts';
 import { EARTH_RADIUS_METERS } from '../domain/location/geo.ts';
 
 export type Restaurant = CatalogueRestaurant;

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { getRestaurant, listRestaurantsNear, menuOf } from '../../db/restaurants-repository.ts';
-import { CATEGORIES } from '../../domain/catalogue/seed-data.ts';
+import { CATEGORIES } from '../../domain/catalogue/catalogue.ts';
 import { ROLES } from '../../domain/roles.ts';
 import { notFound } from '../errors.ts';
 import { defineRoute } from '../route.ts';

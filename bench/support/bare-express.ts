@@ -1,6 +1,6 @@
 /**
- * Baseline for bench/ingest: the cheapest honest Express 5 JSON POST handler (parse the body,
- * answer 202). Prints its URL on stdout.
+ * Baselines: the cheapest honest Express 5 JSON POST handler (parse the body, answer 202) for
+ * bench/ingest, and a GET answering JSON from memory for bench/tracking. Prints its URL on stdout.
  */
 import express from 'express';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +9,11 @@ const app = express();
 app.use(express.json({ limit: '512kb' }));
 app.post('/v1/riders/me/locations', (req, res) => {
   res.status(202).json({ accepted: Array.isArray(req.body?.points) ? req.body.points.length : 0 });
+});
+// Baseline for bench/tracking: a GET answering a small JSON document from memory.
+const view = { orderId: 'o-1', status: 'DELIVERING', version: 5, riderId: 'r-1', rider: { lat: 37.4979, lng: 127.0276, heading: 90 }, etaAt: new Date().toISOString(), route: [] };
+app.get('/v1/orders/:id/tracking', (_req, res) => {
+  res.json(view);
 });
 const server = app.listen(0, '127.0.0.1', () => {
   process.stdout.write(`listening http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);

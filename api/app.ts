@@ -48,7 +48,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   const metrics = createMetrics(deps.queues);
   const users = createUserDirectory(deps.db);
-  const auth = { secret: config.jwt.secret, users };
+  // One authenticator (and one cache of verified tokens) for the API and the admin pages.
+  const authn = authenticate({ secret: config.jwt.secret, users });
 
   app.use(requestLogging(deps.logger));
   app.use(metrics.middleware);
@@ -56,12 +57,11 @@ export function createApp(deps: AppDeps): Express {
 
   app.get('/metrics', metrics.handler);
   app.use(loginRouter({ secret: config.jwt.secret }));
-  app.use(BULL_BOARD_PATH, ...adminGate(auth), bullBoardRouter(deps.queues));
+  app.use(BULL_BOARD_PATH, ...adminGate(authn), bullBoardRouter(deps.queues));
 
   const api = express.Router();
   const location = { ingest: createLocationIngest(deps.queues), live: createLiveLocation(deps.redis, config.queuePrefix) };
   const tracking = createOrderTracking(deps.redis, config.queuePrefix);
-  const authn = authenticate(auth);
   // The subscriber connection opens with the first stream, not at start-up.
   let stream: RequestHandler | undefined;
   api.get('/v1/orders/:id/tracking/stream', authn, (req, res, next) => (stream ??= trackingStream({ tracking, hub: createChannelHub(deps.subscriber()) }))(req, res, next));

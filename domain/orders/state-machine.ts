@@ -61,11 +61,3 @@ export function decide(order: OrderParties, actor: { role: Role; sub: string }, 
   }
   return { ok: true };
 }
-
-/** Every status reachable in one move from `from`, for anyone (the admin view). */
-export function nextStatuses(from: OrderStatus): OrderStatus[] {
-  if (TERMINAL.has(from)) return [];
-  const targets = new Set(EDGES.filter((e) => e.from === from).map((e) => e.to));
-  targets.add('CANCELLED');
-  return [...targets];
-}

@@ -31,6 +31,8 @@ import { createLiveLocation } from '../location/live-location.ts';
 import { meRoutes } from './routes/me.ts';
 import { creditRoutes } from './routes/credits.ts';
 import { createUserDirectory } from './user-directory.ts';
+import { giftRoutes } from './routes/gifts.ts';
+import { giftLinkRoutes } from './routes/gift-links.ts';
 
 export interface AppDeps {
   config: Config;
@@ -80,6 +82,8 @@ export function createApp(deps: AppDeps): Express {
     ...trackingRoutes({ tracking }),
     ...deliveryRoutes(deps),
     ...creditRoutes(deps),
+    ...giftRoutes(deps),
+    ...giftLinkRoutes(deps),
   ];
   mountRoutes(api, routes, authn);
   app.use(api);

@@ -22,6 +22,8 @@ export interface RouteResult {
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** A page instead of JSON (the gift recipient's link); wins over `body`. */
+  html?: string;
 }
 
 /**
@@ -61,7 +63,8 @@ export function mountRoutes(router: Router, routes: ReadonlyArray<Route<any, any
       });
       for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
       res.status(result.status ?? 200);
-      if (result.body === undefined) res.end();
+      if (result.html !== undefined) res.type('html').send(result.html);
+      else if (result.body === undefined) res.end();
       else res.json(result.body);
     });
     router[route.method](route.path, ...chain);

@@ -10,6 +10,7 @@ import type { NotificationServices } from '../notifications/services.ts';
 import type { LiveLocation } from '../location/live-location.ts';
 import type { HistoryWriter } from '../location/history-writer.ts';
 import type { OrderTracking } from '../location/order-tracking.ts';
+import type { GiftSender } from '../gifts/sender.ts';
 
 /** What every handler may use. Handlers never open connections of their own. */
 export interface JobDeps {
@@ -26,6 +27,8 @@ export interface JobDeps {
   history: HistoryWriter;
   /** The live view of active orders in Redis, for tracking reads and streams. */
   tracking: OrderTracking;
+  /** The batched, exactly-once gift sender. */
+  gifts: { sender: GiftSender };
 }
 
 export interface JobContext extends JobDeps {

@@ -40,13 +40,33 @@ export class NotifyError extends Error {
  * record that the reconciler re-enqueues; the job id is the row id, so nothing doubles.
  */
 export async function notify<E extends NotificationEvent>(deps: NotifyDeps, input: NotifyInput<E>): Promise<NotifyResult> {
+  const [result] = await notifyMany(deps, [input]);
+  return result!;
+}
+
+/**
+ * {@link notify} for many occurrences at once (a sweep that tells thousands of people): one
+ * multi-row insert per few thousand rows and one `addBulk` per channel, instead of a pair each.
+ * Every input is checked before anything is written, so one bad input writes nothing.
+ */
+export async function notifyMany(deps: NotifyDeps, inputs: ReadonlyArray<NotifyInput>): Promise<NotifyResult[]> {
+  const perInput = inputs.map(toRows);
+  const unique = [...new Map(perInput.flat().map((r) => [r.id, r])).values()];
+  const fresh = new Set<string>();
+  // Postgres takes at most 65,535 parameters per statement: seven per row.
+  for (let i = 0; i < unique.length; i += 5_000) for (const id of await insertDeliveries(deps.db, unique.slice(i, i + 5_000))) fresh.add(id);
+  await enqueueDeliveries(deps, unique.filter((r) => fresh.has(r.id)));
+  return perInput.map((rows) => ({ deliveries: rows.map((r) => ({ id: r.id, channel: r.channel, enqueued: fresh.has(r.id) })) }));
+}
+
+function toRows(input: NotifyInput): NewDelivery[] {
   const parsed = EVENT_DATA[input.event].safeParse(input.data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new NotifyError(`${input.event}: data.${issue.path.join('.')} ${issue.message}`);
   }
   if (input.channels.length === 0) throw new NotifyError(`${input.event}: no channel given`);
-  const rows: NewDelivery[] = [...new Set(input.channels)].map((channel) => {
+  return [...new Set(input.channels)].map((channel) => {
     const key = recipientKey(channel, input.recipient);
     if (!key) throw new NotifyError(`${input.event}: recipient has no address for ${channel}`);
     return {
@@ -59,16 +79,17 @@ export async function notify<E extends NotificationEvent>(deps: NotifyDeps, inpu
       data: parsed.data as Record<string, unknown>,
     };
   });
-  const fresh = new Set(await insertDeliveries(deps.db, rows));
-  await enqueueDeliveries(deps, rows.filter((r) => fresh.has(r.id)));
-  return { deliveries: rows.map((r) => ({ id: r.id, channel: r.channel, enqueued: fresh.has(r.id) })) };
 }
 
 /** Adds one send job per delivery; a job that already exists under that id is left alone. */
 export async function enqueueDeliveries(deps: Pick<NotifyDeps, 'queues' | 'config'>, rows: Array<{ id: string; channel: Channel }>): Promise<void> {
   const backoff = { type: 'exponential', delay: deps.config.notifications.backoffMs, jitter: 0.5 };
   const byQueue = new Map<Channel, Array<{ id: string }>>();
-  for (const row of rows) byQueue.set(row.channel, [...(byQueue.get(row.channel) ?? []), row]);
+  for (const row of rows) {
+    const list = byQueue.get(row.channel);
+    if (list) list.push(row);
+    else byQueue.set(row.channel, [row]);
+  }
   await Promise.all(
     [...byQueue].map(([channel, list]) =>
       deps.queues.get(CHANNEL_QUEUE[channel]).addBulk(

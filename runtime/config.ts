@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { notificationEnv, toNotificationConfig, type NotificationConfig } from './config-notifications.ts';
+import { giftEnv, toGiftConfig, type GiftConfig } from './config-gifts.ts';
 
 /**
  * Every setting deligo reads from the environment, with its default.
@@ -53,6 +54,7 @@ const schema = z.object({
   /** How long a shutdown may take before the process is forced out, in ms. Default 30000. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(30_000),
   ...notificationEnv,
+  ...giftEnv,
 });
 
 export type Env = z.input<typeof schema>;
@@ -74,6 +76,8 @@ export interface Config {
   opsUserIds: string[];
   credits: { welcome: number };
   notifications: NotificationConfig;
+  /** Scheduled gifts: send window, modification cutoff, reconciler and housekeeping intervals. */
+  gifts: GiftConfig;
 }
 
 /** Never echoed back in an error message. */
@@ -124,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     notifications: toNotificationConfig(e, (message) => {
       throw new ConfigError(message);
     }),
+    gifts: toGiftConfig(e),
   };
 }
 

@@ -5,7 +5,7 @@
 import { createApp } from '../api/app.ts';
 import { listen } from '../api/server.ts';
 import { BULL_BOARD_PATH } from '../dashboards/bull-board.ts';
-import { SCHEDULERS } from '../schedulers/definitions.ts';
+import { schedulerDefinitions } from '../schedulers/definitions.ts';
 import { syncSchedulers } from '../schedulers/sync.ts';
 import { runPools } from '../workers/run-pools.ts';
 import { runEntry } from './entry.ts';
@@ -14,7 +14,7 @@ import { signToken } from './tokens.ts';
 
 await runEntry('start', async ({ config, platform, releasers, logger, urls }) => {
   const pools = await runPools(platform, releasers, config.workerPools);
-  await syncSchedulers(platform.queues, SCHEDULERS, logger);
+  await syncSchedulers(platform.queues, schedulerDefinitions(config), logger);
   const { url } = await listen(createApp(platform), { port: config.http.port, host: config.http.host, logger, releasers });
   await writeServicesFile(config.dataDir, { ...urls, apiUrl: url, pid: process.pid });
   releasers.add('services file', () => removeServicesFile(config.dataDir));
@@ -28,7 +28,7 @@ await runEntry('start', async ({ config, platform, releasers, logger, urls }) =>
     `  Redis        ${urls.redisUrl}${config.redisUrl ? '' : '   (embedded, data in DATA_DIR/redis)'}`,
     `  Postgres     ${urls.databaseUrl.replace(/:[^:@/]+@/, ':***@')}${config.databaseUrl ? '' : '   (embedded, data in DATA_DIR/pg)'}`,
     `  Pools        ${pools.map((p) => p.name).join(', ')}`,
-    `  Schedulers   ${SCHEDULERS.map((s) => s.id).join(', ')}`,
+    `  Schedulers   ${schedulerDefinitions(config).map((s) => s.id).join(', ')}`,
     ...(adminToken ? [`  Admin token  ${adminToken}`, `               curl -H "Authorization: Bearer $TOKEN" ${url}/v1/me`] : []),
     '  Ctrl-C stops everything.',
   ];

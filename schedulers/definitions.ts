@@ -1,3 +1,4 @@
+import type { Config } from '../runtime/config.ts';
 import type { QueueId } from '../runtime/queue-registry.ts';
 
 /**
@@ -25,3 +26,17 @@ export const SCHEDULERS: readonly SchedulerDefinition[] = [
   { id: 'orders-outbox-relay', every: 5_000, job: { queue: 'orders', name: 'orders.outbox-relay', data: {} } },
   { id: 'notifications-reconcile', every: 60_000, job: { queue: 'maintenance', name: 'notifications.reconcile', data: {} } },
 ];
+
+/** Gift sweeps; their intervals are settings (GIFT_RECONCILE_MS, …) so tests need not wait minutes. */
+export function giftSchedulers(gifts: Config['gifts']): SchedulerDefinition[] {
+  return [
+    { id: 'gifts-reconcile', every: gifts.reconcileMs, job: { queue: 'gifts', name: 'gifts.reconcile', data: {} } },
+    { id: 'gifts-settle', every: gifts.settleMs, job: { queue: 'gifts', name: 'gifts.settle', data: {} } },
+    { id: 'gifts-housekeeping', every: gifts.housekeepingMs, job: { queue: 'gifts', name: 'gifts.housekeeping', data: {} } },
+  ];
+}
+
+/** Everything to upsert at boot: the fixed list plus the ones whose interval is configured. */
+export function schedulerDefinitions(config: Config): SchedulerDefinition[] {
+  return [...SCHEDULERS, ...giftSchedulers(config.gifts)];
+}

@@ -24,6 +24,10 @@ const SAMPLES: { [E in NotificationEvent]: EventData<E> } = {
   'gift.sent': { giftId: 'g-1', productName: '스타벅스 아메리카노 T', recipientName: '김민지' },
   'gift.received': { giftId: 'g-1', productName: '스타벅스 아메리카노 T', senderName: '이준호', link: 'https://deligo.local/g/abc', validUntil: '2027-01-24' },
   'gift.expiring': { giftId: 'g-1', productName: '스타벅스 아메리카노 T', daysLeft: 3, validUntil: '2027-01-24', link: 'https://deligo.local/g/abc' },
+  'gift.opened': { giftId: 'g-1', productName: '스타벅스 아메리카노 T', recipientName: '김민지' },
+  'gift.cancelled': { giftId: 'g-1', productName: '스타벅스 아메리카노 T', recipientName: '김민지', refunded: 4_700 },
+  'gift.failed': { giftId: 'g-1', productName: '스타벅스 아메리카노 T', recipientName: '김민지', refunded: 4_700 },
+  'gift.expired': { giftId: 'g-1', productName: '스타벅스 아메리카노 T', recipientName: '김민지', refunded: 4_700 },
   'ops.fraud_alert': { alertId: 'fa-1', riderId: 'r-7', rule: 'impossible-speed', detail: '5.2km in 1s' },
   'ops.dispatch_failed': { orderId: 'o-1', attempts: 5, reason: 'no rider within 5km' },
 };

@@ -5,6 +5,7 @@ import { createOrderTracking } from '../location/order-tracking.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 import { createNotificationServices } from '../notifications/services.ts';
 import type { Platform } from '../runtime/platform.ts';
+import { createGiftSender } from '../gifts/sender.ts';
 
 /**
  * Everything a job handler may use, built once per worker process from its connections.
@@ -21,6 +22,7 @@ export function createJobDeps(platform: Platform, overrides: { providers?: Provi
     location: createLiveLocation(platform.redis, platform.config.queuePrefix),
     history: createHistoryWriter(platform.db),
     tracking: createOrderTracking(platform.redis, platform.config.queuePrefix),
+    gifts: { sender: createGiftSender({ db: platform.db, queues: platform.queues, config: platform.config, logger: platform.logger }) },
     close: () => notifications.close(),
   };
 }

@@ -4,6 +4,13 @@ import { upsertCatalogue } from '../../db/restaurants-repository.ts';
 import { buildCatalogue, GANGNAM_STATION } from '../../domain/catalogue/seed-data.ts';
 import { haversineMeters } from '../../domain/location/geo.ts';
 import { CliError, openDbOrEmbedded, safeUrl, type CliContext } from '../connect.ts';
+import { upsertGiftProducts } from '../../db/gift-products-repository.ts';
+import { GIFT_PRODUCTS } from '../../domain/gifts/product-catalogue.ts';
+
+/** Loads the gift catalogue (coffee, cakes, chicken, vouchers); upserted by id, safe to repeat. */
+export async function seedGiftProducts(db: Knex): Promise<number> {
+  return upsertGiftProducts(db, GIFT_PRODUCTS);
+}
 
 /** What one seed run wrote. */
 export interface SeedSummary {
@@ -35,19 +42,22 @@ export function describeSeed(summary: SeedSummary): string {
 export function defineSeedCommand(parent: Command, context: () => CliContext): void {
   parent
     .command('seed')
-    .description('load the development restaurants and menus (safe to repeat)')
+    .description('load the development restaurants, menus and gift products (safe to repeat)')
     .action(async () => {
       const ctx = context();
       const { db, url } = await openDbOrEmbedded(ctx);
       let summary: SeedSummary;
+      let giftProducts: number;
       try {
         const applied = await migrateLatest(db, ctx.config.databaseSchema);
         // stdout carries only the answer; migrations are news for the person, on stderr.
         for (const name of applied) process.stderr.write(`applied ${name}\n`);
         summary = await seedCatalogue(db);
+        giftProducts = await seedGiftProducts(db);
       } catch (err) {
         throw new CliError(`cannot seed ${safeUrl(url)}: ${(err as Error).message}`);
       }
       process.stdout.write(`${describeSeed(summary)}\n`);
+      process.stdout.write(`seeded ${giftProducts} gift products\n`);
     });
 }

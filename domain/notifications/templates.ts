@@ -46,6 +46,10 @@ export const TEMPLATES: Templates = {
     title: `선물 유효기간 D-${d.daysLeft}`,
     body: `${d.productName} 선물의 유효기간이 ${d.daysLeft}일 남았어요 (${d.validUntil}까지). ${d.link}`,
   }),
+  'gift.opened': (d) => ({ title: '선물 수령 확인', body: `${d.recipientName}님이 ${d.productName} 선물을 확인했어요.` }),
+  'gift.cancelled': (d) => ({ title: '선물 예약 취소', body: `${d.recipientName}님께 보낼 ${d.productName} 선물 예약이 취소되고 ${wonText(d.refunded)}이 환불되었어요.` }),
+  'gift.failed': (d) => ({ title: '선물 발송 실패', body: `${d.recipientName}님께 ${d.productName} 선물을 보내지 못해 ${wonText(d.refunded)}을 환불했어요.` }),
+  'gift.expired': (d) => ({ title: '선물 기간 만료', body: `${d.recipientName}님이 ${d.productName} 선물을 기간 안에 사용하지 않아 ${wonText(d.refunded)}을 환불했어요.` }),
   'ops.fraud_alert': (d) => ({ title: `[운영] GPS 이상 감지: ${d.rule}`, body: `라이더 ${d.riderId}: ${d.detail}` }),
   'ops.dispatch_failed': (d) => ({ title: '[운영] 배차 실패', body: `주문 ${d.orderId}: ${d.attempts}회 시도 후 배차 실패 (${d.reason})` }),
 };

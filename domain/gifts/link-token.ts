@@ -1,0 +1,14 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * The secret in a recipient's link (`/g/<token>`): 128 random bits, URL-safe. Whoever holds the
+ * link holds the gift, so it must not be guessable or derived from anything else.
+ */
+export function newLinkToken(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** Cheap shape check before any lookup: 22 base64url characters. */
+export function isLinkTokenShape(value: string): boolean {
+  return /^[A-Za-z0-9_-]{22}$/.test(value);
+}

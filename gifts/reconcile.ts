@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+import type { Knex } from 'knex';
+import type { GiftRow } from '../db/gifts-repository.ts';
+import type { QueueSet } from '../runtime/queues.ts';
+import { scheduleSends } from './schedule.ts';
+
+/**
+ * Postgres is the schedule of record; Redis only holds a delayed job per gift. This makes sure
+ * every gift that must be sent soon has one (seed 004: 장애 복구 후 놓친 예약 자동 처리):
+ * - SCHEDULED gifts due within `lookaheadMs` whose job hash is gone (Redis lost its data, or the
+ *   enqueue after the reservation failed) get their job again, still delayed to the send time,
+ *   so a Redis loss before the due time costs no lateness at all;
+ * - overdue SCHEDULED gifts whose job exists but has finished (failed for good, or ran early
+ *   because the gift was moved) get a fresh one;
+ * - SENDING gifts whose send was claimed but never recorded a delivery (the job vanished
+ *   mid-send) get their job back; sending again is idempotent.
+ * A job that exists and is delayed, waiting or active is left alone, so running this from
+ * several processes or during a burst adds nothing twice.
+ */
+export async function reconcileSends(deps: { db: Knex; redis: Redis; queues: QueueSet }, options: { lookaheadMs: number; graceMs: number; stuckAfterMs: number; limit?: number }, now = new Date()): Promise<{ readded: number }> {
+  const limit = options.limit ?? 20_000;
+  const queue = deps.queues.get('gifts');
+  const candidates = await deps.db<GiftRow>('gifts')
+    .where((q) => q.where({ status: 'SCHEDULED' }).where('send_at', '<=', new Date(now.getTime() + options.lookaheadMs)))
+    .orWhere((q) => q.where({ status: 'SENDING' }).whereNull('delivery_id').where('claimed_at', '<=', new Date(now.getTime() - options.stuckAfterMs)))
+    .orderBy('send_at')
+    .limit(limit)
+    .select<Array<Pick<GiftRow, 'id' | 'send_at' | 'status'>>>('id', 'send_at', 'status');
+  if (candidates.length === 0) return { readded: 0 };
+  // One pipelined EXISTS per candidate: cheap even when a whole midnight's gifts are in view.
+  const pipeline = deps.redis.pipeline();
+  for (const g of candidates) pipeline.exists(queue.toKey(g.id));
+  const exists = ((await pipeline.exec()) ?? []).map(([, n]: [Error | null, unknown]) => n === 1);
+  const missing = candidates.filter((_, i) => !exists[i]);
+  // A job that exists for a gift overdue by more than the grace is probably finished without
+  // sending; overdue by less, it is just queued behind a burst and is not worth asking about.
+  const suspicious = candidates.filter((g, i) => exists[i] && (g.status === 'SENDING' || g.send_at.getTime() <= now.getTime() - options.graceMs));
+  for (let i = 0; i < suspicious.length; i += 500) {
+    const chunk = suspicious.slice(i, i + 500);
+    const states = await Promise.all(chunk.map((g) => queue.getJobState(g.id)));
+    for (const [j, state] of states.entries()) {
+      if (state !== 'completed' && state !== 'failed') continue;
+      await queue.remove(chunk[j]!.id).catch(() => 0);
+      missing.push(chunk[j]!);
+    }
+  }
+  await scheduleSends(deps.queues, missing, now.getTime());
+  return { readded: missing.length };
+}
+

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { expireGifts, remindHolders } from '../gifts/housekeeping.ts';
+import { reconcileSends } from '../gifts/reconcile.ts';
+import { settleSends } from '../gifts/settle.ts';
+import { defineJob } from './job-definition.ts';
+
+/** Scheduler-driven gift sweeps. Each is safe to run twice at once: every step is conditional. */
+const sweep = { attempts: 1, removeOnComplete: { count: 50 }, removeOnFail: { count: 100 } };
+
+/** Re-adds the send job of any gift that needs one and has none (Redis loss, failed enqueue). */
+export const giftsReconcile = defineJob({
+  name: 'gifts.reconcile',
+  queue: 'gifts',
+  payload: z.object({}),
+  options: sweep,
+  async handler(_payload, ctx) {
+    const every = ctx.config.gifts.reconcileMs;
+    // Look one run ahead (plus slack), so a lost job is back before its gift is due.
+    const result = await reconcileSends(ctx, { lookaheadMs: 2 * every + 5_000, graceMs: Math.max(10_000, every), stuckAfterMs: Math.max(30_000, every) });
+    if (result.readded > 0) ctx.logger.warn(result, 're-added missing gift send jobs');
+    return result;
+  },
+});
+
+/** SENDING → SENT or FAILED_REFUNDED, from the delivery records. */
+export const giftsSettle = defineJob({
+  name: 'gifts.settle',
+  queue: 'gifts',
+  payload: z.object({}),
+  options: sweep,
+  handler: (_payload, ctx) => settleSends({ ...ctx, logger: ctx.logger }),
+});
+
+/** Expiry with refund, then D-3/D-1 reminders. */
+export const giftsHousekeeping = defineJob({
+  name: 'gifts.housekeeping',
+  queue: 'gifts',
+  payload: z.object({}),
+  options: sweep,
+  async handler(_payload, ctx) {
+    const deps = { ...ctx, logger: ctx.logger };
+    const expired = await expireGifts(deps);
+    const reminded = await remindHolders(deps);
+    return { expired, reminded };
+  },
+});

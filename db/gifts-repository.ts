@@ -67,6 +67,13 @@ export async function getGift(db: Knex, id: string, options: { forUpdate?: boole
   return query.first();
 }
 
+/** Many gifts by id, one result per id in order (undefined where missing). */
+export async function loadGifts(db: Knex, ids: string[]): Promise<Array<GiftRow | undefined>> {
+  const { rows } = await db.raw<{ rows: GiftRow[] }>('SELECT * FROM gifts WHERE id = ANY(?::text[])', [ids] as unknown as Knex.RawBinding[]);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => byId.get(id));
+}
+
 export async function listGifts(db: Knex, filter: { senderId: string; status?: GiftStatus; limit: number; before?: Date }): Promise<GiftRow[]> {
   const query = db<GiftRow>('gifts').where({ sender_id: filter.senderId }).orderBy('created_at', 'desc').limit(filter.limit);
   if (filter.status) query.where({ status: filter.status });

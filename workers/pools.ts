@@ -38,7 +38,9 @@ export function poolDefinitions(config: Config): readonly PoolDefinition[] {
       // Providers throttle us; each limiter keeps the whole fleet of workers under one provider's quota.
       limiters: { notifyPush: perSecond(rates.push), notifySms: perSecond(rates.sms), notifyEmail: perSecond(rates.email), notifyKakao: perSecond(rates.kakao) },
     },
-    { name: 'gifts', queues: ['gifts'], concurrency: 50 },
+    // Sends wait on Postgres and Redis, not CPU, and are group-committed: at 00:00 many in flight
+    // make the claim and notification batches large.
+    { name: 'gifts', queues: ['gifts'], concurrency: 500, lockDuration: 10_000, stalledInterval: 5_000 },
     { name: 'group-orders', queues: ['groupOrders'], concurrency: 20 },
     { name: 'maintenance', queues: ['maintenance'], concurrency: 2, lockDuration: 120_000 },
   ];

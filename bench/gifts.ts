@@ -1,0 +1,173 @@
+/**
+ * bench/gifts: the midnight spike of seed 004 and reservations under load.
+ *
+ * 1. Raw BullMQ baseline: N empty delayed jobs, all due at one instant, two Workers.
+ * 2. Midnight spike: N gifts, all due at the same instant (a simulated 00:00 Asia/Seoul a few
+ *    seconds ahead), written with bulk SQL and one delayed job each (addBulk), then sent by two
+ *    `workers/main.ts --pools gifts,notifications` processes through the development KakaoTalk
+ *    provider. Lateness = the recipient's delivery `sent_at` − the gift's send time (and, for
+ *    the claim alone, `claimed_at` − send time). Duplicates and missing gifts are counted.
+ * 3. Reservations: `POST /v1/gifts` at a fixed rate through the real API process, p50/p99.
+ *
+ *   npm run bench:gifts      (BENCH_GIFTS=100000 BENCH_RESERVE_RATE=200 BENCH_RESERVE_SECONDS=20)
+ */
+import autocannon from 'autocannon';
+import { Queue, Worker } from 'bullmq';
+import { DateTime } from 'luxon';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
+import { seedGiftProducts } from '../cli/commands/seed.ts';
+import { topUp } from '../credits/ledger.ts';
+import { scheduleSends } from '../gifts/schedule.ts';
+import { giftSchedulers } from '../schedulers/definitions.ts';
+import { syncSchedulers } from '../schedulers/sync.ts';
+import { signToken } from '../runtime/tokens.ts';
+import { startProcess, type BenchProcess } from './support/processes.ts';
+import { machine, startBenchServices } from './support/services.ts';
+import { fmt, quantile } from './support/stats.ts';
+
+const N = Number(process.env.BENCH_GIFTS ?? 100_000);
+const RESERVE_RATE = Number(process.env.BENCH_RESERVE_RATE ?? 200);
+const RESERVE_SECONDS = Number(process.env.BENCH_RESERVE_SECONDS ?? 20);
+const WORKERS = 2;
+// The development provider has no quota; this measures deligo, not a limiter.
+const UNTHROTTLED = { NOTIFY_RATE_KAKAO: '1000000', NOTIFY_RATE_PUSH: '1000000', NOTIFY_RATE_SMS: '1000000', NOTIFY_RATE_EMAIL: '1000000' };
+
+const services = await startBenchServices(UNTHROTTLED);
+const { platform, urls } = services;
+const db = platform.db;
+const env = { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, LOG_LEVEL: 'info', ...UNTHROTTLED };
+const s = (ms: number) => `${fmt(ms / 1_000, 2)} s`;
+const lines: string[] = [`bench/gifts · ${machine()} · ${new Date().toISOString()}`];
+const say = (line: string) => {
+  lines.push(line);
+  process.stdout.write(`${line}\n`);
+};
+
+/** The next wall-clock second at least `leadMs` ahead: what "00:00:00 KST" stands for in this run. */
+const dueAfter = (leadMs: number) => Math.ceil((Date.now() + leadMs) / 1_000) * 1_000;
+
+async function rawBurst(): Promise<void> {
+  const connection = platform.workerConnection();
+  const queue = new Queue('bench-raw-burst', { connection: platform.redis, prefix: 'bench' });
+  const due = dueAfter(5_000 + N / 20);
+  const started = Date.now();
+  for (let i = 0; i < N; i += 5_000) {
+    await queue.addBulk(Array.from({ length: Math.min(5_000, N - i) }, (_, j) => ({ name: 'empty', data: { i: i + j }, opts: { delay: due - Date.now(), removeOnComplete: true } })));
+  }
+  const enqueueMs = Date.now() - started;
+  const lateness: number[] = [];
+  const seen = new Set<number>();
+  let duplicates = 0;
+  const workers = Array.from({ length: WORKERS }, () =>
+    new Worker(queue.name, async (job) => {
+      lateness.push(Date.now() - due);
+      if (seen.has(job.data.i)) duplicates++;
+      seen.add(job.data.i);
+    }, { connection, prefix: 'bench', concurrency: 200 }),
+  );
+  const deadline = due + 120_000 + N;
+  while (seen.size < N && Date.now() < deadline) await sleep(100);
+  await Promise.all(workers.map((w) => w.close()));
+  await queue.obliterate({ force: true });
+  await queue.close();
+  say(`raw BullMQ burst: ${fmt(N)} delayed empty jobs due at one instant (enqueued in ${s(enqueueMs)}), ${WORKERS} workers in one process`);
+  say(`  lateness p50 ${s(quantile(lateness, 0.5))} · p99 ${s(quantile(lateness, 0.99))} · max ${s(Math.max(...lateness))} · duplicates ${duplicates} · missing ${N - seen.size}`);
+}
+
+async function midnightSpike(): Promise<void> {
+  await seedGiftProducts(db);
+  const workers: BenchProcess[] = Array.from({ length: WORKERS }, () => startProcess('workers/main.ts', ['--pools', 'gifts,notifications'], env));
+  await Promise.all(workers.map((w) => w.waitFor(/workers ready/)));
+  await syncSchedulers(platform.queues, giftSchedulers(platform.config.gifts), platform.logger);
+
+  const due = dueAfter(10_000 + N / 5);
+  const local = DateTime.fromMillis(due, { zone: 'Asia/Seoul' }).toFormat("yyyy-LL-dd'T'HH:mm:ss");
+  const started = Date.now();
+  // Bulk SQL: the reservations themselves are measured separately (step 3).
+  await db.raw(
+    `INSERT INTO gifts (id, sender_id, sender_name, product_id, product_name, price, validity_days, recipient_name, recipient_phone,
+                        channel, message, send_at, send_local, time_zone, status)
+     SELECT gen_random_uuid()::text, 'bench-s' || (i % 5000), '보내는사람' || (i % 5000), 'gp-starbucks-americano-t', '스타벅스 아메리카노 Tall', 4700, 30,
+            '받는사람' || i, '010-' || lpad((i / 10000)::text, 4, '0') || '-' || lpad((i % 10000)::text, 4, '0'),
+            'kakao', '생일 축하해! 🎂', ?, ?, 'Asia/Seoul', 'SCHEDULED'
+       FROM generate_series(1, ?) AS i`,
+    [new Date(due), local, N],
+  );
+  await db.raw(`INSERT INTO gift_events (gift_id, to_status, actor, reason) SELECT id, 'SCHEDULED', 'user:' || sender_id, 'reserved' FROM gifts WHERE send_at = ?`, [new Date(due)]);
+  const ids = await db('gifts').where({ send_at: new Date(due) }).select('id', 'send_at');
+  const inserted = Date.now();
+  for (let i = 0; i < ids.length; i += 5_000) await scheduleSends(platform.queues, ids.slice(i, i + 5_000));
+  const enqueued = Date.now();
+  say(`midnight spike: ${fmt(N)} gifts due at ${local} (simulated 00:00 KST), bulk insert ${s(inserted - started)}, addBulk ${s(enqueued - inserted)}, ${WORKERS} worker processes (gifts + notifications pools)`);
+  if (Date.now() > due) say('  WARNING: setup overran the due time; lateness includes setup');
+
+  const sentCount = async () => Number((await db.raw(`SELECT count(*) AS n FROM notification_deliveries WHERE event = 'gift.received' AND status = 'sent'`)).rows[0].n);
+  const deadline = due + 300_000;
+  let sent = 0;
+  while ((sent = await sentCount()) < N && Date.now() < deadline) await sleep(500);
+  const { rows: [late] } = await db.raw(
+    `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) AS p50, percentile_disc(0.99) WITHIN GROUP (ORDER BY x) AS p99, max(x) AS max
+       FROM (SELECT extract(epoch FROM d.sent_at - g.send_at) * 1000 AS x FROM gifts g JOIN notification_deliveries d ON d.id = g.delivery_id WHERE d.status = 'sent') t`,
+  );
+  const { rows: [claim] } = await db.raw(
+    `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) AS p50, percentile_disc(0.99) WITHIN GROUP (ORDER BY x) AS p99, max(x) AS max, min(x) AS min
+       FROM (SELECT extract(epoch FROM claimed_at - send_at) * 1000 AS x FROM gifts WHERE claimed_at IS NOT NULL) t`,
+  );
+  const { rows: [dups] } = await db.raw(
+    `SELECT (SELECT count(*) FROM (SELECT data->>'giftId' FROM notification_deliveries WHERE event = 'gift.received' GROUP BY 1 HAVING count(*) > 1) a) AS messages,
+            (SELECT count(*) FROM (SELECT gift_id FROM gift_events WHERE to_status = 'SENDING' GROUP BY 1 HAVING count(*) > 1) b) AS claims,
+            (SELECT count(*) FROM notification_deliveries WHERE event = 'gift.received' AND attempts > 1) AS retried`,
+  );
+  say(`  delivered lateness p50 ${s(Number(late.p50))} · p99 ${s(Number(late.p99))} · max ${s(Number(late.max))}  (targets: p99 < 10 s, max < 60 s)`);
+  say(`  claim lateness p50 ${s(Number(claim.p50))} · p99 ${s(Number(claim.p99))} · max ${s(Number(claim.max))} · earliest ${s(Number(claim.min))}`);
+  say(`  duplicates: ${dups.messages} gifts with two messages, ${dups.claims} claimed twice, ${dups.retried} deliveries needing a retry · missing ${N - sent}`);
+  await sleep(6_000);
+  const { rows: [status] } = await db.raw(`SELECT count(*) FILTER (WHERE status = 'SENT') AS sent, count(*) FILTER (WHERE status <> 'SENT') AS other FROM gifts`);
+  say(`  gift rows after the settle sweep: ${fmt(Number(status.sent))} SENT, ${fmt(Number(status.other))} other`);
+  await Promise.all(workers.map((w) => w.stop()));
+}
+
+async function reservations(): Promise<void> {
+  const api = startProcess('api/main.ts', [], { ...env, PORT: '0' });
+  try {
+    const url = await api.waitFor(/"url":"([^"]+)"/);
+    const senders = 50;
+    await db.transaction(async (trx) => {
+      for (let i = 0; i < senders; i++) await topUp(trx, { userId: `bench-r${i}`, amount: 1_000_000_000, ref: { type: 'bench', id: randomUUID() } });
+    });
+    const tokens = await Promise.all(Array.from({ length: senders }, (_, i) => signToken({ sub: `bench-r${i}`, role: 'customer' }, platform.config.jwt)));
+    const sendAt = DateTime.now().setZone('Asia/Seoul').plus({ days: 30 }).toFormat("yyyy-LL-dd'T'HH:mm");
+    let n = 0;
+    const result = await autocannon({
+      url: `${url}/v1/gifts`,
+      connections: 20,
+      overallRate: RESERVE_RATE,
+      duration: RESERVE_SECONDS,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req) => {
+            const i = n++;
+            const body = { productId: 'gp-starbucks-latte-t', recipient: { name: `친구${i}`, phone: '010-1234-5678' }, channel: 'kakao', message: '다음 달에 만나!', sendAt, timeZone: 'Asia/Seoul' };
+            return { ...req, body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i % senders]}` } };
+          },
+        },
+      ],
+    });
+    say(`reservations: POST /v1/gifts at ${RESERVE_RATE}/s for ${RESERVE_SECONDS} s through the API process (gift row + ledger debit in one transaction, delayed job, sender notification)`);
+    say(`  ${fmt(result.requests.average)} req/s · latency p50 ${result.latency.p50} ms · p99 ${result.latency.p99} ms · max ${result.latency.max} ms · non-2xx ${result.non2xx} · errors ${result.errors}  (target p99 < 100 ms)`);
+  } finally {
+    await api.stop();
+  }
+}
+
+try {
+  if (process.env.BENCH_SKIP_RAW !== '1') await rawBurst();
+  if (process.env.BENCH_SKIP_SPIKE !== '1') await midnightSpike();
+  if (process.env.BENCH_SKIP_RESERVE !== '1') await reservations();
+} finally {
+  await services.stop();
+}
+process.stdout.write(`\n${lines.join('\n')}\n`);
+process.exit(0);

@@ -33,7 +33,9 @@ const WORKERS = 2;
 // The development provider has no quota; this measures deligo, not a limiter.
 const UNTHROTTLED = { NOTIFY_RATE_KAKAO: '1000000', NOTIFY_RATE_PUSH: '1000000', NOTIFY_RATE_SMS: '1000000', NOTIFY_RATE_EMAIL: '1000000' };
 
-const services = await startBenchServices(UNTHROTTLED);
+// GIFT_* settings given to the run apply to the schedulers this process upserts as well.
+const giftEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('GIFT_'))) as Record<string, string>;
+const services = await startBenchServices({ ...UNTHROTTLED, ...giftEnv });
 const { platform, urls } = services;
 const db = platform.db;
 const env = { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, LOG_LEVEL: 'info', ...UNTHROTTLED };

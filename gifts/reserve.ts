@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { getGiftProduct } from '../db/gift-products-repository.ts';
+import type { GiftProduct } from '../domain/gifts/product-catalogue.ts';
 import { insertGift, type GiftChannel, type GiftRow } from '../db/gifts-repository.ts';
 import { checkSendWindow, describeSendTime, resolveSendTime, type SendTimeKind } from '../domain/gifts/send-time.ts';
 import { notify } from '../notifications/notify.ts';
@@ -42,7 +43,7 @@ export type ReserveResult =
  * any missing notification).
  */
 export async function reserveGift(deps: GiftDeps, input: ReserveInput, now = new Date()): Promise<ReserveResult> {
-  const product = await getGiftProduct(deps.db, input.productId);
+  const product = await productOf(deps, input.productId);
   if (!product) return { kind: 'invalid', path: 'productId', message: `no gift product ${input.productId}` };
   const missing = missingAddress(input.channel, input.recipient);
   if (missing) return { kind: 'invalid', ...missing };
@@ -79,17 +80,35 @@ export async function reserveGift(deps: GiftDeps, input: ReserveInput, now = new
     if (err instanceof InsufficientCreditsError) return { kind: 'insufficient', available: err.available, required: err.required };
     throw err;
   }
-  await afterCommit(deps, gift, 'schedule', () => scheduleSend(deps.queues, gift, now.getTime()));
-  await afterCommit(deps, gift, 'confirm', () =>
-    notify(deps, {
-      event: 'gift.reserved',
-      recipient: { userId: gift.sender_id },
-      channels: ['push'],
-      data: { giftId: gift.id, productName: gift.product_name, recipientName: gift.recipient_name, sendAt: describeSendTime(gift.send_at, gift.time_zone) },
-      idempotencyKey: `gift:${gift.id}:reserved`,
-    }),
-  );
+  // Independent of each other, so the caller waits for the slower one, not both in turn.
+  await Promise.all([
+    afterCommit(deps, gift, 'schedule', () => scheduleSend(deps.queues, gift, now.getTime())),
+    afterCommit(deps, gift, 'confirm', () =>
+      notify(deps, {
+        event: 'gift.reserved',
+        recipient: { userId: gift.sender_id },
+        channels: ['push'],
+        data: { giftId: gift.id, productName: gift.product_name, recipientName: gift.recipient_name, sendAt: describeSendTime(gift.send_at, gift.time_zone) },
+        idempotencyKey: `gift:${gift.id}:reserved`,
+      }),
+    ),
+  ]);
   return { kind: 'created', gift, sendTimeKind: time.value.kind };
+}
+
+const PRODUCT_CACHE_MS = 30_000;
+const productCache = new WeakMap<GiftDeps['db'], Map<string, { at: number; product: Promise<GiftProduct | undefined> }>>();
+
+/** Products change rarely and every reservation reads one: kept for 30 s per database. */
+function productOf(deps: Pick<GiftDeps, 'db'>, id: string): Promise<GiftProduct | undefined> {
+  let cache = productCache.get(deps.db);
+  if (!cache) productCache.set(deps.db, (cache = new Map()));
+  const hit = cache.get(id);
+  if (hit && Date.now() - hit.at < PRODUCT_CACHE_MS) return hit.product;
+  const product = getGiftProduct(deps.db, id);
+  cache.set(id, { at: Date.now(), product });
+  product.catch(() => cache.delete(id));
+  return product;
 }
 
 /** Work after a commit that a reconciler repeats if it fails: logged, never turned into an error. */

@@ -40,7 +40,7 @@ export function poolDefinitions(config: Config): readonly PoolDefinition[] {
     },
     // Sends wait on Postgres and Redis, not CPU, and are group-committed: at 00:00 many in flight
     // make the claim and notification batches large.
-    { name: 'gifts', queues: ['gifts'], concurrency: 500, lockDuration: 10_000, stalledInterval: 5_000 },
+    { name: 'gifts', queues: ['gifts'], concurrency: 200 },
     { name: 'group-orders', queues: ['groupOrders'], concurrency: 20 },
     { name: 'maintenance', queues: ['maintenance'], concurrency: 2, lockDuration: 120_000 },
   ];

@@ -59,7 +59,9 @@ export function giftRoutes(deps: GiftDeps) {
           const message = `not enough credits: ${result.required.toLocaleString('ko-KR')}원 needed, ${result.available.toLocaleString('ko-KR')}원 available`;
           throw new HttpError(409, 'Conflict', message, { available: result.available, required: result.required, errors: [{ path: 'productId', message }] });
         }
-        return { status: 201, headers: { location: `/v1/gifts/${result.gift.id}` }, body: { ...presentGift(result.gift, { ...cutoff, events: await giftEvents(deps.db, result.gift.id) }), sendTimeRule: result.sendTimeKind } };
+        // A new gift's history is its one SCHEDULED step: no need to read it back.
+        const history = [{ id: '0', gift_id: result.gift.id, to_status: 'SCHEDULED' as const, actor: `user:${user.sub}`, reason: 'reserved', at: result.gift.created_at }];
+        return { status: 201, headers: { location: `/v1/gifts/${result.gift.id}` }, body: { ...presentGift(result.gift, { ...cutoff, events: history }), sendTimeRule: result.sendTimeKind } };
       },
     }),
     defineRoute({

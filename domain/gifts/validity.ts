@@ -17,11 +17,27 @@ export interface GiftValidity {
 }
 
 export function giftValidity(sentAt: Date, validityDays: number, timeZone: string, reminderHour: number): GiftValidity {
+  // A midnight burst computes this for every gift, and luxon's zone arithmetic is not cheap: gifts
+  // sent in the same minute, zone and validity share the calendar part (only the "already past"
+  // check below depends on the exact instant).
+  const key = `${timeZone}|${validityDays}|${reminderHour}|${Math.floor(sentAt.getTime() / 60_000)}`;
+  let plan = plans.get(key);
+  if (!plan) {
+    if (plans.size > 1_000) plans.clear();
+    plans.set(key, (plan = calendar(new Date(Math.floor(sentAt.getTime() / 60_000) * 60_000), validityDays, timeZone, reminderHour)));
+  }
+  const future = (at: Date | null) => (at && at.getTime() > sentAt.getTime() ? at : null);
+  return { expiresAt: plan.expiresAt, validUntil: plan.validUntil, remindD3At: future(plan.remindD3At), remindD1At: future(plan.remindD1At) };
+}
+
+const plans = new Map<string, GiftValidity>();
+
+function calendar(sentAt: Date, validityDays: number, timeZone: string, reminderHour: number): GiftValidity {
   const lastDay = DateTime.fromJSDate(sentAt, { zone: timeZone }).startOf('day').plus({ days: validityDays });
   const expiresAt = lastDay.plus({ days: 1 }).startOf('day');
   const reminder = (daysBefore: number) => {
     const at = lastDay.minus({ days: daysBefore }).set({ hour: reminderHour });
-    return at.toMillis() > sentAt.getTime() ? at.toJSDate() : null;
+    return at.toJSDate();
   };
   return { expiresAt: expiresAt.toJSDate(), validUntil: lastDay.toISODate()!, remindD3At: reminder(3), remindD1At: reminder(1) };
 }

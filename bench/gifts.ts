@@ -4,7 +4,7 @@
  * 1. Raw BullMQ baseline: N empty delayed jobs, all due at one instant, two Workers.
  * 2. Midnight spike: N gifts, all due at the same instant (a simulated 00:00 Asia/Seoul a few
  *    seconds ahead), written with bulk SQL and one delayed job each (addBulk), then sent by two
- *    `workers/main.ts --pools gifts,notifications` processes through the development KakaoTalk
+ *    `workers/main.ts --pools gifts,notifications,maintenance` processes through the development KakaoTalk
  *    provider. Lateness = the recipient's delivery `sent_at` − the gift's send time (and, for
  *    the claim alone, `claimed_at` − send time). Duplicates and missing gifts are counted.
  * 3. Reservations: `POST /v1/gifts` at a fixed rate through the real API process, p50/p99.
@@ -80,7 +80,7 @@ async function rawBurst(): Promise<void> {
 
 async function midnightSpike(): Promise<void> {
   await seedGiftProducts(db);
-  const workers: BenchProcess[] = Array.from({ length: WORKERS }, () => startProcess('workers/main.ts', ['--pools', 'gifts,notifications'], env));
+  const workers: BenchProcess[] = Array.from({ length: WORKERS }, () => startProcess('workers/main.ts', ['--pools', 'gifts,notifications,maintenance'], env));
   await Promise.all(workers.map((w) => w.waitFor(/workers ready/)));
   await syncSchedulers(platform.queues, giftSchedulers(platform.config.gifts), platform.logger);
 

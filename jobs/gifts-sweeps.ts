@@ -4,13 +4,17 @@ import { reconcileSends } from '../gifts/reconcile.ts';
 import { settleSends } from '../gifts/settle.ts';
 import { defineJob } from './job-definition.ts';
 
-/** Scheduler-driven gift sweeps. Each is safe to run twice at once: every step is conditional. */
+/**
+ * Scheduler-driven gift sweeps. Each is safe to run twice at once: every step is conditional.
+ * They run on the maintenance queue, not on `gifts`: at 00:00 the gifts queue holds a whole
+ * minute's sends, and a reconciler or settle queued behind them would run only after the burst.
+ */
 const sweep = { attempts: 1, removeOnComplete: { count: 50 }, removeOnFail: { count: 100 } };
 
 /** Re-adds the send job of any gift that needs one and has none (Redis loss, failed enqueue). */
 export const giftsReconcile = defineJob({
   name: 'gifts.reconcile',
-  queue: 'gifts',
+  queue: 'maintenance',
   payload: z.object({}),
   options: sweep,
   async handler(_payload, ctx) {
@@ -25,7 +29,7 @@ export const giftsReconcile = defineJob({
 /** SENDING → SENT or FAILED_REFUNDED, from the delivery records. */
 export const giftsSettle = defineJob({
   name: 'gifts.settle',
-  queue: 'gifts',
+  queue: 'maintenance',
   payload: z.object({}),
   options: sweep,
   handler: (_payload, ctx) => settleSends({ ...ctx, logger: ctx.logger }),
@@ -34,7 +38,7 @@ export const giftsSettle = defineJob({
 /** Expiry with refund, then D-3/D-1 reminders. */
 export const giftsHousekeeping = defineJob({
   name: 'gifts.housekeeping',
-  queue: 'gifts',
+  queue: 'maintenance',
   payload: z.object({}),
   options: sweep,
   async handler(_payload, ctx) {

@@ -30,9 +30,9 @@ export const SCHEDULERS: readonly SchedulerDefinition[] = [
 /** Gift sweeps; their intervals are settings (GIFT_RECONCILE_MS, …) so tests need not wait minutes. */
 export function giftSchedulers(gifts: Config['gifts']): SchedulerDefinition[] {
   return [
-    { id: 'gifts-reconcile', every: gifts.reconcileMs, job: { queue: 'gifts', name: 'gifts.reconcile', data: {} } },
-    { id: 'gifts-settle', every: gifts.settleMs, job: { queue: 'gifts', name: 'gifts.settle', data: {} } },
-    { id: 'gifts-housekeeping', every: gifts.housekeepingMs, job: { queue: 'gifts', name: 'gifts.housekeeping', data: {} } },
+    { id: 'gifts-reconcile', every: gifts.reconcileMs, job: { queue: 'maintenance', name: 'gifts.reconcile', data: {} } },
+    { id: 'gifts-settle', every: gifts.settleMs, job: { queue: 'maintenance', name: 'gifts.settle', data: {} } },
+    { id: 'gifts-housekeeping', every: gifts.housekeepingMs, job: { queue: 'maintenance', name: 'gifts.housekeeping', data: {} } },
   ];
 }
 

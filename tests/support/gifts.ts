@@ -32,7 +32,7 @@ export interface GiftTestBed {
   reserve(over?: Partial<ReserveInput>, dueInMs?: number): Promise<GiftRow>;
   gift(id: string): Promise<GiftRow>;
   waitFor(id: string, statuses: string[], timeoutMs?: number): Promise<GiftRow>;
-  /** Starts the gifts and notifications pools (`times` workers of each) and the gift schedulers. */
+  /** Starts the gifts, notifications and maintenance pools (`times` workers of each) and the gift schedulers. */
   start(options?: { times?: number; providers?: Providers; schedulers?: boolean }): Promise<void>;
 }
 
@@ -69,7 +69,7 @@ export async function createGiftTestBed(env: Record<string, string> = {}): Promi
         return g && statuses.includes(g.status) ? g : undefined;
       }, timeoutMs, `gift ${id} to be ${statuses.join(' or ')}`),
     async start(options = {}) {
-      for (let i = 0; i < (options.times ?? 1); i++) await runPools(platform, platform.releasers, ['gifts', 'notifications'], { providers: options.providers });
+      for (let i = 0; i < (options.times ?? 1); i++) await runPools(platform, platform.releasers, ['gifts', 'notifications', 'maintenance'], { providers: options.providers });
       if (options.schedulers !== false) await syncSchedulers(platform.queues, giftSchedulers(platform.config.gifts), platform.logger);
     },
   };

@@ -3,11 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { DateTime } from 'luxon';
 import { seedGiftProducts } from '../cli/commands/seed.ts';
 import { balance } from '../credits/ledger.ts';
+import { localIn } from './support/gifts.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, type TestPlatform } from './support/services.ts';
 
-/** Local wall time `ms` from now in `zone`, to the second, as a sender would type it. */
-export const localIn = (zone: string, ms: number) => DateTime.now().plus({ milliseconds: ms }).setZone(zone).toFormat("yyyy-LL-dd'T'HH:mm:ss");
 
 const MIN = 60_000;
 

@@ -29,6 +29,7 @@ import { relayKicker } from '../orders/relay-kicker.ts';
 import { createLocationIngest } from '../location/ingest.ts';
 import { createLiveLocation } from '../location/live-location.ts';
 import { meRoutes } from './routes/me.ts';
+import { creditRoutes } from './routes/credits.ts';
 import { createUserDirectory } from './user-directory.ts';
 
 export interface AppDeps {
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): Express {
     ...offerRoutes({ db: deps.db, queues: deps.queues, config, location: location.live, tracking }),
     ...trackingRoutes({ tracking }),
     ...deliveryRoutes(deps),
+    ...creditRoutes(deps),
   ];
   mountRoutes(api, routes, authn);
   app.use(api);

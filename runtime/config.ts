@@ -48,6 +48,8 @@ const schema = z.object({
   DISPATCH_ROUNDS: z.coerce.number({ error: 'a whole number' }).int().min(1).max(10).default(3),
   /** Wait before a new round; doubles every round. Default 5000 ms. */
   DISPATCH_RETRY_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(5_000),
+  /** Credits (won) every user gets when their credit account is first touched. Default 50000. */
+  CREDITS_WELCOME: z.coerce.number({ error: 'a whole number of won' }).int('a whole number of won').min(0, 'a whole number of won').max(10_000_000, 'at most 10,000,000 won').default(50_000),
   /** How long a shutdown may take before the process is forced out, in ms. Default 30000. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(30_000),
   ...notificationEnv,
@@ -70,6 +72,7 @@ export interface Config {
   dispatch: { offerTimeoutMs: number; radiusMeters: number; offersPerRound: number; rounds: number; retryMs: number };
   /** Who hears about fraud and failed dispatch. */
   opsUserIds: string[];
+  credits: { welcome: number };
   notifications: NotificationConfig;
 }
 
@@ -117,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       rounds: e.DISPATCH_ROUNDS,
       retryMs: e.DISPATCH_RETRY_MS,
     },
+    credits: { welcome: e.CREDITS_WELCOME },
     notifications: toNotificationConfig(e, (message) => {
       throw new ConfigError(message);
     }),

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { InsufficientCreditsError } from '../../credits/ledger.ts';
 import { HttpError, notFound } from '../errors.ts';
 import { isDependencyDown } from './dependency-errors.ts';
 
@@ -29,6 +30,9 @@ function toProblem(err: unknown): Problem {
   if (err instanceof HttpError) {
     const extra = Object.fromEntries(Object.entries(err.extra).filter(([, v]) => v !== undefined));
     return { type: 'about:blank', title: err.title, status: err.status, detail: err.message, ...extra };
+  }
+  if (err instanceof InsufficientCreditsError) {
+    return { type: 'about:blank', title: 'Conflict', status: 409, detail: err.message, available: err.available, required: err.required, errors: [{ path: err.path, message: err.message }] };
   }
   // body-parser errors carry their own status and a `type`.
   const parserError = err as { status?: number; type?: string; limit?: number };

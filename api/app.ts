@@ -30,6 +30,8 @@ import { createLocationIngest } from '../location/ingest.ts';
 import { createLiveLocation } from '../location/live-location.ts';
 import { meRoutes } from './routes/me.ts';
 import { creditRoutes } from './routes/credits.ts';
+import { groupOrderRoutes } from './routes/group-orders.ts';
+import { createOpenGroupIndex } from '../group-orders/open-index.ts';
 import { createUserDirectory } from './user-directory.ts';
 
 export interface AppDeps {
@@ -80,6 +82,7 @@ export function createApp(deps: AppDeps): Express {
     ...trackingRoutes({ tracking }),
     ...deliveryRoutes(deps),
     ...creditRoutes(deps),
+    ...groupOrderRoutes({ ...deps, index: createOpenGroupIndex(deps.redis, config.queuePrefix), kickRelay: orders.kickRelay }),
   ];
   mountRoutes(api, routes, authn);
   app.use(api);

@@ -11,6 +11,8 @@ import { ordersArchiveRoute } from './orders-archive-route.ts';
 import { ordersOutboxRelay } from './orders-outbox-relay.ts';
 import { ordersRefreshEta } from './orders-refresh-eta.ts';
 import { notificationSend } from './notification-send.ts';
+import { groupOrderExpire } from './group-order-expire.ts';
+import { groupOrderReconcile } from './group-order-reconcile.ts';
 
 /** Every job type deligo runs. A worker refuses job names that are not listed here. */
-export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout, ordersArchiveRoute, ordersRefreshEta];
+export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout, ordersArchiveRoute, ordersRefreshEta, groupOrderExpire, groupOrderReconcile];

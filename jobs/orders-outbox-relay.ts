@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { drainOutbox } from '../db/orders-repository.ts';
 import { notificationsFor, type StatusChange } from '../domain/orders/status-notifications.ts';
 import { TERMINAL } from '../domain/orders/state-machine.ts';
-import { notify } from '../notifications/notify.ts';
-import { STATUS_TOPIC } from '../orders/outbox-messages.ts';
+import { notify, type NotifyInput } from '../notifications/notify.ts';
+import { NOTIFY_TOPIC, STATUS_TOPIC } from '../orders/outbox-messages.ts';
 import { defineJob } from './job-definition.ts';
 
 /**
@@ -21,6 +21,10 @@ export const ordersOutboxRelay = defineJob({
     for (;;) {
       const n = await drainOutbox(ctx.db, batch, async (messages) => {
         for (const message of messages) {
+          if (message.topic === NOTIFY_TOPIC) {
+            await notify(ctx, message.payload as unknown as NotifyInput);
+            continue;
+          }
           if (message.topic !== STATUS_TOPIC) continue;
           const change = message.payload as unknown as StatusChange;
           await ctx.tracking.applyStatus(change);

@@ -10,6 +10,7 @@
  * The listing reads only the Redis index (GEO set + cards per cell), so the groups are written
  * to the index directly; Postgres is not on this path.
  */
+import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CATEGORIES } from '../domain/catalogue/catalogue.ts';
 import { createOpenGroupIndex, type GroupCard } from '../group-orders/open-index.ts';
@@ -64,12 +65,12 @@ try {
   const queries = Array.from({ length: RATE * SECONDS }, (_, i) => (i % 5 === 4 ? around(CITY_HALL, 15_000) : around(GANGNAM, 800)));
   const token = await signToken({ sub: 'bench-customer', role: 'customer' }, platform.config.jwt);
   const auth = { authorization: `Bearer ${token}` };
-  await fetch(`${apiUrl}/v1/group-orders?lat=${GANGNAM.lat}&lng=${GANGNAM.lng}`, { headers: auth }); // the user exists and the token is cached
+  await get(`${apiUrl}/v1/group-orders?lat=${GANGNAM.lat}&lng=${GANGNAM.lng}`, auth); // the user exists and the token is cached
   let found = 0;
   const listNearby = async (q: { lat: number; lng: number }) => {
-    const res = await fetch(`${apiUrl}/v1/group-orders?lat=${q.lat.toFixed(6)}&lng=${q.lng.toFixed(6)}`, { headers: auth });
-    if (res.status !== 200) throw new Error(`status ${res.status}`);
-    return ((await res.json()) as { groupOrders: unknown[] }).groupOrders.length;
+    const res = await get(`${apiUrl}/v1/group-orders?lat=${q.lat.toFixed(6)}&lng=${q.lng.toFixed(6)}`, auth);
+    if (res.status !== 200) throw new Error(`status ${res.status}: ${res.body.slice(0, 200)}`);
+    return (JSON.parse(res.body) as { groupOrders: unknown[] }).groupOrders.length;
   };
   // Warm-up, not measured: JIT, connection pools and the token cache settle first.
   await paced(queries.slice(0, RATE * WARMUP_SECONDS), async (q) => void (await listNearby(q)));
@@ -77,8 +78,7 @@ try {
     found += await listNearby(q);
   });
   const bareExpress = await paced(queries, async (q) => {
-    const res = await fetch(`${bareUrl}/v1/group-orders?lat=${q.lat.toFixed(6)}&lng=${q.lng.toFixed(6)}`);
-    await res.json();
+    JSON.parse((await get(`${bareUrl}/v1/group-orders?lat=${q.lat.toFixed(6)}&lng=${q.lng.toFixed(6)}`, {})).body);
   });
   const geosearch = await paced(queries, async (q) => {
     await platform.redis.geosearch(raw, 'FROMLONLAT', q.lng, q.lat, 'BYRADIUS', 300, 'm', 'ASC', 'COUNT', 50, 'WITHDIST');
@@ -114,4 +114,19 @@ async function paced<T>(items: T[], run: (item: T) => Promise<void>): Promise<nu
   }
   await Promise.all(pending);
   return latencies;
+}
+
+/** Keep-alive GETs over at most 32 sockets, like an app's connection pool (no connect storms). */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+function get(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
 }

@@ -24,6 +24,7 @@ const HOT = Math.round(GROUPS / 20);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const WARMUP_SECONDS = 3;
+const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 const GANGNAM = { lat: 37.4979, lng: 127.0276 };
 const CITY_HALL = { lat: 37.5665, lng: 126.978 };
 
@@ -117,7 +118,6 @@ async function paced<T>(items: T[], run: (item: T) => Promise<void>): Promise<nu
 }
 
 /** Keep-alive GETs over at most 32 sockets, like an app's connection pool (no connect storms). */
-const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 function get(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     http

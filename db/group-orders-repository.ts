@@ -102,3 +102,8 @@ export async function listGroupsOf(db: Knex, userId: string, limit: number): Pro
     .limit(limit)
     .select<GroupOrderRow[]>('*');
 }
+
+/** The group a matched order came from, if any. */
+export async function groupOfOrder(db: Knex, orderId: string): Promise<GroupOrderRow | undefined> {
+  return db('group_orders').where({ order_id: orderId }).first<GroupOrderRow | undefined>();
+}

@@ -4,6 +4,7 @@ import { notificationsFor, type StatusChange } from '../domain/orders/status-not
 import { TERMINAL } from '../domain/orders/state-machine.ts';
 import { notify, type NotifyInput } from '../notifications/notify.ts';
 import { NOTIFY_TOPIC, STATUS_TOPIC } from '../orders/outbox-messages.ts';
+import { refundGroupOfOrder } from '../group-orders/refund.ts';
 import { defineJob } from './job-definition.ts';
 
 /**
@@ -34,6 +35,8 @@ export const ordersOutboxRelay = defineJob({
             // A few seconds' grace: the last fixes before the tap may still be on their way to history.
             await ctx.queues.get('orders').add('orders.archive-route', { orderId: change.orderId }, { jobId: `archive-${change.orderId}`, delay: 5_000 });
           }
+          // A group's order that will not be delivered gives both parties their shares back.
+          if (change.to === 'REJECTED' || change.to === 'CANCELLED') await refundGroupOfOrder(ctx.db, change.orderId, ctx.config.credits);
           // The restaurant accepted: start looking for a rider while the food cooks.
           if (change.to === 'COOKING') {
             await ctx.queues.get('dispatch').add('dispatch.match', { orderId: change.orderId }, { jobId: `match-${change.orderId}-r1` });

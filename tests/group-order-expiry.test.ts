@@ -58,6 +58,22 @@ describe('group-order expiry', () => {
     assert.equal(join.status, 409);
   });
 
+  it('a matched group whose order the restaurant rejects refunds both parties, once', async () => {
+    const group = await create('c-rejected');
+    const joined = await (await api.post(`/v1/group-orders/${group.id}/join`, { items: f.fullMenu() }, { token: await api.token('customer', 'j-rejected') })).json();
+    assert.equal(joined.status, 'MATCHED');
+    const reject = await api.post(`/v1/orders/${joined.order.id}/transitions`, { to: 'REJECTED', reason: '재료 소진' }, { token: await api.token('restaurant', f.restaurant.id) });
+    assert.equal(reject.status, 200);
+    for (const user of ['c-rejected', 'j-rejected']) {
+      await eventually(async () => (await balance(platform.db, user)).available === 50_000, 20_000, `${user}'s refund`);
+      assert.deepEqual((await history(platform.db, user, { limit: 10 })).map((e) => e.kind), ['refund', 'capture', 'hold', 'grant']);
+    }
+    // The relay running again (its scheduler, a retry) refunds nothing twice.
+    await platform.queues.get('orders').add('orders.outbox-relay', {});
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.deepEqual(await balance(platform.db, 'j-rejected'), { available: 50_000, held: 0 });
+  });
+
   it('the reconciler expires a group whose job Redis lost, and a late job then changes nothing', async () => {
     const group = await create('c-lost');
     const queue = platform.queues.get('groupOrders');

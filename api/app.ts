@@ -30,6 +30,8 @@ import { createLocationIngest } from '../location/ingest.ts';
 import { createLiveLocation } from '../location/live-location.ts';
 import { meRoutes } from './routes/me.ts';
 import { creditRoutes } from './routes/credits.ts';
+import { groupOrderRoutes } from './routes/group-orders.ts';
+import { createOpenGroupIndex } from '../group-orders/open-index.ts';
 import { createUserDirectory } from './user-directory.ts';
 import { giftRoutes } from './routes/gifts.ts';
 import { giftLinkRoutes } from './routes/gift-links.ts';
@@ -84,6 +86,7 @@ export function createApp(deps: AppDeps): Express {
     ...creditRoutes(deps),
     ...giftRoutes(deps),
     ...giftLinkRoutes(deps),
+    ...groupOrderRoutes({ ...deps, index: createOpenGroupIndex(deps.redis, config.queuePrefix), kickRelay: orders.kickRelay }),
   ];
   mountRoutes(api, routes, authn);
   app.use(api);

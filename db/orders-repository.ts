@@ -116,7 +116,7 @@ export async function listOrders(db: Knex, viewer: OrderViewer, limit: number): 
   return query.select<OrderRow[]>('*');
 }
 
-async function appendOutbox(trx: Knex.Transaction, messages: OutboxMessage[]): Promise<void> {
+export async function appendOutbox(trx: Knex.Transaction, messages: OutboxMessage[]): Promise<void> {
   if (messages.length > 0) await trx('outbox').insert(messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload) })));
 }
 

@@ -14,5 +14,8 @@ import { notificationSend } from './notification-send.ts';
 import { giftSend } from './gift-send.ts';
 import { giftsHousekeeping, giftsReconcile, giftsSettle } from './gifts-sweeps.ts';
 
+import { groupOrderExpire } from './group-order-expire.ts';
+import { groupOrderReconcile } from './group-order-reconcile.ts';
+
 /** Every job type deligo runs. A worker refuses job names that are not listed here. */
-export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout, ordersArchiveRoute, ordersRefreshEta, giftSend, giftsReconcile, giftsSettle, giftsHousekeeping];
+export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout, ordersArchiveRoute, ordersRefreshEta, giftSend, giftsReconcile, giftsSettle, giftsHousekeeping, groupOrderExpire, groupOrderReconcile];

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { drainOutbox } from '../db/orders-repository.ts';
 import { notificationsFor, type StatusChange } from '../domain/orders/status-notifications.ts';
 import { TERMINAL } from '../domain/orders/state-machine.ts';
-import { notify } from '../notifications/notify.ts';
-import { STATUS_TOPIC } from '../orders/outbox-messages.ts';
+import { notify, type NotifyInput } from '../notifications/notify.ts';
+import { NOTIFY_TOPIC, STATUS_TOPIC } from '../orders/outbox-messages.ts';
+import { refundGroupOfOrder } from '../group-orders/refund.ts';
 import { defineJob } from './job-definition.ts';
 
 /**
@@ -21,6 +22,10 @@ export const ordersOutboxRelay = defineJob({
     for (;;) {
       const n = await drainOutbox(ctx.db, batch, async (messages) => {
         for (const message of messages) {
+          if (message.topic === NOTIFY_TOPIC) {
+            await notify(ctx, message.payload as unknown as NotifyInput);
+            continue;
+          }
           if (message.topic !== STATUS_TOPIC) continue;
           const change = message.payload as unknown as StatusChange;
           await ctx.tracking.applyStatus(change);
@@ -30,6 +35,8 @@ export const ordersOutboxRelay = defineJob({
             // A few seconds' grace: the last fixes before the tap may still be on their way to history.
             await ctx.queues.get('orders').add('orders.archive-route', { orderId: change.orderId }, { jobId: `archive-${change.orderId}`, delay: 5_000 });
           }
+          // A group's order that will not be delivered gives both parties their shares back.
+          if (change.to === 'REJECTED' || change.to === 'CANCELLED') await refundGroupOfOrder(ctx.db, change.orderId, ctx.config.credits);
           // The restaurant accepted: start looking for a rider while the food cooks.
           if (change.to === 'COOKING') {
             await ctx.queues.get('dispatch').add('dispatch.match', { orderId: change.orderId }, { jobId: `match-${change.orderId}-r1` });

@@ -3,6 +3,8 @@ import type { StatusChange } from '../domain/orders/status-notifications.ts';
 import type { OrderStatus } from '../domain/orders/state-machine.ts';
 
 export const STATUS_TOPIC = 'order.status';
+/** A `notify()` input written in the same transaction as the change it announces (group orders use it). */
+export const NOTIFY_TOPIC = 'notify';
 
 /** The outbox record of a committed status change: everything the relay needs, no lookups later. */
 export function statusChangeMessage(

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { findByIdempotencyKey, insertOrder, type OrderRow } from '../db/orders-repository.ts';
-import { getRestaurant, menuItemsByIds } from '../db/restaurants-repository.ts';
+import { getRestaurant, menuItemsByIds, type Restaurant } from '../db/restaurants-repository.ts';
 import { haversineMeters } from '../domain/location/geo.ts';
 import { priceOrder, quoteEtaMinutes, type PricedLine } from '../domain/orders/quote.ts';
 import { statusChangeMessage } from './outbox-messages.ts';
@@ -38,50 +38,15 @@ export function createOrderPlacer(db: Knex): OrderPlacer {
       const earlier = await findByIdempotencyKey(db, input.customerId, input.idempotencyKey);
       if (earlier) return earlier.request_hash === requestHash ? { kind: 'replayed', order: earlier } : { kind: 'key-reused', orderId: earlier.id };
     }
-    const restaurant = await getRestaurant(db, input.restaurantId);
-    if (!restaurant) return { kind: 'invalid', path: 'restaurantId', message: `no restaurant ${input.restaurantId}` };
-    if (!restaurant.open) return { kind: 'invalid', path: 'restaurantId', message: `${restaurant.name} is closed` };
-    const ids = input.items.map((i) => i.menuItemId);
-    const duplicate = ids.findIndex((id, i) => ids.indexOf(id) !== i);
-    if (duplicate >= 0) return { kind: 'invalid', path: `items.${duplicate}.menuItemId`, message: 'listed twice; raise its quantity instead' };
-    const menu = new Map((await menuItemsByIds(db, restaurant.id, ids)).map((m) => [m.id, m]));
-    const lines: PricedLine[] = [];
-    for (const [i, item] of input.items.entries()) {
-      const found = menu.get(item.menuItemId);
-      if (!found) return { kind: 'invalid', path: `items.${i}.menuItemId`, message: `not on ${restaurant.name}'s menu` };
-      if (!found.available) return { kind: 'invalid', path: `items.${i}.menuItemId`, message: `${found.name} is sold out` };
-      lines.push({ menuItemId: found.id, name: found.name, unitPrice: found.price, quantity: item.quantity });
-    }
+    const checked = await checkItems(db, input.restaurantId, input.items);
+    if (checked.kind === 'invalid') return checked;
+    const { restaurant, lines } = checked;
     const price = priceOrder(lines, restaurant.deliveryTip);
-    if (price.subtotal < restaurant.minOrder) {
-      return { kind: 'invalid', path: 'items', message: `the minimum order is ${restaurant.minOrder.toLocaleString('ko-KR')}원; this is ${price.subtotal.toLocaleString('ko-KR')}원` };
-    }
-    if (haversineMeters(restaurant, input.dropoff) > MAX_DELIVERY_METERS) {
-      return { kind: 'invalid', path: 'dropoff', message: `more than ${MAX_DELIVERY_METERS / 1_000} km from the restaurant` };
-    }
-    const etaMinutes = quoteEtaMinutes({ prepMinutes: restaurant.prepMinutes, restaurant, dropoff: input.dropoff });
-    const row = {
-      id: `ord_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
-      customer_id: input.customerId,
-      restaurant_id: restaurant.id,
-      rider_id: null,
-      status: 'PLACED' as const,
-      version: 1,
-      subtotal: price.subtotal,
-      delivery_tip: price.deliveryTip,
-      total: price.total,
-      dropoff_lat: input.dropoff.lat,
-      dropoff_lng: input.dropoff.lng,
-      dropoff_address: input.dropoff.address,
-      cook_minutes: null,
-      eta_at: new Date(Date.now() + etaMinutes * 60_000),
-      idempotency_key: input.idempotencyKey ?? null,
-      request_hash: requestHash,
-    };
-    const items = lines.map((l) => ({ menu_item_id: l.menuItemId, name: l.name, unit_price: l.unitPrice, quantity: l.quantity }));
-    const event = { order_id: row.id, version: 1, from_status: null, to_status: 'PLACED' as const, actor_role: 'customer', actor_id: input.customerId, reason: null, cook_minutes: null };
+    if (price.subtotal < restaurant.minOrder) return belowMinimum(restaurant, price.subtotal);
+    if (haversineMeters(restaurant, input.dropoff) > MAX_DELIVERY_METERS) return tooFar();
+    const { row, items, event, outbox } = newOrderRecords({ customerId: input.customerId, restaurant, lines, dropoff: input.dropoff, idempotencyKey: input.idempotencyKey ?? null, requestHash });
     try {
-      const order = await insertOrder(db, row, items, event, [statusChangeMessage({ ...row, created_at: new Date(), updated_at: new Date() }, restaurant, null, items, null)]);
+      const order = await insertOrder(db, row, items, event, outbox);
       return { kind: 'created', order };
     } catch (err) {
       // Two retries with one key raced: the loser answers with the winner's order.
@@ -92,6 +57,85 @@ export function createOrderPlacer(db: Knex): OrderPlacer {
       throw err;
     }
   };
+}
+
+export type Invalid = { kind: 'invalid'; path: string; message: string };
+
+/**
+ * The restaurant is known and open, every item is listed once, on its menu and available; the
+ * lines come back priced. Group orders reuse this for each party's items.
+ */
+export async function checkItems(
+  db: Knex,
+  restaurantId: string,
+  input: ReadonlyArray<{ menuItemId: string; quantity: number }>,
+  path = 'items',
+): Promise<{ kind: 'ok'; restaurant: Restaurant; lines: PricedLine[] } | Invalid> {
+  const restaurant = await getRestaurant(db, restaurantId);
+  if (!restaurant) return { kind: 'invalid', path: 'restaurantId', message: `no restaurant ${restaurantId}` };
+  if (!restaurant.open) return { kind: 'invalid', path: 'restaurantId', message: `${restaurant.name} is closed` };
+  const ids = input.map((i) => i.menuItemId);
+  const duplicate = ids.findIndex((id, i) => ids.indexOf(id) !== i);
+  if (duplicate >= 0) return { kind: 'invalid', path: `${path}.${duplicate}.menuItemId`, message: 'listed twice; raise its quantity instead' };
+  const menu = new Map((await menuItemsByIds(db, restaurant.id, ids)).map((m) => [m.id, m]));
+  const lines: PricedLine[] = [];
+  for (const [i, item] of input.entries()) {
+    const found = menu.get(item.menuItemId);
+    if (!found) return { kind: 'invalid', path: `${path}.${i}.menuItemId`, message: `not on ${restaurant.name}'s menu` };
+    if (!found.available) return { kind: 'invalid', path: `${path}.${i}.menuItemId`, message: `${found.name} is sold out` };
+    lines.push({ menuItemId: found.id, name: found.name, unitPrice: found.price, quantity: item.quantity });
+  }
+  return { kind: 'ok', restaurant, lines };
+}
+
+export function belowMinimum(restaurant: Restaurant, subtotal: number, path = 'items'): Invalid {
+  return { kind: 'invalid', path, message: `the minimum order is ${restaurant.minOrder.toLocaleString('ko-KR')}원; this is ${subtotal.toLocaleString('ko-KR')}원` };
+}
+
+export function isTooFar(restaurant: Restaurant, dropoff: { lat: number; lng: number }): boolean {
+  return haversineMeters(restaurant, dropoff) > MAX_DELIVERY_METERS;
+}
+
+function tooFar(): Invalid {
+  return { kind: 'invalid', path: 'dropoff', message: `more than ${MAX_DELIVERY_METERS / 1_000} km from the restaurant` };
+}
+
+/** The rows of a new PLACED order: the order, its items, its first event and its outbox message. */
+export function newOrderRecords(input: {
+  customerId: string;
+  restaurant: Restaurant;
+  lines: readonly PricedLine[];
+  dropoff: { lat: number; lng: number; address: string };
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  /** The tip agreed earlier (a group order fixes it when it opens). Default: the restaurant's tip now. */
+  deliveryTip?: number;
+}) {
+  const { restaurant } = input;
+  const price = priceOrder(input.lines, input.deliveryTip ?? restaurant.deliveryTip);
+  const etaMinutes = quoteEtaMinutes({ prepMinutes: restaurant.prepMinutes, restaurant, dropoff: input.dropoff });
+  const row = {
+    id: `ord_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
+    customer_id: input.customerId,
+    restaurant_id: restaurant.id,
+    rider_id: null,
+    status: 'PLACED' as const,
+    version: 1,
+    subtotal: price.subtotal,
+    delivery_tip: price.deliveryTip,
+    total: price.total,
+    dropoff_lat: input.dropoff.lat,
+    dropoff_lng: input.dropoff.lng,
+    dropoff_address: input.dropoff.address,
+    cook_minutes: null,
+    eta_at: new Date(Date.now() + etaMinutes * 60_000),
+    idempotency_key: input.idempotencyKey,
+    request_hash: input.requestHash,
+  };
+  const items = input.lines.map((l) => ({ menu_item_id: l.menuItemId, name: l.name, unit_price: l.unitPrice, quantity: l.quantity }));
+  const event = { order_id: row.id, version: 1, from_status: null, to_status: 'PLACED' as const, actor_role: 'customer', actor_id: input.customerId, reason: null, cook_minutes: null };
+  const outbox = [statusChangeMessage({ ...row, created_at: new Date(), updated_at: new Date() }, restaurant, null, items, null)];
+  return { row, items, event, outbox };
 }
 
 function hash(input: PlaceOrderInput): string {

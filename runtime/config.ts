@@ -51,6 +51,10 @@ const schema = z.object({
   DISPATCH_RETRY_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(5_000),
   /** Credits (won) every user gets when their credit account is first touched. Default 50000. */
   CREDITS_WELCOME: z.coerce.number({ error: 'a whole number of won' }).int('a whole number of won').min(0, 'a whole number of won').max(10_000_000, 'at most 10,000,000 won').default(50_000),
+  /** How long a group order waits for a neighbour before it is cancelled and refunded, in ms. Default 1800000 (seed 002: 30분). */
+  GROUP_ORDER_EXPIRY_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(1_800_000),
+  /** How long past its expiry an open group waits before the reconciler closes it (its delayed job was lost). Default 5000. */
+  GROUP_ORDER_RECONCILE_GRACE_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(5_000),
   /** How long a shutdown may take before the process is forced out, in ms. Default 30000. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(30_000),
   ...notificationEnv,
@@ -75,6 +79,7 @@ export interface Config {
   /** Who hears about fraud and failed dispatch. */
   opsUserIds: string[];
   credits: { welcome: number };
+  groupOrders: { expiryMs: number; reconcileGraceMs: number };
   notifications: NotificationConfig;
   /** Scheduled gifts: send window, modification cutoff, reconciler and housekeeping intervals. */
   gifts: GiftConfig;
@@ -125,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       retryMs: e.DISPATCH_RETRY_MS,
     },
     credits: { welcome: e.CREDITS_WELCOME },
+    groupOrders: { expiryMs: e.GROUP_ORDER_EXPIRY_MS, reconcileGraceMs: e.GROUP_ORDER_RECONCILE_GRACE_MS },
     notifications: toNotificationConfig(e, (message) => {
       throw new ConfigError(message);
     }),

@@ -25,6 +25,7 @@ export const SCHEDULERS: readonly SchedulerDefinition[] = [
   { id: 'orders-refresh-eta', every: 20_000, job: { queue: 'orders', name: 'orders.refresh-eta', data: {} } },
   { id: 'orders-outbox-relay', every: 5_000, job: { queue: 'orders', name: 'orders.outbox-relay', data: {} } },
   { id: 'notifications-reconcile', every: 60_000, job: { queue: 'maintenance', name: 'notifications.reconcile', data: {} } },
+  { id: 'group-orders-reconcile', every: 60_000, job: { queue: 'groupOrders', name: 'group-orders.reconcile', data: {} } },
 ];
 
 /** Gift sweeps; their intervals are settings (GIFT_RECONCILE_MS, …) so tests need not wait minutes. */

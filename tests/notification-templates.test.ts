@@ -20,6 +20,8 @@ const SAMPLES: { [E in NotificationEvent]: EventData<E> } = {
   'restaurant.new_order': { orderId: 'o-1', itemCount: 3, total: 32_000 },
   'dispatch.offer': { offerId: 'of-1', orderId: 'o-1', restaurantName: '교촌치킨 강남점', distanceMeters: 1_250, expectedEarning: 4_500, expiresInSeconds: 15 },
   'pickup.ready': { orderId: 'o-1', restaurantName: '교촌치킨 강남점' },
+  'group.matched': { groupOrderId: 'grp_1', orderId: 'ord_1', restaurantName: '교촌치킨 강남점', share: 12_501 },
+  'group.expired': { groupOrderId: 'grp_1', restaurantName: '교촌치킨 강남점', refunded: 12_501 },
   'gift.reserved': { giftId: 'g-1', productName: '스타벅스 아메리카노 T', recipientName: '김민지', sendAt: '2026-12-25 00:00 (Asia/Seoul)' },
   'gift.sent': { giftId: 'g-1', productName: '스타벅스 아메리카노 T', recipientName: '김민지' },
   'gift.received': { giftId: 'g-1', productName: '스타벅스 아메리카노 T', senderName: '이준호', link: 'https://deligo.local/g/abc', validUntil: '2027-01-24' },

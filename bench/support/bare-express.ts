@@ -15,6 +15,21 @@ const view = { orderId: 'o-1', status: 'DELIVERING', version: 5, riderId: 'r-1',
 app.get('/v1/orders/:id/tracking', (_req, res) => {
   res.json(view);
 });
+// Baseline for bench/group-orders: a GET answering a small list from memory.
+// As many groups, with the same fields, as deligo answers at the 강남역 hot spot.
+const groups = Array.from({ length: 50 }, (_, i) => ({
+  id: `grp_${i}`,
+  restaurant: { id: 'rest-1', name: '교촌치킨 강남점', category: 'chicken' },
+  mode: 'EACH',
+  menuTotal: 18_000,
+  deliveryTip: 3_000,
+  address: '서울 강남구 테헤란로 123',
+  distanceMeters: 5 * i,
+  expiresAt: new Date().toISOString(),
+}));
+app.get('/v1/group-orders', (_req, res) => {
+  res.json({ radiusMeters: 300, groupOrders: groups });
+});
 const server = app.listen(0, '127.0.0.1', () => {
   process.stdout.write(`listening http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
 });

@@ -41,6 +41,9 @@ export const EVENT_DATA = {
   'gift.cancelled': z.object({ giftId: id, productName: z.string(), recipientName: z.string(), refunded: won }),
   'gift.failed': z.object({ giftId: id, productName: z.string(), recipientName: z.string(), refunded: won }),
   'gift.expired': z.object({ giftId: id, productName: z.string(), recipientName: z.string(), refunded: won }),
+  // Group orders (seed 002): both parties hear about the match; the creator about an expiry.
+  'group.matched': z.object({ groupOrderId: id, orderId: id, restaurantName: z.string(), share: won }),
+  'group.expired': z.object({ groupOrderId: id, restaurantName: z.string(), refunded: won }),
   // Ops.
   'ops.fraud_alert': z.object({ alertId: id, riderId: id, rule: z.string(), detail: z.string() }),
   'ops.dispatch_failed': z.object({ orderId: id, attempts: z.number().int().nonnegative(), reason: z.string() }),

@@ -50,6 +50,8 @@ export const TEMPLATES: Templates = {
   'gift.cancelled': (d) => ({ title: '선물 예약 취소', body: `${d.recipientName}님께 보낼 ${d.productName} 선물 예약이 취소되고 ${wonText(d.refunded)}이 환불되었어요.` }),
   'gift.failed': (d) => ({ title: '선물 발송 실패', body: `${d.recipientName}님께 ${d.productName} 선물을 보내지 못해 ${wonText(d.refunded)}을 환불했어요.` }),
   'gift.expired': (d) => ({ title: '선물 기간 만료', body: `${d.recipientName}님이 ${d.productName} 선물을 기간 안에 사용하지 않아 ${wonText(d.refunded)}을 환불했어요.` }),
+  'group.matched': (d) => ({ title: '공동주문 매칭 완료', body: `${d.restaurantName} 공동주문이 매칭되어 주문이 접수되었어요. 내 부담금은 ${wonText(d.share)}이에요.` }),
+  'group.expired': (d) => ({ title: '공동주문 취소', body: `30분 안에 함께할 이웃을 찾지 못해 ${d.restaurantName} 공동주문이 취소되었어요. ${wonText(d.refunded)}을 돌려드렸어요.` }),
   'ops.fraud_alert': (d) => ({ title: `[운영] GPS 이상 감지: ${d.rule}`, body: `라이더 ${d.riderId}: ${d.detail}` }),
   'ops.dispatch_failed': (d) => ({ title: '[운영] 배차 실패', body: `주문 ${d.orderId}: ${d.attempts}회 시도 후 배차 실패 (${d.reason})` }),
 };

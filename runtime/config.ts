@@ -50,6 +50,11 @@ const schema = z.object({
   DISPATCH_RETRY_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(5_000),
   /** How long a shutdown may take before the process is forced out, in ms. Default 30000. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(30_000),
+  /** Map tiles under the ops map, e.g. `https://tile.example.com/{z}/{x}/{y}.png`. Default: none (a plain grid). */
+  MAP_TILE_URL: z
+    .url({ protocol: /^https?$/, error: 'an http(s) URL with {z}, {x} and {y}' })
+    .refine((u) => ['{z}', '{x}', '{y}'].every((p) => u.includes(p)), 'an http(s) URL with {z}, {x} and {y}')
+    .optional(),
   ...notificationEnv,
 });
 
@@ -71,6 +76,8 @@ export interface Config {
   /** Who hears about fraud and failed dispatch. */
   opsUserIds: string[];
   notifications: NotificationConfig;
+  /** The ops map's background tiles; null draws a plain grid. */
+  map: { tileUrl: string | null };
 }
 
 /** Never echoed back in an error message. */
@@ -120,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     notifications: toNotificationConfig(e, (message) => {
       throw new ConfigError(message);
     }),
+    map: { tileUrl: e.MAP_TILE_URL ?? null },
   };
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createSimApi } from './api-client.ts';
 import { sleep } from './clock.ts';
 import { HOTSPOTS, SEOUL_CENTRE } from './hotspots.ts';
@@ -69,6 +70,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const world: World = { restaurants, hotspot: options.hotspot ? centre : null };
 
   const stop = new AbortController();
+  // Every rider and order sleeps on this one signal.
+  setMaxListeners(0, stop.signal);
   const onAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const orders = new OrderBook();

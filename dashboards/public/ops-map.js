@@ -225,7 +225,7 @@ function drawCells(w, h) {
     const heat = (c.riders + c.orders) / max;
     ctx.fillStyle = `rgba(239, 68, 68, ${0.06 + 0.3 * heat})`;
     ctx.fillRect(a.x, a.y, b.x - a.x, b.y - a.y);
-    if (b.x - a.x > 46) {
+    if (b.x - a.x > 72) {
       ctx.fillStyle = '#7f1d1d';
       ctx.font = '11px system-ui, sans-serif';
       ctx.fillText(`${c.riders} r · ${c.orders} o`, a.x + 4, a.y + 13);

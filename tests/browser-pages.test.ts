@@ -9,6 +9,10 @@ import { runSimulation, type SimulationResult } from '../cli/simulate/simulation
 import { GANGNAM_STATION } from '../domain/catalogue/seed-data.ts';
 import { displayName, QUEUE_IDS, QUEUES } from '../runtime/queue-registry.ts';
 import { runPools } from '../workers/run-pools.ts';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../api/app.ts';
+import { listen } from '../api/server.ts';
 import { launchBrowser } from './support/browser.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
@@ -211,6 +215,30 @@ describe('the pages people look at, in a real browser', () => {
       return { status: res.status, type: res.headers.get('content-type') };
     });
     assert.deepEqual(stream, { status: 403, type: 'application/problem+json; charset=utf-8' });
+    await context.close();
+  });
+
+  it('draws map tiles under the ops map when a tile URL is configured', async () => {
+    // A stand-in tile server: any z/x/y answers the same 1×1 PNG, and every request is noted.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    const requested: string[] = [];
+    const tiles = express().get('/tiles/:z/:x/:y.png', (req, res) => {
+      requested.push(`${req.params.z}/${req.params.x}/${req.params.y}`);
+      res.type('png').send(png);
+    });
+    const server = tiles.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    platform.releasers.add('tile server', () => new Promise<void>((r) => server.close(() => r())));
+    const tileUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tiles/{z}/{x}/{y}.png`;
+    const app = createApp({ ...platform, config: { ...platform.config, map: { tileUrl } } });
+    const { url } = await listen(app, { port: 0, host: '127.0.0.1', logger: platform.logger, releasers: platform.releasers });
+    const context = await browser.newContext({ viewport: { width: 800, height: 600 } });
+    await context.addCookies([{ name: 'deligo_token', value: await api.token('admin', 'ops'), url }]);
+    const page = await context.newPage();
+    await page.goto(`${url}/admin/map`);
+    await eventually(() => requested.length >= 4, 15_000, 'tile requests');
+    const [z] = requested[0]!.split('/').map(Number);
+    assert.ok(z! >= 3 && z! <= 19, `zoom ${z}`);
     await context.close();
   });
 });

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { countdown, createGlide, fitView, glideDuration, haversineMeters, project, toScreen, unproject } from '../dashboards/public/geo.js';
 import { classifyRider, densityByCell, diffFleet, type MapRider } from '../domain/ops-map/fleet-view.ts';
 import { GANGNAM_STATION } from '../domain/catalogue/seed-data.ts';
+import { ConfigError, loadConfig } from '../runtime/config.ts';
 
 const rider = (id: string, over: Partial<MapRider> = {}): MapRider => ({ id, lat: 37.4979, lng: 127.0276, status: 'available', heading: null, at: 1_000, ...over });
 
@@ -91,5 +92,14 @@ describe('page geometry and marker motion (dashboards/public/geo.js)', () => {
     assert.equal(countdown(new Date(125_000).toISOString(), 0), '2:05');
     assert.equal(countdown(new Date(1_000).toISOString(), 5_000), null);
     assert.equal(countdown(null, 0), null);
+  });
+});
+
+describe('MAP_TILE_URL', () => {
+  it('is optional, and must be an http(s) URL with {z}, {x} and {y}', () => {
+    assert.equal(loadConfig({}).map.tileUrl, null);
+    assert.equal(loadConfig({ MAP_TILE_URL: 'https://tiles.example.com/{z}/{x}/{y}.png' }).map.tileUrl, 'https://tiles.example.com/{z}/{x}/{y}.png');
+    assert.throws(() => loadConfig({ MAP_TILE_URL: 'https://tiles.example.com/{z}/{x}.png' }), (err: Error) => err instanceof ConfigError && /^invalid MAP_TILE_URL=".*": expected an http\(s\) URL with \{z\}, \{x\} and \{y\}$/.test(err.message));
+    assert.throws(() => loadConfig({ MAP_TILE_URL: 'ftp://tiles/{z}/{x}/{y}' }), /invalid MAP_TILE_URL/);
   });
 });

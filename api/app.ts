@@ -30,10 +30,7 @@ import { createLocationIngest } from '../location/ingest.ts';
 import { createLiveLocation } from '../location/live-location.ts';
 import { meRoutes } from './routes/me.ts';
 import { createUserDirectory } from './user-directory.ts';
-import { createMapFeed } from '../dashboards/map/map-feed.ts';
-import { opsMapRouter } from '../dashboards/map/map-router.ts';
-import { staticAssets } from '../dashboards/static-assets.ts';
-import { trackingPageRouter } from '../dashboards/tracking-page.ts';
+import { pagesRouter } from '../dashboards/pages-router.ts';
 
 export interface AppDeps {
   config: Config;
@@ -62,12 +59,8 @@ export function createApp(deps: AppDeps): Express {
   app.get('/metrics', metrics.handler);
   app.use(loginRouter({ secret: config.jwt.secret }));
   app.use(BULL_BOARD_PATH, ...adminGate(authn), bullBoardRouter(deps.queues));
-  // The ops map and the customer's tracking page (dashboards/).
-  app.use(staticAssets());
-  app.use(trackingPageRouter({ secret: config.jwt.secret }));
-  let mapHub: ReturnType<typeof createChannelHub> | undefined;
-  const mapFeed = createMapFeed({ ...deps, prefix: config.queuePrefix, tileUrl: config.map.tileUrl, hub: () => (mapHub ??= createChannelHub(deps.subscriber())) });
-  app.use(opsMapRouter({ feed: mapFeed, authenticate: authn }));
+  // The ops live map and the customer's tracking page.
+  app.use(pagesRouter(deps, authn));
 
   const api = express.Router();
   const location = { ingest: createLocationIngest(deps.queues), live: createLiveLocation(deps.redis, config.queuePrefix) };

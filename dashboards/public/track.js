@@ -34,6 +34,9 @@ const state = {
   times: {},
   glide: createGlide({ maxMs: 900 }),
   view: null,
+  viewFrom: null,
+  viewTo: null,
+  viewStart: 0,
   viewKey: '',
   /** Date.now() when the last position arrived, for the tests and benchmarks. */
   lastPositionAt: 0,
@@ -175,37 +178,56 @@ function renderArriving() {
 const NS = 'http://www.w3.org/2000/svg';
 const place = (node, p) => node.setAttribute('transform', `translate(${p.x.toFixed(1)},${p.y.toFixed(1)})`);
 
-/** Refits (and redraws the grid) only when the frame's contents move out of view or the size changes. */
-function ensureView(w, h, goal) {
+/** How long the map takes to pan and zoom to a new fit, so nothing on it ever jumps. */
+const REFIT_MS = 600;
+
+/**
+ * Keeps the restaurant, the drop-off and the rider's latest fix in view. When one leaves the
+ * frame (or the size changes) the view glides to a new fit; `state.view` is where it is now.
+ */
+function updateView(w, h, goal, now) {
   const points = [state.restaurant, state.dropoff, goal].filter(Boolean);
   const key = `${w}x${h}`;
-  const outside = state.view && points.some((p) => {
-    const s = toScreen(state.view, p.lat, p.lng, w, h);
+  const aim = state.viewTo;
+  const outside = aim && points.some((p) => {
+    const s = toScreen(aim, p.lat, p.lng, w, h);
     return s.x < 24 || s.y < 24 || s.x > w - 24 || s.y > h - 24;
   });
-  if (state.view && !outside && state.viewKey === key) return false;
-  state.view = fitView(points, w, h, 48, 17);
-  state.viewKey = key;
-  drawGrid(w, h);
-  return true;
+  if (!aim || outside || state.viewKey !== key) {
+    const fit = fitView(points, w, h, 48, 17);
+    // The first fit, or a new size, is taken at once; later refits glide.
+    state.viewFrom = aim && state.viewKey === key ? state.view : fit;
+    state.viewTo = fit;
+    state.viewStart = now;
+    state.viewKey = key;
+  }
+  const t = Math.min(1, (now - state.viewStart) / REFIT_MS);
+  const e = t * t * (3 - 2 * t);
+  const a = state.viewFrom;
+  const b = state.viewTo;
+  state.view = { x: a.x + (b.x - a.x) * e, y: a.y + (b.y - a.y) * e, zoom: a.zoom + (b.zoom - a.zoom) * e };
 }
 
+/** A light grid fixed to the ground (it pans and zooms with the map), about 45–90 px apart. */
 function drawGrid(w, h) {
-  const grid = el('grid');
+  const v = state.view;
+  const k = 2 ** v.zoom;
+  const step = 256 / 2 ** (Math.round(v.zoom) + 2);
   const lines = [];
-  const step = 48;
-  for (let x = ((w / 2) % step); x < w; x += step) lines.push([x, 0, x, h]);
-  for (let y = ((h / 2) % step); y < h; y += step) lines.push([0, y, w, y]);
-  grid.replaceChildren(
-    ...lines.map(([x1, y1, x2, y2]) => {
-      const l = document.createElementNS(NS, 'line');
-      l.setAttribute('x1', x1);
-      l.setAttribute('y1', y1);
-      l.setAttribute('x2', x2);
-      l.setAttribute('y2', y2);
-      return l;
-    }),
-  );
+  const left = v.x - w / 2 / k;
+  const top = v.y - h / 2 / k;
+  for (let gx = Math.ceil(left / step) * step; gx < left + w / k; gx += step) lines.push([(gx - left) * k, 0, (gx - left) * k, h]);
+  for (let gy = Math.ceil(top / step) * step; gy < top + h / k; gy += step) lines.push([0, (gy - top) * k, w, (gy - top) * k]);
+  const grid = el('grid');
+  while (grid.childElementCount < lines.length) grid.append(document.createElementNS(NS, 'line'));
+  while (grid.childElementCount > lines.length) grid.lastChild.remove();
+  lines.forEach(([x1, y1, x2, y2], i) => {
+    const l = grid.children[i];
+    l.setAttribute('x1', x1.toFixed(1));
+    l.setAttribute('y1', y1.toFixed(1));
+    l.setAttribute('x2', x2.toFixed(1));
+    l.setAttribute('y2', y2.toFixed(1));
+  });
 }
 
 function frame() {
@@ -214,7 +236,8 @@ function frame() {
   const now = performance.now();
   const at = state.glide.at(now);
   if (state.restaurant && state.dropoff && w > 0 && h > 0) {
-    ensureView(w, h, state.glide.goal);
+    updateView(w, h, state.glide.goal, now);
+    drawGrid(w, h);
     const screen = (p) => toScreen(state.view, p.lat, p.lng, w, h);
     const r = screen(state.restaurant);
     const d = screen(state.dropoff);

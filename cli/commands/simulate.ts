@@ -29,7 +29,7 @@ export function defineSimulateCommand(parent: Command, context: () => CliContext
     .requiredOption('--riders <n>', 'riders on shift', parsePositiveInt)
     .requiredOption('--orders-per-min <m>', 'orders placed per minute (a Poisson process)', parseRate)
     .addOption(new Option('--hotspot <area>', 'put most riders and orders in one area').choices(Object.keys(HOTSPOTS)))
-    .option('--duration <time>', 'how long to run, such as 90s, 5m or 1h', parseDuration, 5 * 60_000)
+    .addOption(new Option('--duration <time>', 'how long to run, such as 90s, 5m or 1h').argParser(parseDuration).default(5 * 60_000, '5m'))
     .option('--api <url>', 'the API to drive (default: the running `npm start`, else http://localhost:PORT)', parseUrl)
     .option('--seed <n>', 'replay the same choices', parsePositiveInt)
     .option('--accept-rate <p>', 'share of offers riders accept', parseShare, 0.75)

@@ -2,7 +2,6 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { readServicesFile } from '../../runtime/services.ts';
 import { CliError, parsePositiveInt, type CliContext } from '../connect.ts';
 import { HOTSPOTS } from '../simulate/hotspots.ts';
-import { runSimulation, SimulationError } from '../simulate/simulation.ts';
 import { parseDuration } from './jobs-replay.ts';
 
 interface SimulateOptions {
@@ -45,6 +44,8 @@ export function defineSimulateCommand(parent: Command, context: () => CliContext
       process.once('SIGINT', () => stop.abort());
       process.stderr.write(`simulating ${options.riders} riders and ${options.ordersPerMin} orders/min${options.hotspot ? ` around ${options.hotspot}` : ''} against ${baseUrl}\n`);
       let last = 0;
+      // Loaded on use: every other command starts without the simulator's modules.
+      const { runSimulation, SimulationError } = await import('../simulate/simulation.ts');
       try {
         const result = await runSimulation({
           baseUrl,

@@ -35,6 +35,7 @@ import { createOpenGroupIndex } from '../group-orders/open-index.ts';
 import { createUserDirectory } from './user-directory.ts';
 import { giftRoutes } from './routes/gifts.ts';
 import { giftLinkRoutes } from './routes/gift-links.ts';
+import { pagesRouter } from '../dashboards/pages-router.ts';
 
 export interface AppDeps {
   config: Config;
@@ -63,6 +64,8 @@ export function createApp(deps: AppDeps): Express {
   app.get('/metrics', metrics.handler);
   app.use(loginRouter({ secret: config.jwt.secret }));
   app.use(BULL_BOARD_PATH, ...adminGate(authn), bullBoardRouter(deps.queues));
+  // The ops live map and the customer's tracking page.
+  app.use(pagesRouter(deps, authn));
 
   const api = express.Router();
   const location = { ingest: createLocationIngest(deps.queues), live: createLiveLocation(deps.redis, config.queuePrefix) };

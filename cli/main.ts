@@ -12,6 +12,7 @@ import { defineJobsListCommand } from './commands/jobs-list.ts';
 import { defineJobsReplayCommand } from './commands/jobs-replay.ts';
 import { defineMigrateCommand } from './commands/migrate.ts';
 import { defineSeedCommand } from './commands/seed.ts';
+import { defineSimulateCommand } from './commands/simulate.ts';
 import { defineTokenCommand } from './commands/token.ts';
 import { CliError, cliLogger, type CliContext } from './connect.ts';
 
@@ -37,6 +38,7 @@ const program = new Command('deligo')
 defineTokenCommand(program, context);
 defineMigrateCommand(program, context);
 defineSeedCommand(program, context);
+defineSimulateCommand(program, context);
 const jobs = program.command('jobs').description('inspect and replay BullMQ jobs');
 defineJobsListCommand(jobs, context);
 defineJobsReplayCommand(jobs, context);

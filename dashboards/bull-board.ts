@@ -16,7 +16,8 @@ export function bullBoardRouter(queues: QueueSet): Router {
       ({ id, queue }) => new BullMQAdapter(queue, { displayName: displayName(id), description: QUEUES[id].description }),
     ),
     serverAdapter,
-    options: { uiConfig: { boardTitle: 'deligo queues' } },
+    // The map links to the board; the board's menu links back.
+    options: { uiConfig: { boardTitle: 'deligo queues', miscLinks: [{ text: 'Ops live map', url: '/admin/map' }] } },
   });
   return serverAdapter.getRouter() as Router;
 }

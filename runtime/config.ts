@@ -57,6 +57,11 @@ const schema = z.object({
   GROUP_ORDER_RECONCILE_GRACE_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(5_000),
   /** How long a shutdown may take before the process is forced out, in ms. Default 30000. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(30_000),
+  /** Map tiles under the ops map, e.g. `https://tile.example.com/{z}/{x}/{y}.png`. Default: none (a plain grid). */
+  MAP_TILE_URL: z
+    .url({ protocol: /^https?$/, error: 'an http(s) URL with {z}, {x} and {y}' })
+    .refine((u) => ['{z}', '{x}', '{y}'].every((p) => u.includes(p)), 'an http(s) URL with {z}, {x} and {y}')
+    .optional(),
   ...notificationEnv,
   ...giftEnv,
 });
@@ -83,6 +88,8 @@ export interface Config {
   notifications: NotificationConfig;
   /** Scheduled gifts: send window, modification cutoff, reconciler and housekeeping intervals. */
   gifts: GiftConfig;
+  /** The ops map's background tiles; null draws a plain grid. */
+  map: { tileUrl: string | null };
 }
 
 /** Never echoed back in an error message. */
@@ -135,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       throw new ConfigError(message);
     }),
     gifts: toGiftConfig(e),
+    map: { tileUrl: e.MAP_TILE_URL ?? null },
   };
 }
 

@@ -1,0 +1,209 @@
+import type { Knex } from 'knex';
+import type { Redis } from 'ioredis';
+import { listFraudAlerts } from '../../db/fraud-alerts-repository.ts';
+import { openOrdersForMap } from '../../db/ops-map-repository.ts';
+import { countByStatus, densityByCell, diffFleet, type CellDensity, type MapOrder, type MapRider } from '../../domain/ops-map/fleet-view.ts';
+import { fraudAlertChannel } from '../../location/fraud-check.ts';
+import type { ChannelHub } from '../../runtime/channel-hub.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import { displayName } from '../../runtime/queue-registry.ts';
+import type { QueueSet } from '../../runtime/queues.ts';
+import { BULL_BOARD_PATH } from '../bull-board.ts';
+import { createFleetReader } from './fleet-reader.ts';
+
+/** One frame a second: the map's "live". */
+export const FRAME_MS = 1_000;
+/** Queue counts cost a round trip per queue; every other frame is plenty. */
+const QUEUE_EVERY = 2;
+/** Open orders drawn at most (newest first). */
+const ORDER_LIMIT = 2_000;
+/** Alerts shown when the map opens, and kept while it runs. */
+const ALERT_WINDOW_MS = 30 * 60_000;
+const ALERT_KEEP = 50;
+
+export interface MapAlert {
+  id: string;
+  riderId: string;
+  rule: string;
+  severity: string;
+  detail: string;
+  recordedAt: string;
+}
+
+export interface QueueHealth {
+  id: string;
+  name: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  /** This queue's page in Bull Board. */
+  href: string;
+}
+
+export interface MapSnapshot {
+  at: number;
+  riders: MapRider[];
+  counts: ReturnType<typeof countByStatus>;
+  orders: MapOrder[];
+  cells: CellDensity[];
+  alerts: MapAlert[];
+  queues: QueueHealth[];
+  tileUrl: string | null;
+}
+
+/** A frame: only riders that changed since the previous one; orders, cells and counts whole. */
+export interface MapFrame {
+  at: number;
+  changed: MapRider[];
+  removed: string[];
+  counts: ReturnType<typeof countByStatus>;
+  orders: MapOrder[];
+  cells: CellDensity[];
+  queues?: QueueHealth[];
+}
+
+export type MapViewer = (event: 'snapshot' | 'frame' | 'alert', data: MapSnapshot | MapFrame | MapAlert) => void;
+
+export interface MapFeedDeps {
+  redis: Redis;
+  db: Knex;
+  queues: QueueSet;
+  logger: Logger;
+  prefix: string;
+  tileUrl: string | null;
+  /** Opened on the first viewer, so a process nobody watches the map from never subscribes. */
+  hub(): ChannelHub;
+}
+
+export interface MapFeed {
+  /** The whole picture, read now. */
+  snapshot(): Promise<MapSnapshot>;
+  /** Sends the viewer a snapshot, then a frame every second and each fraud alert as it happens. */
+  watch(viewer: MapViewer): Promise<() => void>;
+}
+
+/**
+ * The ops map's data. While anyone watches, one loop reads the fleet, open orders and queues
+ * once per frame for all viewers, and fraud alerts are relayed from their channel as they are
+ * published, without waiting for a frame.
+ */
+export function createMapFeed(deps: MapFeedDeps): MapFeed {
+  const fleet = createFleetReader(deps.redis, deps.prefix);
+  const viewers = new Set<MapViewer>();
+  let riders = new Map<string, MapRider>();
+  let orders: MapOrder[] = [];
+  let queues: QueueHealth[] = [];
+  let alerts: MapAlert[] = [];
+  let frameNo = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let stopAlerts: (() => Promise<void>) | undefined;
+  let starting: Promise<void> | undefined;
+
+  const readQueues = () =>
+    Promise.all(
+      deps.queues.all().map(async ({ id, queue }) => {
+        const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
+        return { id, name: displayName(id), waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0, href: `${BULL_BOARD_PATH}/queue/${encodeURIComponent(queue.name)}` };
+      }),
+    );
+  const readAlerts = async () => {
+    const rows = await listFraudAlerts(deps.db, { since: new Date(Date.now() - ALERT_WINDOW_MS), limit: ALERT_KEEP * 4 });
+    return rows
+      .filter((r) => r.alert)
+      .slice(0, ALERT_KEEP)
+      .map((r) => ({ id: String(r.id), riderId: r.rider_id, rule: r.rule, severity: r.severity, detail: r.detail, recordedAt: r.recorded_at.toISOString() }));
+  };
+  const assemble = (at: number): MapSnapshot => {
+    const list = [...riders.values()];
+    return { at, riders: list, counts: countByStatus(list), orders, cells: densityByCell(list, orders), alerts, queues, tileUrl: deps.tileUrl };
+  };
+
+  async function frame(): Promise<MapFrame> {
+    const at = Date.now();
+    const [next, open, health] = await Promise.all([fleet.read(at), openOrdersForMap(deps.db, ORDER_LIMIT), frameNo % QUEUE_EVERY === 0 ? readQueues() : undefined]);
+    frameNo += 1;
+    const { changed, removed } = diffFleet(riders, next);
+    riders = next;
+    orders = open;
+    if (health) queues = health;
+    const list = [...next.values()];
+    return { at, changed, removed, counts: countByStatus(list), orders, cells: densityByCell(list, orders), ...(health ? { queues: health } : {}) };
+  }
+
+  // Bumped when the last viewer leaves, so a frame still in flight then cannot restart an old loop.
+  let generation = 0;
+  let inflight: Promise<unknown> = Promise.resolve();
+  function loop(): void {
+    const mine = generation;
+    timer = setTimeout(async () => {
+      try {
+        const f = await (inflight = frame());
+        if (mine === generation) for (const viewer of viewers) viewer('frame', f);
+      } catch (err) {
+        deps.logger.warn({ err }, 'ops map frame failed');
+      }
+      if (mine === generation) loop();
+    }, FRAME_MS);
+  }
+
+  function onAlert(message: string): void {
+    let alert: MapAlert;
+    try {
+      const raw = JSON.parse(message) as MapAlert;
+      alert = { id: String(raw.id), riderId: String(raw.riderId), rule: String(raw.rule), severity: String(raw.severity), detail: String(raw.detail ?? ''), recordedAt: String(raw.recordedAt) };
+    } catch {
+      return;
+    }
+    alerts = [alert, ...alerts.filter((a) => a.id !== alert.id)].slice(0, ALERT_KEEP);
+    for (const viewer of viewers) viewer('alert', alert);
+  }
+
+  async function start(): Promise<void> {
+    // A frame of a loop that just stopped must land before the new snapshot is taken.
+    await inflight.catch(() => {});
+    stopAlerts = await deps.hub().listen(fraudAlertChannel(deps.prefix), onAlert);
+    [alerts, queues] = await Promise.all([readAlerts(), readQueues()]);
+    frameNo = 1;
+    await frame();
+  }
+
+  return {
+    async snapshot() {
+      if (viewers.size > 0 && timer) return assemble(Date.now());
+      const at = Date.now();
+      const [list, open, health, recent] = await Promise.all([fleet.read(at), openOrdersForMap(deps.db, ORDER_LIMIT), readQueues(), readAlerts()]);
+      const all = [...list.values()];
+      return { at, riders: all, counts: countByStatus(all), orders: open, cells: densityByCell(all, open), alerts: recent, queues: health, tileUrl: deps.tileUrl };
+    },
+    async watch(viewer) {
+      if (!timer && !starting) {
+        starting = start().finally(() => (starting = undefined));
+        try {
+          await starting;
+        } catch (err) {
+          await stopAlerts?.();
+          stopAlerts = undefined;
+          throw err;
+        }
+        loop();
+      } else if (starting) {
+        await starting;
+      }
+      // Registered and sent its snapshot in one step: the next frame's delta is against exactly that.
+      viewers.add(viewer);
+      viewer('snapshot', assemble(Date.now()));
+      return () => {
+        viewers.delete(viewer);
+        if (viewers.size === 0) {
+          generation += 1;
+          clearTimeout(timer);
+          timer = undefined;
+          const stop = stopAlerts;
+          stopAlerts = undefined;
+          void stop?.();
+        }
+      };
+    },
+  };
+}

@@ -1,0 +1,213 @@
+// The ops live map: one EventSource (a snapshot, then a frame a second and every fraud alert as it
+// happens), drawn on a canvas in Web Mercator with a light grid of the geo-index cells.
+import { createGlide, fitView, project } from './geo.js';
+import { drawCells, drawGrid, drawOrders, drawRiders, drawTiles } from './map-layers.js';
+
+
+const canvas = document.getElementById('map');
+const ctx = canvas.getContext('2d');
+const state = {
+  riders: new Map(), // id -> { rider, glide }
+  orders: [],
+  cells: [],
+  alerts: [],
+  queues: [],
+  counts: { available: 0, busy: 0, stale: 0, offline: 0 },
+  tileUrl: null,
+  view: null,
+  frames: 0,
+  lastFrameAt: 0,
+};
+// Tests and curious operators can read what the map holds.
+window.deligoMap = state;
+
+const el = (id) => document.getElementById(id);
+
+function size() {
+  const r = canvas.getBoundingClientRect();
+  const dpr = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(r.width * dpr) || canvas.height !== Math.round(r.height * dpr)) {
+    canvas.width = Math.round(r.width * dpr);
+    canvas.height = Math.round(r.height * dpr);
+  }
+  return { w: r.width, h: r.height, dpr };
+}
+
+function fit() {
+  const { w, h } = size();
+  const points = [...state.riders.values()].map((r) => r.rider);
+  for (const o of state.orders) points.push(o.restaurant, o.dropoff);
+  state.view = fitView(points, w, h, 50, 16);
+}
+
+// --- data -------------------------------------------------------------------------------------
+
+function upsertRider(rider, now) {
+  let entry = state.riders.get(rider.id);
+  if (!entry) {
+    entry = { rider, glide: createGlide({ maxMs: 900 }) };
+    state.riders.set(rider.id, entry);
+  }
+  entry.rider = rider;
+  entry.glide.target(rider, now);
+}
+
+function onSnapshot(s) {
+  const now = performance.now();
+  state.riders.clear();
+  for (const r of s.riders) upsertRider(r, now);
+  Object.assign(state, { orders: s.orders, cells: s.cells, alerts: s.alerts, queues: s.queues, counts: s.counts, tileUrl: s.tileUrl });
+  state.lastFrameAt = Date.now();
+  if (!state.view) fit();
+  renderSide();
+  renderQueues();
+}
+
+function onFrame(f) {
+  const now = performance.now();
+  for (const r of f.changed) upsertRider(r, now);
+  for (const id of f.removed) state.riders.delete(id);
+  Object.assign(state, { orders: f.orders, cells: f.cells, counts: f.counts });
+  if (f.queues) {
+    state.queues = f.queues;
+    renderQueues();
+  }
+  state.frames += 1;
+  state.lastFrameAt = Date.now();
+  // A map opened on an empty fleet fits itself once there is something to show.
+  if (state.frames < 5 && state.riders.size > 0 && state.autoFit !== false) fit();
+  renderSide();
+}
+
+function onAlert(a) {
+  state.alerts = [a, ...state.alerts.filter((x) => x.id !== a.id)].slice(0, 50);
+  a.receivedAt = Date.now();
+  renderSide(a.id);
+}
+
+function connect() {
+  const live = el('live');
+  const source = new EventSource('/v1/admin/map/stream');
+  source.addEventListener('snapshot', (e) => onSnapshot(JSON.parse(e.data)));
+  source.addEventListener('frame', (e) => onFrame(JSON.parse(e.data)));
+  source.addEventListener('alert', (e) => onAlert(JSON.parse(e.data)));
+  source.onopen = () => {
+    live.dataset.state = 'live';
+    live.textContent = 'live';
+  };
+  source.onerror = () => {
+    live.dataset.state = 'down';
+    live.textContent = 'reconnecting…';
+  };
+}
+
+// --- side panel -------------------------------------------------------------------------------
+
+const text = (tag, value, className) => {
+  const node = document.createElement(tag);
+  node.textContent = value;
+  if (className) node.className = className;
+  return node;
+};
+
+function renderSide(freshAlertId) {
+  for (const li of el('legend').children) li.querySelector('b').textContent = String(state.counts[li.dataset.status] ?? 0);
+  el('rider-total').textContent = String(state.riders.size);
+  el('order-total').textContent = String(state.orders.length);
+  const hot = el('hotspots');
+  hot.replaceChildren(...state.cells.slice(0, 5).map((c) => text('li', `cell ${c.id}: ${c.riders} riders · ${c.orders} orders`)));
+  const list = el('alerts');
+  el('alert-total').textContent = String(state.alerts.length);
+  list.replaceChildren(
+    ...state.alerts.map((a) => {
+      const li = document.createElement('li');
+      li.dataset.severity = a.severity;
+      li.dataset.rider = a.riderId;
+      li.dataset.rule = a.rule;
+      if (a.id === freshAlertId) li.className = 'fresh';
+      li.append(text('span', new Date(a.recordedAt).toLocaleTimeString('ko-KR'), 'when'), text('span', a.rule, 'rule'), text('div', `rider ${a.riderId}`), text('div', a.detail));
+      li.onclick = () => focusRider(a.riderId);
+      return li;
+    }),
+  );
+}
+
+function renderQueues() {
+  el('queues').replaceChildren(
+    ...state.queues.map((q) => {
+      const a = document.createElement('a');
+      a.href = q.href;
+      a.dataset.queue = q.name;
+      a.dataset.failed = String(q.failed > 0);
+      a.title = `${q.name}: waiting ${q.waiting}, active ${q.active}, delayed ${q.delayed}, failed ${q.failed} (open in Bull Board)`;
+      a.append(text('b', q.name), text('span', `w ${q.waiting}`), text('span', `a ${q.active}`), text('span', `d ${q.delayed}`), text('span', `f ${q.failed}`, 'failed'));
+      return a;
+    }),
+  );
+}
+
+function focusRider(id) {
+  const r = state.riders.get(id);
+  if (!r) return;
+  const p = project(r.rider.lat, r.rider.lng);
+  state.view = { x: p.x, y: p.y, zoom: Math.max(state.view.zoom, 15) };
+  state.autoFit = false;
+}
+
+// --- drawing ----------------------------------------------------------------------------------
+
+function draw() {
+  const { w, h, dpr } = size();
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = '#f8fafc';
+  ctx.fillRect(0, 0, w, h);
+  if (state.view) {
+    if (state.tileUrl) drawTiles(ctx, state, w, h);
+    drawGrid(ctx, state, w, h);
+    if (el('show-cells').checked) drawCells(ctx, state, w, h);
+    if (el('show-orders').checked) drawOrders(ctx, state, w, h);
+    drawRiders(ctx, state, w, h, performance.now());
+  }
+  requestAnimationFrame(draw);
+}
+
+// --- pan and zoom -----------------------------------------------------------------------------
+
+let drag = null;
+canvas.addEventListener('pointerdown', (e) => {
+  drag = { x: e.clientX, y: e.clientY };
+  canvas.setPointerCapture(e.pointerId);
+});
+canvas.addEventListener('pointermove', (e) => {
+  if (!drag || !state.view) return;
+  const k = 2 ** state.view.zoom;
+  state.view = { ...state.view, x: state.view.x - (e.clientX - drag.x) / k, y: state.view.y - (e.clientY - drag.y) / k };
+  drag = { x: e.clientX, y: e.clientY };
+  state.autoFit = false;
+});
+canvas.addEventListener('pointerup', () => (drag = null));
+canvas.addEventListener(
+  'wheel',
+  (e) => {
+    if (!state.view) return;
+    e.preventDefault();
+    const { w, h } = size();
+    const r = canvas.getBoundingClientRect();
+    const k = 2 ** state.view.zoom;
+    // Zoom about the pointer: the world point under it stays under it.
+    const wx = state.view.x + (e.clientX - r.left - w / 2) / k;
+    const wy = state.view.y + (e.clientY - r.top - h / 2) / k;
+    const zoom = Math.max(3, Math.min(19, state.view.zoom - e.deltaY * 0.002));
+    const k2 = 2 ** zoom;
+    state.view = { zoom, x: wx - (e.clientX - r.left - w / 2) / k2, y: wy - (e.clientY - r.top - h / 2) / k2 };
+    state.autoFit = false;
+  },
+  { passive: false },
+);
+el('fit').onclick = () => {
+  state.autoFit = true;
+  fit();
+};
+
+connect();
+requestAnimationFrame(draw);

@@ -1,0 +1,107 @@
+import { cellId, cellOf } from '../location/cells.ts';
+import type { LatLng } from '../location/geo.ts';
+
+/**
+ * What the ops map draws, reduced from live state by pure functions: each rider's colour, the
+ * per-cell density, and the change between two frames, so the stream sends only what moved.
+ */
+
+/** How a rider is drawn. `stale`: no point for longer than the freshness window. */
+export type MapRiderStatus = 'available' | 'busy' | 'offline' | 'stale';
+
+export interface MapRider {
+  id: string;
+  lat: number;
+  lng: number;
+  status: MapRiderStatus;
+  heading: number | null;
+  /** Epoch ms of the position. */
+  at: number;
+}
+
+export interface MapOrder {
+  id: string;
+  status: string;
+  riderId: string | null;
+  restaurant: LatLng & { name: string };
+  dropoff: LatLng;
+}
+
+export interface CellDensity {
+  id: string;
+  /** South-west corner and size in degrees, so the page draws the cell without knowing the grid. */
+  south: number;
+  west: number;
+  dLat: number;
+  dLng: number;
+  riders: number;
+  orders: number;
+}
+
+/** Riders not heard from in this long leave the map altogether (their live state lasts a day). */
+export const GONE_MS = 60 * 60_000;
+
+/**
+ * The colour of a rider: available or busy while fresh, `stale` once an on-duty rider has been
+ * silent for `freshMs`, `offline` for riders off duty (counted, not drawn).
+ * Returns undefined for riders gone longer than {@link GONE_MS} or never positioned.
+ */
+export function classifyRider(
+  rider: { status: string; lat: number; lng: number; recordedAt: number },
+  now: number,
+  freshMs: number,
+): MapRiderStatus | undefined {
+  if (!Number.isFinite(rider.lat) || !Number.isFinite(rider.lng) || rider.recordedAt <= 0) return undefined;
+  const age = now - rider.recordedAt;
+  if (age > GONE_MS) return undefined;
+  // Off duty is not "stale": silence is what offline riders are expected to do.
+  if (rider.status !== 'available' && rider.status !== 'busy') return 'offline';
+  return age > freshMs ? 'stale' : rider.status;
+}
+
+const CELL_LAT_DEG = 0.01;
+const CELL_LNG_DEG = 0.0125;
+
+/**
+ * Riders on duty (available or busy, not stale) and active orders (by their restaurant, where
+ * demand starts) per geo-index cell. Only cells with something in them are returned.
+ */
+export function densityByCell(riders: readonly MapRider[], orders: readonly MapOrder[]): CellDensity[] {
+  const cells = new Map<string, CellDensity>();
+  const bump = (lat: number, lng: number, field: 'riders' | 'orders') => {
+    const cell = cellOf(lat, lng);
+    const id = cellId(cell);
+    let entry = cells.get(id);
+    if (!entry) {
+      entry = { id, south: cell.row * CELL_LAT_DEG, west: cell.col * CELL_LNG_DEG, dLat: CELL_LAT_DEG, dLng: CELL_LNG_DEG, riders: 0, orders: 0 };
+      cells.set(id, entry);
+    }
+    entry[field] += 1;
+  };
+  for (const r of riders) if (r.status === 'available' || r.status === 'busy') bump(r.lat, r.lng, 'riders');
+  for (const o of orders) bump(o.restaurant.lat, o.restaurant.lng, 'orders');
+  return [...cells.values()].sort((a, b) => b.riders + b.orders - (a.riders + a.orders) || a.id.localeCompare(b.id));
+}
+
+export interface FleetDelta {
+  changed: MapRider[];
+  removed: string[];
+}
+
+/** What changed from `before` to `after`: riders that moved, changed colour or appeared, and those that left. */
+export function diffFleet(before: ReadonlyMap<string, MapRider>, after: ReadonlyMap<string, MapRider>): FleetDelta {
+  const changed: MapRider[] = [];
+  for (const [id, rider] of after) {
+    const old = before.get(id);
+    if (!old || old.at !== rider.at || old.status !== rider.status || old.lat !== rider.lat || old.lng !== rider.lng) changed.push(rider);
+  }
+  const removed = [...before.keys()].filter((id) => !after.has(id));
+  return { changed, removed };
+}
+
+/** Counts per colour, for the legend. */
+export function countByStatus(riders: Iterable<MapRider>): Record<MapRiderStatus, number> {
+  const counts: Record<MapRiderStatus, number> = { available: 0, busy: 0, offline: 0, stale: 0 };
+  for (const r of riders) counts[r.status] += 1;
+  return counts;
+}

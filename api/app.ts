@@ -29,6 +29,8 @@ import { relayKicker } from '../orders/relay-kicker.ts';
 import { createLocationIngest } from '../location/ingest.ts';
 import { createLiveLocation } from '../location/live-location.ts';
 import { meRoutes } from './routes/me.ts';
+import { guidanceRoutes } from './routes/guidance.ts';
+import { createRoutePlanner } from '../orders/route-planner.ts';
 import { createUserDirectory } from './user-directory.ts';
 
 export interface AppDeps {
@@ -75,9 +77,10 @@ export function createApp(deps: AppDeps): Express {
     ...riderHistoryRoutes(deps),
     ...restaurantRoutes(deps),
     ...orderRoutes(orders),
-    ...offerRoutes({ db: deps.db, queues: deps.queues, config, location: location.live, tracking }),
+    ...offerRoutes({ db: deps.db, redis: deps.redis, queues: deps.queues, config, location: location.live, tracking }),
     ...trackingRoutes({ tracking }),
     ...deliveryRoutes(deps),
+    ...guidanceRoutes({ db: deps.db, location: location.live, planner: createRoutePlanner({ osrmUrl: config.routing.osrmUrl, timeoutMs: config.routing.timeoutMs, logger: deps.logger }) }),
   ];
   mountRoutes(api, routes, authn);
   app.use(api);

@@ -120,45 +120,33 @@ async function appendOutbox(trx: Knex.Transaction, messages: OutboxMessage[]): P
   if (messages.length > 0) await trx('outbox').insert(messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload) })));
 }
 
+/** How long a relay may take to deliver what it claimed before another relay may take it over. */
+const OUTBOX_LEASE_SECONDS = 30;
+
 /**
- * Takes up to `limit` outbox messages, hands them to `deliver`, and deletes them, all in one
- * transaction; rows another relay holds are skipped. If `deliver` throws, nothing is deleted.
+ * Claims up to `limit` outbox messages for a short lease (rows another relay holds are skipped),
+ * hands them to `deliver` outside any transaction, then deletes them. If `deliver` throws, the
+ * claim is released and the messages are delivered again later; a relay that dies mid-way leaves
+ * them to the next one after the lease. Delivery is idempotent, so a repeat changes nothing twice.
  */
 export async function drainOutbox(db: Knex, limit: number, deliver: (messages: Array<OutboxMessage & { id: string }>) => Promise<void>): Promise<number> {
-  return db.transaction(async (trx) => {
-    const rows = await trx('outbox').orderBy('id').limit(limit).forUpdate().skipLocked().select<Array<{ id: string; topic: string; payload: Record<string, unknown> }>>('*');
-    if (rows.length === 0) return 0;
-    await deliver(rows);
-    await trx('outbox').whereIn('id', rows.map((r) => r.id)).delete();
-    return rows.length;
-  });
-}
-
-export interface ActiveOrderForEta {
-  id: string;
-  status: OrderStatus;
-  rider_id: string | null;
-  dropoff_lat: number;
-  dropoff_lng: number;
-  restaurant_lat: number;
-  restaurant_lng: number;
-  eta_at: Date | null;
-  /** When cooking is due to finish: acceptance time + cook minutes. */
-  cook_ready_at: Date | null;
-}
-
-/** Open orders, least recently refreshed first, with what their ETA depends on. */
-export async function activeOrdersForEta(db: Knex, limit: number): Promise<ActiveOrderForEta[]> {
-  const { rows } = await db.raw<{ rows: ActiveOrderForEta[] }>(
-    `SELECT o.id, o.status, o.rider_id, o.dropoff_lat, o.dropoff_lng, r.lat AS restaurant_lat, r.lng AS restaurant_lng, o.eta_at,
-            (SELECT e.at + make_interval(mins => o.cook_minutes) FROM order_events e WHERE e.order_id = o.id AND e.to_status = 'COOKING') AS cook_ready_at
-       FROM orders o JOIN restaurants r ON r.id = o.restaurant_id
-      WHERE o.status IN ('PLACED','COOKING','READY_FOR_PICKUP','PICKED_UP','DELIVERING')
-      ORDER BY o.updated_at
-      LIMIT ?`,
-    [limit],
+  const { rows } = await db.raw<{ rows: Array<{ id: string; topic: string; payload: Record<string, unknown> }> }>(
+    `UPDATE outbox SET claimed_until = now() + make_interval(secs => ?)
+      WHERE id IN (SELECT id FROM outbox WHERE claimed_until IS NULL OR claimed_until < now() ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+      RETURNING id, topic, payload`,
+    [OUTBOX_LEASE_SECONDS, limit],
   );
-  return rows;
+  if (rows.length === 0) return 0;
+  rows.sort((a, b) => Number(a.id) - Number(b.id));
+  const ids = rows.map((r) => r.id);
+  try {
+    await deliver(rows);
+  } catch (err) {
+    await db('outbox').whereIn('id', ids).update({ claimed_until: null }).catch(() => {});
+    throw err;
+  }
+  await db('outbox').whereIn('id', ids).delete();
+  return rows.length;
 }
 
 /** Stores recomputed ETAs, many in one statement. */

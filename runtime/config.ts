@@ -48,6 +48,10 @@ const schema = z.object({
   DISPATCH_ROUNDS: z.coerce.number({ error: 'a whole number' }).int().min(1).max(10).default(3),
   /** Wait before a new round; doubles every round. Default 5000 ms. */
   DISPATCH_RETRY_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(5_000),
+  /** OSRM routing engine (`http://osrm:5000`) for travel times and route guidance; unset: straight lines. */
+  OSRM_URL: z.url({ protocol: /^https?$/, error: 'a URL such as http://127.0.0.1:5000' }).optional(),
+  /** How long one OSRM request may take before the straight-line estimate is used, in ms. Default 1000. */
+  OSRM_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(1_000),
   /** How long a shutdown may take before the process is forced out, in ms. Default 30000. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(30_000),
   ...notificationEnv,
@@ -68,6 +72,8 @@ export interface Config {
   workerPools: string[] | 'all';
   shutdownTimeoutMs: number;
   dispatch: { offerTimeoutMs: number; radiusMeters: number; offersPerRound: number; rounds: number; retryMs: number };
+  /** Travel times and route guidance: OSRM when configured, else straight lines. */
+  routing: { osrmUrl?: string; timeoutMs: number };
   /** Who hears about fraud and failed dispatch. */
   opsUserIds: string[];
   notifications: NotificationConfig;
@@ -117,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       rounds: e.DISPATCH_ROUNDS,
       retryMs: e.DISPATCH_RETRY_MS,
     },
+    routing: { osrmUrl: e.OSRM_URL, timeoutMs: e.OSRM_TIMEOUT_MS },
     notifications: toNotificationConfig(e, (message) => {
       throw new ConfigError(message);
     }),

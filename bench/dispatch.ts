@@ -13,6 +13,7 @@
  * same run as the baseline.
  */
 import { Queue, Worker } from 'bullmq';
+import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seedCatalogue } from '../cli/commands/seed.ts';
 import { createLiveLocation } from '../location/live-location.ts';
@@ -36,8 +37,12 @@ const REJECT = 0.2;
 const services = await startBenchServices();
 const { platform, urls } = services;
 const env = { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1' };
-const api = startProcess('api/main.ts', [], { ...env, LOG_LEVEL: 'info' });
-const workers = startProcess('workers/main.ts', ['--pools', 'orders,dispatch,notifications'], { ...env, LOG_LEVEL: 'info' });
+// Notification sends run in their own pool and processes; here they wait in their queues, so the two
+// shared cores go to what this measures (bench/notifications measures sending).
+// BENCH_PROFILE_WORKER=dir / BENCH_PROFILE_API=dir write CPU profiles of those processes there.
+const profile = (dir: string | undefined) => (dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
+const api = startProcess('api/main.ts', [], { ...env, LOG_LEVEL: 'info' }, profile(process.env.BENCH_PROFILE_API));
+const workers = startProcess('workers/main.ts', ['--pools', process.env.BENCH_POOLS ?? 'orders,dispatch'], { ...env, LOG_LEVEL: 'info' }, profile(process.env.BENCH_PROFILE_WORKER));
 const { db, redis, config } = platform;
 // Warnings and errors of the API and worker processes, shown at the end.
 const problems: string[] = [];
@@ -129,6 +134,13 @@ try {
   const acceptLatency: number[] = [];
   let acceptErrors = 0;
   const started = Date.now();
+  // BENCH_DIAGNOSE=1: what Postgres sessions are doing, every 2 s of the measured phase.
+  const diagnose = process.env.BENCH_DIAGNOSE
+    ? setInterval(async () => {
+        const { rows } = await db.raw(`SELECT state, wait_event_type AS type, wait_event AS event, count(*)::int AS n, max(extract(epoch from now() - query_start))::numeric(8,2) AS oldest, left(min(query), 90) AS query FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1, 2, 3 ORDER BY n DESC`);
+        console.log(new Date().toISOString(), JSON.stringify(rows));
+      }, 2_000)
+    : undefined;
   await paced(ORDERS, RATE, async (i) => {
     const t = performance.now();
     try {
@@ -147,6 +159,7 @@ try {
   const settled = async () =>
     Number((await db('dispatches').whereIn('status', ['FAILED', 'ASSIGNED']).orWhereExists(db('dispatch_offers').whereRaw('dispatch_offers.order_id = dispatches.order_id')).count('* as n'))[0]!.n);
   // Let the last acceptances reach their first offer (or give up after the widening rounds).
+  clearInterval(diagnose);
   const drainDeadline = Date.now() + 45_000;
   while (Date.now() < drainDeadline && (await settled()) < ORDERS) await sleep(500);
   const elapsed = (Date.now() - started) / 1_000;
@@ -194,6 +207,7 @@ try {
   console.log(`rider answers: ${JSON.stringify(answers)}`);
   console.log(`riders holding two active orders (orders table): ${twoOrders}; riders with two accepted offers: ${twoAccepted}; riders with two pending offers: ${twoPending} (target 0)`);
   if (problems.length > 0) console.log(`\nwarnings and errors from the processes (first 20):\n${problems.join('\n')}`);
+  console.log(`load average at the end (1/5 min): ${os.loadavg().slice(0, 2).map((n) => n.toFixed(1)).join(' / ')}`);
   console.log(`worker RSS ${fmt(await workers.rssMb())} MB, API RSS ${fmt(await api.rssMb())} MB`);
 } catch (err) {
   console.error(err, problems.join('\n'));

@@ -128,8 +128,8 @@ export async function acceptOffer(db: Knex, offerId: string, riderId: string): P
 
 class OrderGone extends Error {}
 
-/** Rejects or expires a pending offer; returns its order id, or undefined if it was no longer pending. */
-export async function closeOffer(db: Knex, offerId: string, outcome: 'REJECTED' | 'EXPIRED', riderId?: string): Promise<string | undefined> {
+/** Rejects or expires a pending offer; returns its order and rider, or undefined if it was no longer pending. */
+export async function closeOffer(db: Knex, offerId: string, outcome: 'REJECTED' | 'EXPIRED', riderId?: string): Promise<{ orderId: string; riderId: string } | undefined> {
   const query = db('dispatch_offers').where({ id: offerId, status: 'PENDING' });
   if (riderId) query.where({ rider_id: riderId });
   if (outcome === 'EXPIRED') query.where('expires_at', '<=', db.fn.now());
@@ -137,7 +137,12 @@ export async function closeOffer(db: Knex, offerId: string, outcome: 'REJECTED' 
   if (!offer) return undefined;
   await db('dispatches').where({ order_id: offer.order_id, status: 'OFFERED' }).update({ status: 'SEARCHING', updated_at: db.fn.now() });
   await recordEvent(db, offer.order_id, outcome === 'REJECTED' ? 'rejected' : 'expired', offer.rider_id, { offerId });
-  return offer.order_id;
+  return { orderId: offer.order_id, riderId: offer.rider_id };
+}
+
+/** True when the rider holds an order that is not over. */
+export async function hasActiveOrder(db: Knex, riderId: string): Promise<boolean> {
+  return Boolean(await db('orders').where({ rider_id: riderId }).whereNotIn('status', ['DELIVERED', 'REJECTED', 'CANCELLED']).first('id'));
 }
 
 export async function nextRound(db: Knex, orderId: string, radiusMeters: number): Promise<void> {

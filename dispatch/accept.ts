@@ -1,4 +1,4 @@
-import { acceptOffer, closeOffer, type AcceptResult } from '../db/dispatch-repository.ts';
+import { acceptOffer, closeOffer, hasActiveOrder, type AcceptResult } from '../db/dispatch-repository.ts';
 import type { DispatchDeps } from './matcher.ts';
 import { createOfferHolds } from './offer-holds.ts';
 
@@ -15,11 +15,27 @@ export async function acceptAndAssign(deps: DispatchDeps, offerId: string, rider
   return result;
 }
 
-/** A rider passed on an offer: the order moves to the next rider, and this one may be asked again. */
-export async function rejectOffer(deps: DispatchDeps, offerId: string, riderId: string): Promise<string | undefined> {
-  const orderId = await closeOffer(deps.db, offerId, 'REJECTED', riderId);
-  if (!orderId) return undefined;
+/**
+ * Closes a pending offer the rider passed on (or let run out): the order moves to the next rider,
+ * and the rider, out of the available pool while they considered it, is back in it. Returns the
+ * order id, or undefined when the offer was no longer pending.
+ */
+export async function closeAndMoveOn(deps: DispatchDeps, offerId: string, outcome: 'REJECTED' | 'EXPIRED', riderId?: string): Promise<string | undefined> {
+  const closed = await closeOffer(deps.db, offerId, outcome, riderId);
+  if (!closed) return undefined;
+  await deps.queues.get('dispatch').add('dispatch.match', { orderId: closed.orderId });
+  await releaseRider(deps, closed.riderId);
+  return closed.orderId;
+}
+
+/**
+ * A rider who was considering an offer is available again, unless they meanwhile went offline
+ * (their own choice stands) or hold an order. Read-then-write: a status change by the rider in
+ * between wins at their next request.
+ */
+async function releaseRider(deps: DispatchDeps, riderId: string): Promise<void> {
   await createOfferHolds(deps.redis, deps.config.queuePrefix).release(riderId);
-  await deps.queues.get('dispatch').add('dispatch.match', { orderId });
-  return orderId;
+  const live = await deps.location.state.get(riderId);
+  if (live?.status !== 'busy' || (await hasActiveOrder(deps.db, riderId))) return;
+  await deps.location.setStatus(riderId, 'available', Date.now());
 }

@@ -28,10 +28,15 @@ export interface DispatchDeps {
 /** How long a critical fraud finding keeps a rider out of dispatch. */
 const SUSPENSION_MS = 30 * 60_000;
 /**
- * Nearest riders looked at per search. At a hot spot the nearest are often all considering other
- * orders' offers; then one deeper search looks further before the round ends.
+ * Where to look, nearest first: within 1 km (a few geo cells), then the whole radius, then deeper
+ * in it. Ranking goes by 200 m bands first, so a free rider found in a smaller circle is also the
+ * best in the larger one, and most orders never pay for the wide search.
  */
-const SEARCH_DEPTHS = [50, 400];
+const SEARCHES = [
+  { radiusMeters: 1_000, depth: 50 },
+  { radiusMeters: Infinity, depth: 50 },
+  { radiusMeters: Infinity, depth: 400 },
+];
 
 export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-later' | 'failed' | 'done';
 
@@ -61,9 +66,15 @@ async function offerNext(deps: DispatchDeps, order: OrderWithRestaurant, radius:
   const holds = createOfferHolds(deps.redis, config.queuePrefix);
   const restaurant = { name: order.restaurant_name, lat: order.restaurant_lat, lng: order.restaurant_lng };
   const delivery = haversineMeters(restaurant, { lat: order.dropoff_lat, lng: order.dropoff_lng });
-  for (const depth of SEARCH_DEPTHS) {
+  let searched = { radiusMeters: 0, depth: 0, found: 0 };
+  for (const search of SEARCHES) {
+    const radiusMeters = Math.min(search.radiusMeters, radius);
+    const { depth } = search;
+    // The last search already saw everyone this one would.
+    if (radiusMeters <= searched.radiusMeters && (searched.found < searched.depth || depth <= searched.depth)) continue;
     const now = Date.now();
-    const found = await deps.location.nearby({ lat: restaurant.lat, lng: restaurant.lng, radiusMeters: radius, limit: depth, now });
+    const found = await deps.location.nearby({ lat: restaurant.lat, lng: restaurant.lng, radiusMeters, limit: depth, now });
+    searched = { radiusMeters, depth, found: found.length };
     const ids = found.map((r) => r.riderId);
     // A rider asked before, considering another offer, or with a critical GPS-fraud finding in the
     // last half hour is not offered this order.
@@ -87,8 +98,6 @@ async function offerNext(deps: DispatchDeps, order: OrderWithRestaurant, radius:
       // The database knows of a pending offer the holds had lost: the hold now covers it; next.
       if (outcome !== 'rider-has-offer') return outcome;
     }
-    // Fewer riders than asked for: the radius holds no one else.
-    if (found.length < depth) break;
   }
   return undefined;
 }
@@ -112,6 +121,10 @@ async function offer(deps: DispatchDeps, order: OrderWithRestaurant, restaurantN
   }
   if (candidate.autoAccept && (await acceptAndAssign(deps, offer.id, candidate.riderId)).kind === 'accepted') return 'auto-accepted';
   await Promise.all([
+    // While they consider it the rider is out of the available pool, so other orders' searches
+    // at a hot spot do not wade through riders who cannot take them; a reject or a timeout puts
+    // them back (dispatch/accept.ts).
+    deps.location.setStatus(candidate.riderId, 'busy', Date.now()),
     notify(deps, {
       event: 'dispatch.offer',
       recipient: { userId: candidate.riderId },

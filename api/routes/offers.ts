@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { getOffer, pendingOffers } from '../../db/dispatch-repository.ts';
-import { acceptAndAssign, rejectOffer } from '../../dispatch/accept.ts';
+import { acceptAndAssign, closeAndMoveOn } from '../../dispatch/accept.ts';
 import type { DispatchDeps } from '../../dispatch/matcher.ts';
 import { conflict, notFound } from '../errors.ts';
 import { defineRoute } from '../route.ts';
@@ -56,7 +56,7 @@ export function offerRoutes(deps: DispatchDeps) {
       params: offerId,
       async handler({ user, params }) {
         const offer = await mine(params.id, user.sub);
-        const orderId = await rejectOffer(deps, params.id, user.sub);
+        const orderId = await closeAndMoveOn(deps, params.id, 'REJECTED', user.sub);
         if (!orderId) throw conflict(`the offer is ${offer.status === 'PENDING' ? 'EXPIRED' : offer.status}, not pending`, { offerStatus: offer.status });
         return { body: { offerId: params.id, status: 'REJECTED' } };
       },

@@ -82,27 +82,61 @@ export async function orderEvents(db: Knex, id: string): Promise<OrderEventRow[]
   return db('order_events').where({ order_id: id }).orderBy('version').select<OrderEventRow[]>('*');
 }
 
+/** The order as `getOrder` reads it, with how many items it holds (for the status message), in one round trip. */
+export async function getOrderForChange(db: Knex, id: string): Promise<(OrderWithRestaurant & { item_count: number }) | undefined> {
+  const row = await db('orders')
+    .join('restaurants', 'restaurants.id', 'orders.restaurant_id')
+    .where('orders.id', id)
+    .first<(OrderWithRestaurant & { item_count: string | number }) | undefined>(
+      'orders.*',
+      'restaurants.name as restaurant_name',
+      'restaurants.lat as restaurant_lat',
+      'restaurants.lng as restaurant_lng',
+      db.raw('(SELECT coalesce(sum(quantity), 0) FROM order_items i WHERE i.order_id = orders.id) AS item_count'),
+    );
+  return row && { ...row, item_count: Number(row.item_count) };
+}
+
+const PATCHABLE = ['cook_minutes', 'eta_at', 'rider_id'] as const;
+
 /**
  * Moves an order only if nobody else moved it first: the update matches the version the caller
- * decided on. Returns the new row, or undefined when the version had moved on (a conflict); in
- * that case nothing was written.
+ * decided on. The event and the outbox messages are written by the same statement, only when the
+ * update matched (one round trip, atomic). Returns the new row, or undefined when the version had
+ * moved on (a conflict); in that case nothing was written.
  */
 export async function applyTransition(
   db: Knex,
-  change: { id: string; expectedVersion: number; to: OrderStatus; patch: Partial<Pick<OrderRow, 'cook_minutes' | 'eta_at' | 'rider_id'>> },
+  change: { id: string; expectedVersion: number; to: OrderStatus; patch: Partial<Pick<OrderRow, (typeof PATCHABLE)[number]>> },
   event: Omit<OrderEventRow, 'at' | 'version' | 'order_id' | 'to_status'>,
-  outbox: (row: OrderRow) => OutboxMessage[],
+  outbox: OutboxMessage[],
 ): Promise<OrderRow | undefined> {
-  return db.transaction(async (trx) => {
-    const [row] = await trx('orders')
-      .where({ id: change.id, version: change.expectedVersion })
-      .update({ ...change.patch, status: change.to, version: change.expectedVersion + 1, updated_at: trx.fn.now() })
-      .returning<OrderRow[]>('*');
-    if (!row) return undefined;
-    await trx('order_events').insert({ ...event, order_id: row.id, version: row.version, to_status: row.status });
-    await appendOutbox(trx, outbox(row));
-    return row;
-  });
+  const patched = PATCHABLE.filter((column) => change.patch[column] !== undefined);
+  const { rows } = await db.raw<{ rows: OrderRow[] }>(
+    `WITH moved AS (
+       UPDATE orders SET ${patched.map((c) => `${c} = ?, `).join('')}status = ?, version = ?, updated_at = now()
+        WHERE id = ? AND version = ? RETURNING *),
+     event AS (
+       INSERT INTO order_events (order_id, version, from_status, to_status, actor_role, actor_id, reason, cook_minutes)
+       SELECT id, version, ?, status, ?, ?, ?, ? FROM moved),
+     messages AS (
+       INSERT INTO outbox (topic, payload) SELECT m.topic, m.payload FROM moved, jsonb_to_recordset(?::jsonb) AS m(topic text, payload jsonb))
+     SELECT * FROM moved`,
+    [
+      ...patched.map((c) => (change.patch[c] instanceof Date ? (change.patch[c] as Date).toISOString() : change.patch[c]!)),
+      change.to,
+      change.expectedVersion + 1,
+      change.id,
+      change.expectedVersion,
+      event.from_status,
+      event.actor_role,
+      event.actor_id,
+      event.reason,
+      event.cook_minutes,
+      JSON.stringify(outbox),
+    ] as Knex.RawBinding[],
+  );
+  return rows[0];
 }
 
 export type OrderViewer = { role: 'customer' | 'restaurant' | 'rider' | 'admin'; sub: string };

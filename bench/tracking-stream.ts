@@ -84,9 +84,10 @@ try {
       // closed at the end of the run
     }
   };
+  const openDeadline = Date.now() + 60_000;
   for (let i = 0; i < STREAMS; i += 200) {
-    Array.from({ length: Math.min(200, STREAMS - i) }, (_, j) => void watch(i + j));
-    while (opened + failed < i + Math.min(200, STREAMS - i)) await sleep(50);
+    Array.from({ length: Math.min(200, STREAMS - i) }, (_, j) => watch(i + j).catch(() => void failed++));
+    while (opened + failed < i + Math.min(200, STREAMS - i) && Date.now() < openDeadline) await sleep(50);
   }
 
   // Baseline: raw PUBLISH → one subscriber holding a channel per order, at the riders' message rate.

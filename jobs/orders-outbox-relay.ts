@@ -12,6 +12,9 @@ import { defineJob, type JobContext } from './job-definition.ts';
  * which enqueues nothing twice. Kicked after every commit, and by a scheduler every few seconds as
  * a safety net. Different orders' changes are delivered side by side; one order's in order.
  */
+/** Orders relayed side by side within one batch. */
+const RELAY_LANES = 8;
+
 export const ordersOutboxRelay = defineJob({
   name: 'orders.outbox-relay',
   queue: 'orders',
@@ -27,9 +30,13 @@ export const ordersOutboxRelay = defineJob({
           const change = message.payload as unknown as StatusChange;
           byOrder.set(change.orderId, [...(byOrder.get(change.orderId) ?? []), change]);
         }
+        // A few lanes, not one per order: the dispatch pool shares this process's connections.
+        const orders = [...byOrder.values()];
         await Promise.all(
-          [...byOrder.values()].map(async (changes) => {
-            for (const change of changes) await relay(change, ctx);
+          Array.from({ length: Math.min(RELAY_LANES, orders.length) }, async () => {
+            for (let changes = orders.shift(); changes; changes = orders.shift()) {
+              for (const change of changes) await relay(change, ctx);
+            }
           }),
         );
       });

@@ -22,6 +22,8 @@ const schema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'a URL such as postgres://user:pass@127.0.0.1:5432/deligo' }).optional(),
   /** Postgres schema of every table. Default `public`. */
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres identifier').default('public'),
+  /** Postgres connections per process. Default 10; busy API and dispatch processes want more. */
+  DATABASE_POOL_MAX: z.coerce.number({ error: 'a whole number from 1 to 200' }).int().min(1).max(200).default(10),
   /** Where embedded services keep their data. Default `.data`. */
   DATA_DIR: z.string().min(1).default('.data'),
   /** Prefix of every BullMQ key. Default `deligo`. */
@@ -65,6 +67,7 @@ export interface Config {
   redisUrl?: string;
   databaseUrl?: string;
   databaseSchema: string;
+  databasePoolMax: number;
   dataDir: string;
   queuePrefix: string;
   jwt: { secret: string; ttl: string };
@@ -109,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     redisUrl: e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
     databaseSchema: e.DATABASE_SCHEMA,
+    databasePoolMax: e.DATABASE_POOL_MAX,
     dataDir: path.resolve(cwd, e.DATA_DIR),
     queuePrefix: e.QUEUE_PREFIX,
     jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, ttl: e.JWT_TTL },

@@ -49,15 +49,41 @@ export interface OutboxMessage {
 
 type NewOrder = Omit<OrderRow, 'created_at' | 'updated_at'>;
 
-/** Writes the order, its items, its first event and its outbox messages in one transaction. */
+/**
+ * Writes the order, its items, its first event and its outbox messages in one statement: atomic
+ * like a transaction, in one round trip instead of six (the foreign keys are checked at its end).
+ */
 export async function insertOrder(db: Knex, order: NewOrder, items: Omit<OrderItemRow, 'order_id'>[], event: Omit<OrderEventRow, 'at'>, outbox: OutboxMessage[]): Promise<OrderRow> {
-  return db.transaction(async (trx) => {
-    const [row] = await trx('orders').insert(order).returning<OrderRow[]>('*');
-    await trx('order_items').insert(items.map((i) => ({ ...i, order_id: order.id })));
-    await trx('order_events').insert(event);
-    await appendOutbox(trx, outbox);
-    return row!;
-  });
+  const columns = Object.keys(order) as Array<keyof NewOrder>;
+  const { rows } = await db.raw<{ rows: OrderRow[] }>(
+    `WITH created AS (
+       INSERT INTO orders (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING *),
+     items AS (
+       INSERT INTO order_items (order_id, menu_item_id, name, unit_price, quantity)
+       SELECT created.id, i.menu_item_id, i.name, i.unit_price, i.quantity FROM created, jsonb_to_recordset(?::jsonb) AS i(menu_item_id text, name text, unit_price int, quantity int)),
+     event AS (
+       INSERT INTO order_events (order_id, version, from_status, to_status, actor_role, actor_id, reason, cook_minutes)
+       SELECT created.id, ?, ?, ?, ?, ?, ?, ? FROM created),
+     messages AS (
+       INSERT INTO outbox (topic, payload) SELECT m.topic, m.payload FROM created, jsonb_to_recordset(?::jsonb) AS m(topic text, payload jsonb))
+     SELECT * FROM created`,
+    [
+      ...columns.map((c) => {
+        const value = order[c];
+        return value instanceof Date ? value.toISOString() : (value as Knex.RawBinding);
+      }),
+      JSON.stringify(items),
+      event.version,
+      event.from_status,
+      event.to_status,
+      event.actor_role,
+      event.actor_id,
+      event.reason,
+      event.cook_minutes,
+      JSON.stringify(outbox),
+    ] as Knex.RawBinding[],
+  );
+  return rows[0]!;
 }
 
 export async function findByIdempotencyKey(db: Knex, customerId: string, key: string): Promise<OrderRow | undefined> {
@@ -150,9 +176,6 @@ export async function listOrders(db: Knex, viewer: OrderViewer, limit: number): 
   return query.select<OrderRow[]>('*');
 }
 
-async function appendOutbox(trx: Knex.Transaction, messages: OutboxMessage[]): Promise<void> {
-  if (messages.length > 0) await trx('outbox').insert(messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload) })));
-}
 
 /** How long a relay may take to deliver what it claimed before another relay may take it over. */
 const OUTBOX_LEASE_SECONDS = 30;

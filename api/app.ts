@@ -32,6 +32,8 @@ import { meRoutes } from './routes/me.ts';
 import { creditRoutes } from './routes/credits.ts';
 import { groupOrderRoutes } from './routes/group-orders.ts';
 import { createOpenGroupIndex } from '../group-orders/open-index.ts';
+import { guidanceRoutes } from './routes/guidance.ts';
+import { createRoutePlanner } from '../orders/route-planner.ts';
 import { createUserDirectory } from './user-directory.ts';
 import { giftRoutes } from './routes/gifts.ts';
 import { giftLinkRoutes } from './routes/gift-links.ts';
@@ -83,13 +85,14 @@ export function createApp(deps: AppDeps): Express {
     ...riderHistoryRoutes(deps),
     ...restaurantRoutes(deps),
     ...orderRoutes(orders),
-    ...offerRoutes({ db: deps.db, queues: deps.queues, config, location: location.live, tracking }),
+    ...offerRoutes({ db: deps.db, redis: deps.redis, queues: deps.queues, config, location: location.live, tracking }),
     ...trackingRoutes({ tracking }),
     ...deliveryRoutes(deps),
     ...creditRoutes(deps),
     ...giftRoutes(deps),
     ...giftLinkRoutes(deps),
     ...groupOrderRoutes({ ...deps, index: createOpenGroupIndex(deps.redis, config.queuePrefix), kickRelay: orders.kickRelay }),
+    ...guidanceRoutes({ db: deps.db, location: location.live, planner: createRoutePlanner({ osrmUrl: config.routing.osrmUrl, timeoutMs: config.routing.timeoutMs, logger: deps.logger }) }),
   ];
   mountRoutes(api, routes, authn);
   app.use(api);

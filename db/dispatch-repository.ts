@@ -28,10 +28,21 @@ export interface ProfileRow {
   offers_accepted: number;
 }
 
-/** The order's dispatch, created on first call. */
-export async function ensureDispatch(db: Knex, orderId: string, radiusMeters: number): Promise<DispatchRow> {
-  await db('dispatches').insert({ order_id: orderId, status: 'SEARCHING', radius_m: radiusMeters }).onConflict('order_id').ignore();
-  return (await db('dispatches').where({ order_id: orderId }).first<DispatchRow>())!;
+/**
+ * The order's dispatch, created on first call (one round trip either way). `requestedAt` (when
+ * the first `dispatch.match` was enqueued) becomes its `created_at`, so request → first offer can
+ * be read from the tables.
+ */
+export async function ensureDispatch(db: Knex, orderId: string, radiusMeters: number, requestedAt?: Date): Promise<DispatchRow> {
+  const { rows } = await db.raw<{ rows: DispatchRow[] }>(
+    `WITH created AS (
+       INSERT INTO dispatches (order_id, status, radius_m, created_at) VALUES (?, 'SEARCHING', ?, coalesce(?::timestamptz, now()))
+       ON CONFLICT (order_id) DO NOTHING RETURNING *)
+     SELECT * FROM created UNION ALL SELECT * FROM dispatches WHERE order_id = ? LIMIT 1`,
+    [orderId, radiusMeters, requestedAt?.toISOString() ?? null, orderId],
+  );
+  // A row another transaction committed during this statement is not in its snapshot: read again.
+  return rows[0] ?? (await db('dispatches').where({ order_id: orderId }).first<DispatchRow>())!;
 }
 
 export async function offeredRiders(db: Knex, orderId: string): Promise<Set<string>> {
@@ -49,21 +60,31 @@ export async function recordEvent(db: Knex, orderId: string, type: string, rider
   await db('dispatch_events').insert({ order_id: orderId, type, rider_id: riderId, detail: JSON.stringify(detail) });
 }
 
+export type OfferOutcome = 'offered' | 'rider-has-offer' | 'order-has-offer';
+
 /**
- * Offers the order to one rider. Fails (returns false, writes nothing) when the order already has
- * a pending offer or the rider is considering another one: the unique indexes decide.
+ * Offers the order to one rider: the offer, the dispatch's count, the rider's tally and the event,
+ * in one statement (one round trip, atomic). Writes nothing when the order already has a pending
+ * offer or the rider is considering another one: the unique indexes decide.
  */
-export async function createOffer(db: Knex, offer: Omit<OfferRow, 'status' | 'created_at'>): Promise<boolean> {
+export async function createOffer(db: Knex, offer: Omit<OfferRow, 'status' | 'created_at'>): Promise<OfferOutcome> {
   try {
-    await db.transaction(async (trx) => {
-      await trx('dispatch_offers').insert(offer);
-      await trx('dispatches').where({ order_id: offer.order_id }).update({ status: 'OFFERED', offers_in_round: trx.raw('offers_in_round + 1'), updated_at: trx.fn.now() });
-      await trx('rider_profiles').insert({ rider_id: offer.rider_id, offers_received: 1 }).onConflict('rider_id').merge({ offers_received: trx.raw('rider_profiles.offers_received + 1'), updated_at: trx.fn.now() });
-      await trx('dispatch_events').insert({ order_id: offer.order_id, type: 'offered', rider_id: offer.rider_id, detail: JSON.stringify({ offerId: offer.id, distanceM: Math.round(offer.distance_m), expiresAt: offer.expires_at }) });
-    });
-    return true;
+    await db.raw(
+      `WITH offer AS (
+         INSERT INTO dispatch_offers (id, order_id, rider_id, distance_m, expected_earning, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+         RETURNING order_id, rider_id),
+       dispatch AS (
+         UPDATE dispatches SET status = 'OFFERED', offers_in_round = offers_in_round + 1, updated_at = now() WHERE order_id = (SELECT order_id FROM offer)),
+       profile AS (
+         INSERT INTO rider_profiles (rider_id, offers_received) SELECT rider_id, 1 FROM offer
+         ON CONFLICT (rider_id) DO UPDATE SET offers_received = rider_profiles.offers_received + 1, updated_at = now())
+       INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'offered', rider_id, ?::jsonb FROM offer`,
+      [offer.id, offer.order_id, offer.rider_id, offer.distance_m, offer.expected_earning, offer.expires_at, JSON.stringify({ offerId: offer.id, distanceM: Math.round(offer.distance_m), expiresAt: offer.expires_at })],
+    );
+    return 'offered';
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') return false;
+    const { code, constraint } = err as { code?: string; constraint?: string };
+    if (code === '23505') return constraint === 'dispatch_offers_one_pending_per_order' ? 'order-has-offer' : 'rider-has-offer';
     throw err;
   }
 }
@@ -107,8 +128,8 @@ export async function acceptOffer(db: Knex, offerId: string, riderId: string): P
 
 class OrderGone extends Error {}
 
-/** Rejects or expires a pending offer; returns its order id, or undefined if it was no longer pending. */
-export async function closeOffer(db: Knex, offerId: string, outcome: 'REJECTED' | 'EXPIRED', riderId?: string): Promise<string | undefined> {
+/** Rejects or expires a pending offer; returns its order and rider, or undefined if it was no longer pending. */
+export async function closeOffer(db: Knex, offerId: string, outcome: 'REJECTED' | 'EXPIRED', riderId?: string): Promise<{ orderId: string; riderId: string } | undefined> {
   const query = db('dispatch_offers').where({ id: offerId, status: 'PENDING' });
   if (riderId) query.where({ rider_id: riderId });
   if (outcome === 'EXPIRED') query.where('expires_at', '<=', db.fn.now());
@@ -116,7 +137,12 @@ export async function closeOffer(db: Knex, offerId: string, outcome: 'REJECTED' 
   if (!offer) return undefined;
   await db('dispatches').where({ order_id: offer.order_id, status: 'OFFERED' }).update({ status: 'SEARCHING', updated_at: db.fn.now() });
   await recordEvent(db, offer.order_id, outcome === 'REJECTED' ? 'rejected' : 'expired', offer.rider_id, { offerId });
-  return offer.order_id;
+  return { orderId: offer.order_id, riderId: offer.rider_id };
+}
+
+/** True when the rider holds an order that is not over. */
+export async function hasActiveOrder(db: Knex, riderId: string): Promise<boolean> {
+  return Boolean(await db('orders').where({ rider_id: riderId }).whereNotIn('status', ['DELIVERED', 'REJECTED', 'CANCELLED']).first('id'));
 }
 
 export async function nextRound(db: Knex, orderId: string, radiusMeters: number): Promise<void> {

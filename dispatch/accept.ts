@@ -1,5 +1,6 @@
-import { acceptOffer, type AcceptResult } from '../db/dispatch-repository.ts';
+import { acceptOffer, closeOffer, hasActiveOrder, type AcceptResult } from '../db/dispatch-repository.ts';
 import type { DispatchDeps } from './matcher.ts';
+import { createOfferHolds } from './offer-holds.ts';
 
 /** Accepts in Postgres (atomically), then takes the rider out of the available pool in Redis. */
 export async function acceptAndAssign(deps: DispatchDeps, offerId: string, riderId: string): Promise<AcceptResult> {
@@ -9,6 +10,32 @@ export async function acceptAndAssign(deps: DispatchDeps, offerId: string, rider
     await deps.tracking.attachRider(result.orderId, riderId);
     // The timeout job has nothing left to do; if it already started, it finds the offer closed.
     await deps.queues.get('dispatch').remove(offerId).catch(() => 0);
+    await createOfferHolds(deps.redis, deps.config.queuePrefix).release(riderId);
   }
   return result;
+}
+
+/**
+ * Closes a pending offer the rider passed on (or let run out): the order moves to the next rider,
+ * and the rider, out of the available pool while they considered it, is back in it. Returns the
+ * order id, or undefined when the offer was no longer pending.
+ */
+export async function closeAndMoveOn(deps: DispatchDeps, offerId: string, outcome: 'REJECTED' | 'EXPIRED', riderId?: string): Promise<string | undefined> {
+  const closed = await closeOffer(deps.db, offerId, outcome, riderId);
+  if (!closed) return undefined;
+  await deps.queues.get('dispatch').add('dispatch.match', { orderId: closed.orderId });
+  await releaseRider(deps, closed.riderId);
+  return closed.orderId;
+}
+
+/**
+ * A rider who was considering an offer is available again, unless they meanwhile went offline
+ * (their own choice stands) or hold an order. Read-then-write: a status change by the rider in
+ * between wins at their next request.
+ */
+async function releaseRider(deps: DispatchDeps, riderId: string): Promise<void> {
+  await createOfferHolds(deps.redis, deps.config.queuePrefix).release(riderId);
+  const live = await deps.location.state.get(riderId);
+  if (live?.status !== 'busy' || (await hasActiveOrder(deps.db, riderId))) return;
+  await deps.location.setStatus(riderId, 'available', Date.now());
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import { createOffer, ensureDispatch, failDispatch, nextRound, offeredRiders, riderProfiles } from '../db/dispatch-repository.ts';
 import { suspendedRiders } from '../db/fraud-alerts-repository.ts';
-import { getOrder } from '../db/orders-repository.ts';
-import { getRestaurant } from '../db/restaurants-repository.ts';
-import { acceptanceRate, expectedEarning, rankCandidates } from '../domain/dispatch/ranking.ts';
+import { getOrder, type OrderWithRestaurant } from '../db/orders-repository.ts';
+import { acceptanceRate, expectedEarning, rankCandidates, type Candidate } from '../domain/dispatch/ranking.ts';
 import { haversineMeters } from '../domain/location/geo.ts';
 import { TERMINAL } from '../domain/orders/state-machine.ts';
 import type { LiveLocation } from '../location/live-location.ts';
@@ -13,9 +13,12 @@ import { notify } from '../notifications/notify.ts';
 import type { Config } from '../runtime/config.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import { acceptAndAssign } from './accept.ts';
+import { createOfferHolds } from './offer-holds.ts';
 
 export interface DispatchDeps {
   db: Knex;
+  /** Producer connection: riders' offer holds live here. */
+  redis: Redis;
   queues: QueueSet;
   config: Config;
   location: LiveLocation;
@@ -24,6 +27,16 @@ export interface DispatchDeps {
 
 /** How long a critical fraud finding keeps a rider out of dispatch. */
 const SUSPENSION_MS = 30 * 60_000;
+/**
+ * Where to look, nearest first: within 1 km (a few geo cells), then the whole radius, then deeper
+ * in it. Ranking goes by 200 m bands first, so a free rider found in a smaller circle is also the
+ * best in the larger one, and most orders never pay for the wide search.
+ */
+const SEARCHES = [
+  { radiusMeters: 1_000, depth: 50 },
+  { radiusMeters: Infinity, depth: 50 },
+  { radiusMeters: Infinity, depth: 400 },
+];
 
 export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-later' | 'failed' | 'done';
 
@@ -33,52 +46,95 @@ export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-late
  * `offersPerRound` offers (or no candidate) the radius widens and the search waits, doubling the
  * wait each round; after the last round ops and the customer are told.
  */
-export async function matchOrder(deps: DispatchDeps, orderId: string): Promise<MatchOutcome> {
+export async function matchOrder(deps: DispatchDeps, orderId: string, requestedAt?: number): Promise<MatchOutcome> {
   const { db, config } = deps;
   const order = await getOrder(db, orderId);
   if (!order || order.rider_id || TERMINAL.has(order.status)) return 'done';
-  const dispatch = await ensureDispatch(db, orderId, config.dispatch.radiusMeters);
+  const dispatch = await ensureDispatch(db, orderId, config.dispatch.radiusMeters, requestedAt === undefined ? undefined : new Date(requestedAt));
   if (dispatch.status === 'ASSIGNED' || dispatch.status === 'FAILED' || dispatch.status === 'CANCELLED') return 'done';
   if (dispatch.status === 'OFFERED') return 'waiting';
-  const restaurant = (await getRestaurant(db, order.restaurant_id))!;
   if (dispatch.offers_in_round < config.dispatch.offersPerRound) {
-    const asked = await offeredRiders(db, orderId);
-    const found = await deps.location.nearby({ lat: restaurant.lat, lng: restaurant.lng, radiusMeters: dispatch.radius_m, limit: 50, now: Date.now() });
-    // A rider with a critical GPS-fraud finding in the last half hour is not offered work.
-    const suspended = await suspendedRiders(db, found.map((r) => r.riderId), new Date(Date.now() - SUSPENSION_MS));
-    const nearby = found.filter((r) => !asked.has(r.riderId) && !suspended.has(r.riderId));
-    const profiles = await riderProfiles(db, nearby.map((r) => r.riderId));
+    const outcome = await offerNext(deps, order, dispatch.radius_m);
+    if (outcome) return outcome;
+  }
+  return endRound(deps, orderId, dispatch.round, dispatch.radius_m);
+}
+
+/** Offers the order to the best free rider within `radius`; undefined when there is none. */
+async function offerNext(deps: DispatchDeps, order: OrderWithRestaurant, radius: number): Promise<MatchOutcome | undefined> {
+  const { db, config } = deps;
+  const holds = createOfferHolds(deps.redis, config.queuePrefix);
+  const restaurant = { name: order.restaurant_name, lat: order.restaurant_lat, lng: order.restaurant_lng };
+  const delivery = haversineMeters(restaurant, { lat: order.dropoff_lat, lng: order.dropoff_lng });
+  let searched = { radiusMeters: 0, depth: 0, found: 0 };
+  for (const search of SEARCHES) {
+    const radiusMeters = Math.min(search.radiusMeters, radius);
+    const { depth } = search;
+    // The last search already saw everyone this one would.
+    if (radiusMeters <= searched.radiusMeters && (searched.found < searched.depth || depth <= searched.depth)) continue;
+    const now = Date.now();
+    const found = await deps.location.nearby({ lat: restaurant.lat, lng: restaurant.lng, radiusMeters, limit: depth, now });
+    searched = { radiusMeters, depth, found: found.length };
+    const ids = found.map((r) => r.riderId);
+    // A rider asked before, considering another offer, or with a critical GPS-fraud finding in the
+    // last half hour is not offered this order.
+    const [asked, held, suspended] = await Promise.all([offeredRiders(db, order.id), holds.held(ids, now), suspendedRiders(db, ids, new Date(now - SUSPENSION_MS))]);
+    const free = found.filter((r) => !asked.has(r.riderId) && !held.has(r.riderId) && !suspended.has(r.riderId));
+    const profiles = await riderProfiles(db, free.map((r) => r.riderId));
     const ranked = rankCandidates(
-      nearby.map((r) => {
+      free.map((r) => {
         const p = profiles.get(r.riderId)!;
         return { riderId: r.riderId, distanceMeters: r.distanceMeters, maxDistanceMeters: p.max_distance_m, autoAccept: p.auto_accept, acceptanceRate: acceptanceRate(p.offers_received, p.offers_accepted) };
       }),
     );
-    const delivery = haversineMeters(restaurant, { lat: order.dropoff_lat, lng: order.dropoff_lng });
-    for (const candidate of ranked) {
-      const offer = {
-        id: `off_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
-        order_id: orderId,
-        rider_id: candidate.riderId,
-        distance_m: candidate.distanceMeters,
-        expected_earning: expectedEarning(candidate.distanceMeters, delivery),
-        expires_at: new Date(Date.now() + config.dispatch.offerTimeoutMs),
-      };
-      // False: the rider is considering another order's offer right now; try the next one.
-      if (!(await createOffer(db, offer))) continue;
-      if (candidate.autoAccept && (await acceptAndAssign(deps, offer.id, candidate.riderId)).kind === 'accepted') return 'auto-accepted';
-      await notify(deps, {
-        event: 'dispatch.offer',
-        recipient: { userId: candidate.riderId },
-        channels: ['push'],
-        data: { offerId: offer.id, orderId, restaurantName: restaurant.name, distanceMeters: Math.round(candidate.distanceMeters), expectedEarning: offer.expected_earning, expiresInSeconds: Math.ceil(config.dispatch.offerTimeoutMs / 1_000) },
-        idempotencyKey: `offer:${offer.id}`,
-      });
-      await deps.queues.get('dispatch').add('dispatch.offer-timeout', { offerId: offer.id }, { jobId: offer.id, delay: config.dispatch.offerTimeoutMs });
-      return 'offered';
+    const byId = new Map(ranked.map((c) => [c.riderId, c]));
+    const left = ranked.map((c) => c.riderId);
+    while (left.length > 0) {
+      // Another order may have claimed some of them since they were read: take the best still free.
+      const claimed = await holds.claimFirst(left, Date.now(), Date.now() + config.dispatch.offerTimeoutMs);
+      if (!claimed) break;
+      left.splice(0, left.indexOf(claimed) + 1);
+      const outcome = await offer(deps, order, restaurant.name, byId.get(claimed)!, delivery);
+      // The database knows of a pending offer the holds had lost: the hold now covers it; next.
+      if (outcome !== 'rider-has-offer') return outcome;
     }
   }
-  return endRound(deps, orderId, dispatch.round, dispatch.radius_m);
+  return undefined;
+}
+
+async function offer(deps: DispatchDeps, order: OrderWithRestaurant, restaurantName: string, candidate: Candidate, deliveryMeters: number): Promise<MatchOutcome | 'rider-has-offer'> {
+  const { db, config } = deps;
+  const offer = {
+    id: `off_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
+    order_id: order.id,
+    rider_id: candidate.riderId,
+    distance_m: candidate.distanceMeters,
+    expected_earning: expectedEarning(candidate.distanceMeters, deliveryMeters),
+    expires_at: new Date(Date.now() + config.dispatch.offerTimeoutMs),
+  };
+  const created = await createOffer(db, offer);
+  if (created === 'rider-has-offer') return created;
+  // Another step of this dispatch made an offer first (a reject and a timeout racing): it stands.
+  if (created === 'order-has-offer') {
+    await createOfferHolds(deps.redis, config.queuePrefix).release(candidate.riderId).catch(() => {});
+    return 'waiting';
+  }
+  if (candidate.autoAccept && (await acceptAndAssign(deps, offer.id, candidate.riderId)).kind === 'accepted') return 'auto-accepted';
+  await Promise.all([
+    // While they consider it the rider is out of the available pool, so other orders' searches
+    // at a hot spot do not wade through riders who cannot take them; a reject or a timeout puts
+    // them back (dispatch/accept.ts).
+    deps.location.setStatus(candidate.riderId, 'busy', Date.now()),
+    notify(deps, {
+      event: 'dispatch.offer',
+      recipient: { userId: candidate.riderId },
+      channels: ['push'],
+      data: { offerId: offer.id, orderId: order.id, restaurantName, distanceMeters: Math.round(candidate.distanceMeters), expectedEarning: offer.expected_earning, expiresInSeconds: Math.ceil(config.dispatch.offerTimeoutMs / 1_000) },
+      idempotencyKey: `offer:${offer.id}`,
+    }),
+    deps.queues.get('dispatch').add('dispatch.offer-timeout', { offerId: offer.id }, { jobId: offer.id, delay: config.dispatch.offerTimeoutMs }),
+  ]);
+  return 'offered';
 }
 
 async function endRound(deps: DispatchDeps, orderId: string, round: number, radius: number): Promise<MatchOutcome> {

@@ -8,6 +8,6 @@ export const dispatchMatch = defineJob({
   queue: 'dispatch',
   payload: z.object({ orderId: z.string().min(1) }),
   async handler({ orderId }, ctx) {
-    return { outcome: await matchOrder(ctx, orderId) };
+    return { outcome: await matchOrder(ctx, orderId, ctx.job.enqueuedAt) };
   },
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { closeOffer } from '../db/dispatch-repository.ts';
+import { closeAndMoveOn } from '../dispatch/accept.ts';
 import { defineJob } from './job-definition.ts';
 
 /** Fires when a rider let an offer run out (15 s by default): the next rider is asked. */
@@ -8,8 +8,7 @@ export const dispatchOfferTimeout = defineJob({
   queue: 'dispatch',
   payload: z.object({ offerId: z.string().min(1) }),
   async handler({ offerId }, ctx) {
-    const orderId = await closeOffer(ctx.db, offerId, 'EXPIRED');
-    if (orderId) await ctx.queues.get('dispatch').add('dispatch.match', { orderId });
+    const orderId = await closeAndMoveOn(ctx, offerId, 'EXPIRED');
     return { expired: Boolean(orderId) };
   },
 });

@@ -5,22 +5,27 @@ import { TERMINAL } from '../domain/orders/state-machine.ts';
 import { notify, type NotifyInput } from '../notifications/notify.ts';
 import { NOTIFY_TOPIC, STATUS_TOPIC } from '../orders/outbox-messages.ts';
 import { refundGroupOfOrder } from '../group-orders/refund.ts';
-import { defineJob } from './job-definition.ts';
+import { defineJob, type JobContext } from './job-definition.ts';
 
 /**
- * Turns committed outbox rows into notifications. A crash after `notify` but before the rows are
- * deleted only repeats `notify` with the same idempotency keys, which enqueues nothing twice.
- * Kicked after every commit, and by a scheduler every few seconds as a safety net.
+ * Turns committed outbox rows into notifications, tracking updates and dispatch. A crash after
+ * `notify` but before the rows are deleted only repeats `notify` with the same idempotency keys,
+ * which enqueues nothing twice. Kicked after every commit, and by a scheduler every few seconds as
+ * a safety net. Different orders' changes are delivered side by side; one order's in order.
  */
+/** Orders relayed side by side within one batch. */
+const RELAY_LANES = 8;
+
 export const ordersOutboxRelay = defineJob({
   name: 'orders.outbox-relay',
   queue: 'orders',
-  payload: z.object({ batch: z.number().int().min(1).max(5_000).default(500) }),
+  payload: z.object({ batch: z.number().int().min(1).max(5_000).default(100) }),
   options: { attempts: 5, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } },
   async handler({ batch }, ctx) {
     let relayed = 0;
     for (;;) {
       const n = await drainOutbox(ctx.db, batch, async (messages) => {
+        const byOrder = new Map<string, StatusChange[]>();
         for (const message of messages) {
           if (message.topic === NOTIFY_TOPIC) {
             await notify(ctx, message.payload as unknown as NotifyInput);
@@ -28,34 +33,47 @@ export const ordersOutboxRelay = defineJob({
           }
           if (message.topic !== STATUS_TOPIC) continue;
           const change = message.payload as unknown as StatusChange;
-          await ctx.tracking.applyStatus(change);
-          // A finished order frees its rider for the next one.
-          if (change.riderId && TERMINAL.has(change.to)) await ctx.location.setStatus(change.riderId, 'available', Date.now());
-          if (change.to === 'DELIVERED') {
-            // A few seconds' grace: the last fixes before the tap may still be on their way to history.
-            await ctx.queues.get('orders').add('orders.archive-route', { orderId: change.orderId }, { jobId: `archive-${change.orderId}`, delay: 5_000 });
-          }
-          // A group's order that will not be delivered gives both parties their shares back.
-          if (change.to === 'REJECTED' || change.to === 'CANCELLED') await refundGroupOfOrder(ctx.db, change.orderId, ctx.config.credits);
-          // The restaurant accepted: start looking for a rider while the food cooks.
-          if (change.to === 'COOKING') {
-            await ctx.queues.get('dispatch').add('dispatch.match', { orderId: change.orderId }, { jobId: `match-${change.orderId}-r1` });
-          }
-          await Promise.all(
-            notificationsFor(change).map((planned) =>
-              notify(ctx, {
-                event: planned.event,
-                recipient: { userId: planned.userId },
-                channels: ['push'],
-                data: planned.data as never,
-                idempotencyKey: `order:${change.orderId}:v${change.version}`,
-              }),
-            ),
-          );
+          byOrder.set(change.orderId, [...(byOrder.get(change.orderId) ?? []), change]);
         }
+        // A few lanes, not one per order: the dispatch pool shares this process's connections.
+        const orders = [...byOrder.values()];
+        await Promise.all(
+          Array.from({ length: Math.min(RELAY_LANES, orders.length) }, async () => {
+            for (let changes = orders.shift(); changes; changes = orders.shift()) {
+              for (const change of changes) await relay(change, ctx);
+            }
+          }),
+        );
       });
       relayed += n;
       if (n < batch) return { relayed };
     }
   },
 });
+
+async function relay(change: StatusChange, ctx: JobContext): Promise<void> {
+  await ctx.tracking.applyStatus(change);
+  // A finished order frees its rider for the next one.
+  if (change.riderId && TERMINAL.has(change.to)) await ctx.location.setStatus(change.riderId, 'available', Date.now());
+  if (change.to === 'DELIVERED') {
+    // A few seconds' grace: the last fixes before the tap may still be on their way to history.
+    await ctx.queues.get('orders').add('orders.archive-route', { orderId: change.orderId }, { jobId: `archive-${change.orderId}`, delay: 5_000 });
+  }
+  // A group's order that will not be delivered gives both parties their shares back.
+  if (change.to === 'REJECTED' || change.to === 'CANCELLED') await refundGroupOfOrder(ctx.db, change.orderId, ctx.config.credits);
+  // The restaurant accepted: start looking for a rider while the food cooks.
+  if (change.to === 'COOKING') {
+    await ctx.queues.get('dispatch').add('dispatch.match', { orderId: change.orderId }, { jobId: `match-${change.orderId}-r1` });
+  }
+  await Promise.all(
+    notificationsFor(change).map((planned) =>
+      notify(ctx, {
+        event: planned.event,
+        recipient: { userId: planned.userId },
+        channels: ['push'],
+        data: planned.data as never,
+        idempotencyKey: `order:${change.orderId}:v${change.version}`,
+      }),
+    ),
+  );
+}

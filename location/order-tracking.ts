@@ -23,6 +23,18 @@ export interface TrackingView {
   updatedAt: string;
 }
 
+/** An active order as the ETA refresh sees it, read from the tracking state alone. */
+export interface EtaSubject {
+  orderId: string;
+  status: string;
+  riderId: string | null;
+  restaurant: { lat: number; lng: number };
+  dropoff: { lat: number; lng: number };
+  etaAt: number | null;
+  /** When the kitchen said the food would be ready (accepted at + cook minutes). */
+  cookReadyAt: number | null;
+}
+
 /** A position update for an order's watchers, with what the geofences need. */
 export interface OrderPosition {
   orderId: string;
@@ -49,6 +61,14 @@ export interface OrderTracking {
   read(orderId: string): Promise<TrackingView | undefined>;
   /** Records a recomputed ETA and tells the order's watchers. */
   updateEta(orderId: string, etaAt: string): Promise<void>;
+  /**
+   * The ETA index: active orders not refreshed since `before`, least recently refreshed first.
+   * `scanned` counts the index entries looked at, including ones dropped because their order
+   * ended or its tracking state expired.
+   */
+  dueForEta(before: number, limit: number): Promise<{ scanned: number; orders: EtaSubject[] }>;
+  /** Marks orders refreshed at `at`, so the next page (and the next run) starts with others. */
+  markRefreshed(orderIds: string[], at: number): Promise<void>;
 }
 
 export function createOrderTracking(redis: Redis, prefix: string): OrderTracking {
@@ -57,6 +77,9 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
   const routeKey = (orderId: string) => `${prefix}:order-route:{order-${orderId}}`;
   const riderOrder = (riderId: string) => `${prefix}:rider-order:{${riderId}}`;
   const channel = (orderId: string) => `${prefix}:order-updates:{${orderId}}`;
+  // Every active order, scored by when its ETA was last refreshed (0: never). Its own hash tag: on
+  // Redis Cluster it is one slot, written once per status change and read in pages.
+  const active = `${prefix}:orders-active:{eta}`;
   const publish = (orderId: string, event: Record<string, unknown>) => redis.publish(channel(orderId), JSON.stringify({ orderId, ...event }));
   return {
     channel,
@@ -82,6 +105,13 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
         .expire(k, TTL_SECONDS)
         .exec();
       if (change.riderId && TERMINAL.has(change.to)) await redis.del(riderOrder(change.riderId));
+      if (change.to === 'COOKING' && change.cookMinutes) {
+        const acceptedAt = change.at ? Date.parse(change.at) : Date.now();
+        await redis.hset(k, 'cookReadyAt', acceptedAt + change.cookMinutes * 60_000);
+      }
+      // Outside the MULTI: the index lives in another slot. A new order is due at once (score 0).
+      if (TERMINAL.has(change.to)) await redis.zrem(active, change.orderId);
+      else await redis.zadd(active, 'NX', 0, change.orderId);
       await publish(change.orderId, { type: 'status', status: change.to, version: change.version, etaAt: change.etaAt });
     },
     async attachRider(orderId, riderId) {
@@ -116,6 +146,36 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
     async updateEta(orderId, etaAt) {
       await redis.hset(key(orderId), 'etaAt', etaAt, 'updatedAt', new Date().toISOString());
       await publish(orderId, { type: 'eta', etaAt });
+    },
+    async dueForEta(before, limit) {
+      const ids = await redis.zrangebyscore(active, '-inf', `(${before}`, 'LIMIT', 0, limit);
+      if (ids.length === 0) return { scanned: 0, orders: [] };
+      const reads = redis.pipeline();
+      for (const id of ids) reads.hmget(key(id), 'status', 'riderId', 'restaurant', 'dropoff', 'etaAt', 'cookReadyAt');
+      const results = (await reads.exec()) ?? [];
+      const orders: EtaSubject[] = [];
+      const gone: string[] = [];
+      ids.forEach((orderId, i) => {
+        const [status, riderId, restaurant, dropoff, etaAt, cookReadyAt] = (results[i]?.[1] as Array<string | null>) ?? [];
+        // Expired tracking state (a day without a change) or an end the index missed: forget it.
+        if (!status || !restaurant || !dropoff || TERMINAL.has(status as never)) return void gone.push(orderId);
+        orders.push({
+          orderId,
+          status,
+          riderId: riderId || null,
+          restaurant: JSON.parse(restaurant),
+          dropoff: JSON.parse(dropoff),
+          etaAt: etaAt ? Date.parse(etaAt) : null,
+          cookReadyAt: cookReadyAt ? Number(cookReadyAt) : null,
+        });
+      });
+      if (gone.length > 0) await redis.zrem(active, ...gone);
+      return { scanned: ids.length, orders };
+    },
+    async markRefreshed(orderIds, at) {
+      if (orderIds.length === 0) return;
+      // XX: an order that ended meanwhile has left the index and must not come back.
+      await redis.zadd(active, 'XX', ...orderIds.flatMap((id) => [at, id]));
     },
     async read(orderId) {
       const [[, hash], [, route]] = (await redis.multi().hgetall(key(orderId)).lrange(routeKey(orderId), 0, -1).exec()) as [[null, Record<string, string>], [null, string[]]];

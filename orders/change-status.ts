@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { applyTransition, getOrder, orderItems, type OrderRow } from '../db/orders-repository.ts';
+import { applyTransition, getOrder, getOrderForChange, type OrderRow } from '../db/orders-repository.ts';
 import type { Role } from '../domain/roles.ts';
 import { decide, type OrderStatus, type TransitionRequest } from '../domain/orders/state-machine.ts';
 import { statusChangeMessage } from './outbox-messages.ts';
@@ -23,7 +23,7 @@ export async function changeStatus(
   actor: { role: Role; sub: string },
   request: TransitionRequest & { expectedVersion?: number },
 ): Promise<ChangeResult> {
-  const order = await getOrder(db, orderId);
+  const order = await getOrderForChange(db, orderId);
   if (!order) return { kind: 'not-found' };
   const conflict = (message: string, current: OrderRow): ChangeResult => ({ kind: 'conflict', message, status: current.status, version: current.version });
   if (request.expectedVersion !== undefined && request.expectedVersion !== order.version) {
@@ -35,12 +35,14 @@ export async function changeStatus(
     if (decision.kind === 'invalid') return { kind: 'invalid', field: decision.field, message: decision.message };
     return conflict(decision.message, order);
   }
-  const items = await orderItems(db, orderId);
+  const patch = request.to === 'COOKING' ? { cook_minutes: request.cookMinutes! } : {};
+  // The row as the update will leave it: its status message goes into the same statement.
+  const next: OrderRow = { ...order, ...patch, status: request.to, version: order.version + 1, updated_at: new Date() };
   const updated = await applyTransition(
     db,
-    { id: orderId, expectedVersion: order.version, to: request.to, patch: request.to === 'COOKING' ? { cook_minutes: request.cookMinutes! } : {} },
+    { id: orderId, expectedVersion: order.version, to: request.to, patch },
     { from_status: order.status, actor_role: actor.role, actor_id: actor.sub, reason: request.reason ?? null, cook_minutes: request.cookMinutes ?? null },
-    (row) => [statusChangeMessage(row, { name: order.restaurant_name, lat: order.restaurant_lat, lng: order.restaurant_lng }, order.status, items, request.reason ?? null)],
+    [statusChangeMessage(next, { name: order.restaurant_name, lat: order.restaurant_lat, lng: order.restaurant_lng }, order.status, [{ quantity: order.item_count }], request.reason ?? null)],
   );
   if (updated) return { kind: 'changed', order: updated };
   const current = (await getOrder(db, orderId))!;

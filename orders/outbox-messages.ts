@@ -32,6 +32,7 @@ export function statusChangeMessage(
     restaurant: { lat: restaurant.lat, lng: restaurant.lng },
     dropoff: { lat: order.dropoff_lat, lng: order.dropoff_lng },
     etaAt: order.eta_at?.toISOString() ?? null,
+    at: order.updated_at.toISOString(),
   };
   return { topic: STATUS_TOPIC, payload: payload as unknown as Record<string, unknown> };
 }

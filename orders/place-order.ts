@@ -34,11 +34,12 @@ export type OrderPlacer = (input: PlaceOrderInput) => Promise<PlaceOrderResult>;
 export function createOrderPlacer(db: Knex): OrderPlacer {
   return async (input) => {
     const requestHash = hash(input);
-    if (input.idempotencyKey) {
-      const earlier = await findByIdempotencyKey(db, input.customerId, input.idempotencyKey);
-      if (earlier) return earlier.request_hash === requestHash ? { kind: 'replayed', order: earlier } : { kind: 'key-reused', orderId: earlier.id };
-    }
-    const checked = await checkItems(db, input.restaurantId, input.items);
+    // The idempotency look-up and the catalogue reads go side by side: one round trip of latency.
+    const [earlier, checked] = await Promise.all([
+      input.idempotencyKey ? findByIdempotencyKey(db, input.customerId, input.idempotencyKey) : undefined,
+      checkItems(db, input.restaurantId, input.items),
+    ]);
+    if (earlier) return earlier.request_hash === requestHash ? { kind: 'replayed', order: earlier } : { kind: 'key-reused', orderId: earlier.id };
     if (checked.kind === 'invalid') return checked;
     const { restaurant, lines } = checked;
     const price = priceOrder(lines, restaurant.deliveryTip);
@@ -71,13 +72,14 @@ export async function checkItems(
   input: ReadonlyArray<{ menuItemId: string; quantity: number }>,
   path = 'items',
 ): Promise<{ kind: 'ok'; restaurant: Restaurant; lines: PricedLine[] } | Invalid> {
-  const restaurant = await getRestaurant(db, restaurantId);
+  const ids = input.map((i) => i.menuItemId);
+  // Both reads side by side; the menu read is scoped to the restaurant id asked for.
+  const [restaurant, listed] = await Promise.all([getRestaurant(db, restaurantId), menuItemsByIds(db, restaurantId, ids)]);
   if (!restaurant) return { kind: 'invalid', path: 'restaurantId', message: `no restaurant ${restaurantId}` };
   if (!restaurant.open) return { kind: 'invalid', path: 'restaurantId', message: `${restaurant.name} is closed` };
-  const ids = input.map((i) => i.menuItemId);
   const duplicate = ids.findIndex((id, i) => ids.indexOf(id) !== i);
   if (duplicate >= 0) return { kind: 'invalid', path: `${path}.${duplicate}.menuItemId`, message: 'listed twice; raise its quantity instead' };
-  const menu = new Map((await menuItemsByIds(db, restaurant.id, ids)).map((m) => [m.id, m]));
+  const menu = new Map(listed.map((m) => [m.id, m]));
   const lines: PricedLine[] = [];
   for (const [i, item] of input.entries()) {
     const found = menu.get(item.menuItemId);

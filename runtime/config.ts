@@ -23,6 +23,8 @@ const schema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'a URL such as postgres://user:pass@127.0.0.1:5432/deligo' }).optional(),
   /** Postgres schema of every table. Default `public`. */
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres identifier').default('public'),
+  /** Postgres connections per process. Default 10; busy API and dispatch processes want more. */
+  DATABASE_POOL_MAX: z.coerce.number({ error: 'a whole number from 1 to 200' }).int().min(1).max(200).default(10),
   /** Where embedded services keep their data. Default `.data`. */
   DATA_DIR: z.string().min(1).default('.data'),
   /** Prefix of every BullMQ key. Default `deligo`. */
@@ -55,6 +57,10 @@ const schema = z.object({
   GROUP_ORDER_EXPIRY_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(1_800_000),
   /** How long past its expiry an open group waits before the reconciler closes it (its delayed job was lost). Default 5000. */
   GROUP_ORDER_RECONCILE_GRACE_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(5_000),
+  /** OSRM routing engine (`http://osrm:5000`) for travel times and route guidance; unset: straight lines. */
+  OSRM_URL: z.url({ protocol: /^https?$/, error: 'a URL such as http://127.0.0.1:5000' }).optional(),
+  /** How long one OSRM request may take before the straight-line estimate is used, in ms. Default 1000. */
+  OSRM_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(1_000),
   /** How long a shutdown may take before the process is forced out, in ms. Default 30000. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: millis }).int(millis).min(100, millis).default(30_000),
   /** Map tiles under the ops map, e.g. `https://tile.example.com/{z}/{x}/{y}.png`. Default: none (a plain grid). */
@@ -74,6 +80,7 @@ export interface Config {
   redisUrl?: string;
   databaseUrl?: string;
   databaseSchema: string;
+  databasePoolMax: number;
   dataDir: string;
   queuePrefix: string;
   jwt: { secret: string; ttl: string };
@@ -81,6 +88,8 @@ export interface Config {
   workerPools: string[] | 'all';
   shutdownTimeoutMs: number;
   dispatch: { offerTimeoutMs: number; radiusMeters: number; offersPerRound: number; rounds: number; retryMs: number };
+  /** Travel times and route guidance: OSRM when configured, else straight lines. */
+  routing: { osrmUrl?: string; timeoutMs: number };
   /** Who hears about fraud and failed dispatch. */
   opsUserIds: string[];
   credits: { welcome: number };
@@ -122,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     redisUrl: e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
     databaseSchema: e.DATABASE_SCHEMA,
+    databasePoolMax: e.DATABASE_POOL_MAX,
     dataDir: path.resolve(cwd, e.DATA_DIR),
     queuePrefix: e.QUEUE_PREFIX,
     jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, ttl: e.JWT_TTL },
@@ -138,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     credits: { welcome: e.CREDITS_WELCOME },
     groupOrders: { expiryMs: e.GROUP_ORDER_EXPIRY_MS, reconcileGraceMs: e.GROUP_ORDER_RECONCILE_GRACE_MS },
+    routing: { osrmUrl: e.OSRM_URL, timeoutMs: e.OSRM_TIMEOUT_MS },
     notifications: toNotificationConfig(e, (message) => {
       throw new ConfigError(message);
     }),

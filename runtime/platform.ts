@@ -28,7 +28,7 @@ export function connectPlatform(options: {
   releasers: Releasers;
 }): Platform {
   const { config, logger, urls, releasers } = options;
-  const db = createDb({ url: urls.databaseUrl, schema: config.databaseSchema, logger });
+  const db = createDb({ url: urls.databaseUrl, schema: config.databaseSchema, poolMax: config.databasePoolMax, logger });
   releasers.add('postgres pool', () => db.destroy());
   const redis = createRedis(urls.redisUrl, 'producer', logger);
   releasers.add('redis (producer)', () => redis.quit().catch(() => redis.disconnect()));

@@ -12,7 +12,7 @@ describe('dispatch: sequential offers with timeouts', () => {
   let item: { id: string; price: number };
 
   before(async () => {
-    platform = await createTestPlatform({ DISPATCH_OFFER_TIMEOUT_MS: '700', DISPATCH_RETRY_MS: '200', DISPATCH_ROUNDS: '2', DISPATCH_OFFERS_PER_ROUND: '3' });
+    platform = await createTestPlatform({ DISPATCH_OFFER_TIMEOUT_MS: '2000', DISPATCH_RETRY_MS: '200', DISPATCH_ROUNDS: '2', DISPATCH_OFFERS_PER_ROUND: '3' });
     api = await startTestApi(platform);
     await seedCatalogue(platform.db);
     // A restaurant far from the others' riders: each test places its own riders around it.

@@ -27,6 +27,17 @@ describe('ETA', () => {
     assert.ok(Math.abs(standing - (now + 520_000)) < 1_000);
   });
 
+  it('road times from a routing engine replace the straight-line legs they cover', () => {
+    const rider = { lat: 37.5 - 1_000 / 111_320, lng: 127.0 };
+    const both = estimateArrival({ status: 'COOKING', now, cookReadyAt: now, rider, riderSpeed: 5, restaurant, dropoff, legs: { toRestaurantMs: 400_000, toDropoffMs: 700_000 } })!;
+    assert.equal(both, now + 400_000 + 700_000);
+    // The engine answered for one leg only: the other stays the straight-line estimate (520 s).
+    const one = estimateArrival({ status: 'COOKING', now, cookReadyAt: now, rider, riderSpeed: 5, restaurant, dropoff, legs: { toRestaurantMs: 400_000, toDropoffMs: null } })!;
+    assert.ok(Math.abs(one - (now + 400_000 + 520_000)) < 1_000);
+    const delivering = estimateArrival({ status: 'DELIVERING', now, cookReadyAt: null, rider, riderSpeed: 5, restaurant, dropoff, legs: { toDropoffMs: 300_000 } })!;
+    assert.equal(delivering, now + 300_000);
+  });
+
   it('no ETA once the order is over', () => {
     assert.equal(estimateArrival({ status: 'DELIVERED', now, cookReadyAt: null, rider: null, riderSpeed: null, restaurant, dropoff }), null);
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { closeOffer, getOffer, pendingOffers } from '../../db/dispatch-repository.ts';
-import { acceptAndAssign } from '../../dispatch/accept.ts';
+import { getOffer, pendingOffers } from '../../db/dispatch-repository.ts';
+import { acceptAndAssign, closeAndMoveOn } from '../../dispatch/accept.ts';
 import type { DispatchDeps } from '../../dispatch/matcher.ts';
 import { conflict, notFound } from '../errors.ts';
 import { defineRoute } from '../route.ts';
@@ -56,9 +56,8 @@ export function offerRoutes(deps: DispatchDeps) {
       params: offerId,
       async handler({ user, params }) {
         const offer = await mine(params.id, user.sub);
-        const orderId = await closeOffer(deps.db, params.id, 'REJECTED', user.sub);
+        const orderId = await closeAndMoveOn(deps, params.id, 'REJECTED', user.sub);
         if (!orderId) throw conflict(`the offer is ${offer.status === 'PENDING' ? 'EXPIRED' : offer.status}, not pending`, { offerStatus: offer.status });
-        await deps.queues.get('dispatch').add('dispatch.match', { orderId });
         return { body: { offerId: params.id, status: 'REJECTED' } };
       },
     }),

@@ -14,6 +14,12 @@ export interface EtaInput {
   riderSpeed: number | null;
   restaurant: LatLng;
   dropoff: LatLng;
+  /**
+   * Travel times from a routing engine, where it answered; a missing leg uses the straight-line
+   * estimate. `toRestaurantMs`: rider → restaurant. `toDropoffMs`: restaurant → customer before
+   * pickup, rider → customer after.
+   */
+  legs?: { toRestaurantMs?: number | null; toDropoffMs?: number | null };
 }
 
 /**
@@ -29,14 +35,33 @@ export function estimateArrival(input: EtaInput): number | null {
     case 'PLACED':
     case 'COOKING':
     case 'READY_FOR_PICKUP': {
-      const toRestaurant = input.rider ? travelMs(input.rider, input.restaurant) : 0;
-      return input.now + Math.max(cookLeft, toRestaurant) + travelMs(input.restaurant, input.dropoff);
+      const toRestaurant = input.rider ? (input.legs?.toRestaurantMs ?? travelMs(input.rider, input.restaurant)) : 0;
+      return input.now + Math.max(cookLeft, toRestaurant) + (input.legs?.toDropoffMs ?? travelMs(input.restaurant, input.dropoff));
     }
     case 'PICKED_UP':
     case 'DELIVERING':
-      return input.now + travelMs(input.rider ?? input.restaurant, input.dropoff);
+      return input.now + (input.legs?.toDropoffMs ?? travelMs(input.rider ?? input.restaurant, input.dropoff));
     default:
       return null;
+  }
+}
+
+/**
+ * The legs an ETA needs for an order in `status`, from where they start: before pickup the rider's
+ * ride to the restaurant (when a rider is known) and the restaurant to the customer; after pickup
+ * the rider (or the restaurant) to the customer; none once the order is over.
+ */
+export function etaLegs(status: string, rider: LatLng | null, restaurant: LatLng, dropoff: LatLng): { toRestaurant?: [LatLng, LatLng]; toDropoff?: [LatLng, LatLng] } {
+  switch (status) {
+    case 'PLACED':
+    case 'COOKING':
+    case 'READY_FOR_PICKUP':
+      return { ...(rider && { toRestaurant: [rider, restaurant] as [LatLng, LatLng] }), toDropoff: [restaurant, dropoff] };
+    case 'PICKED_UP':
+    case 'DELIVERING':
+      return { toDropoff: [rider ?? restaurant, dropoff] };
+    default:
+      return {};
   }
 }
 

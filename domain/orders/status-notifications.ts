@@ -20,6 +20,8 @@ export interface StatusChange {
   restaurant: { lat: number; lng: number };
   dropoff: { lat: number; lng: number };
   etaAt: string | null;
+  /** When the change was committed (ISO); absent in messages written by older versions. */
+  at?: string;
 }
 
 export interface PlannedNotification {

@@ -1,0 +1,220 @@
+/**
+ * bench/dispatch: seed 000's hot spot. 50,000 riders loaded (1,000 available within 1 km of
+ * 강남역), orders from restaurants near the station accepted at 10,000 a minute for 60 s through
+ * the real API; each acceptance goes through the outbox relay to `dispatch.match` on the real
+ * dispatch pool. Simulated riders answer their offers through the API (most accept, some reject,
+ * some let them time out).
+ *
+ *   npm run bench:dispatch      (BENCH_SECONDS=60 BENCH_ORDERS_PER_MINUTE=10000 by default)
+ *
+ * Reports dispatch request (the `dispatch.match` job enqueued) → first offer written, and
+ * restaurant accepts → first offer, from the tables' own timestamps; checks in Postgres at the end
+ * that no rider holds two orders; and measures raw BullMQ add → process at the same rate in the
+ * same run as the baseline.
+ */
+import { Queue, Worker } from 'bullmq';
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { seedCatalogue } from '../cli/commands/seed.ts';
+import { createLiveLocation } from '../location/live-location.ts';
+import { createOrderPlacer } from '../orders/place-order.ts';
+import { signToken } from '../runtime/tokens.ts';
+import { around, gangnamRestaurants, keepFresh, loadRiders, paced, seeded } from './support/hot-spot.ts';
+import { startProcess } from './support/processes.ts';
+import { machine, startBenchServices } from './support/services.ts';
+import { fmt, quantile } from './support/stats.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const PER_MINUTE = Number(process.env.BENCH_ORDERS_PER_MINUTE ?? 10_000);
+const RATE = PER_MINUTE / 60;
+const ORDERS = Math.round(RATE * SECONDS);
+const RIDERS = 50_000;
+const HOT = 1_000;
+/** How the simulated riders answer: accept, reject, or let the offer run out. */
+const ACCEPT = 0.7;
+const REJECT = 0.2;
+
+const services = await startBenchServices();
+const { platform, urls } = services;
+// Busy API and dispatch processes get 30 Postgres connections each (DATABASE_POOL_MAX) instead of 10.
+const env = { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', DATABASE_POOL_MAX: process.env.BENCH_POOL_MAX ?? '30' };
+// Notification sends run in their own pool and processes; here they wait in their queues, so the two
+// shared cores go to what this measures (bench/notifications measures sending).
+// BENCH_PROFILE_WORKER=dir / BENCH_PROFILE_API=dir write CPU profiles of those processes there.
+const profile = (dir: string | undefined) => (dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
+const api = startProcess('api/main.ts', [], { ...env, LOG_LEVEL: 'info' }, profile(process.env.BENCH_PROFILE_API));
+const workers = startProcess('workers/main.ts', ['--pools', process.env.BENCH_POOLS ?? 'orders,dispatch'], { ...env, LOG_LEVEL: 'info' }, profile(process.env.BENCH_PROFILE_WORKER));
+const { db, redis, config } = platform;
+// Warnings and errors of the API and worker processes, shown at the end.
+const problems: string[] = [];
+for (const [name, proc] of [['api', api], ['workers', workers]] as const) {
+  proc.child.stdout!.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (/"level":(4|5|6)0/.test(line) && problems.length < 20) problems.push(`${name}: ${line.slice(0, 400)}`);
+  });
+  proc.child.stderr!.on('data', (chunk: Buffer) => void (problems.length < 20 && problems.push(`${name} stderr: ${chunk.toString().slice(0, 400)}`)));
+}
+const ms = (sql: string) => `extract(epoch from (${sql})) * 1000`;
+let fresh: { stop(): Promise<void> } | undefined;
+
+try {
+  const apiUrl = await api.waitFor(/"url":"([^"]+)"/);
+  await workers.waitFor(/workers ready/);
+  await seedCatalogue(db);
+  const restaurants = await gangnamRestaurants(db);
+  const live = createLiveLocation(redis, config.queuePrefix);
+  const nearGangnam = await loadRiders(redis, live, { total: RIDERS, hot: HOT, prefix: 'br-', keepFreshMeters: 8_000 });
+  fresh = keepFresh(live, nearGangnam);
+
+  // Orders placed beforehand through the real placer; what is measured is their acceptance.
+  const random = seeded(7);
+  const place = createOrderPlacer(db);
+  const orderIds: string[] = [];
+  const orderRestaurant: string[] = [];
+  for (let i = 0; i < ORDERS; i += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, ORDERS - i) }, async (_, j) => {
+        const r = restaurants[(i + j) % restaurants.length]!;
+        const result = await place({ customerId: `bc-${i + j}`, restaurantId: r.id, items: [{ menuItemId: r.item, quantity: r.quantity }], dropoff: { ...around(random, r, 2_000), address: '강남구 테헤란로 1' } });
+        if (result.kind !== 'created') throw new Error(`placing failed: ${JSON.stringify(result)}`);
+        return [result.order.id, r.id] as const;
+      }),
+    );
+    for (const [id, rid] of batch) orderIds.push(id), orderRestaurant.push(rid);
+  }
+  await platform.queues.get('orders').add('orders.outbox-relay', {});
+  while (Number((await db('outbox').count('* as n'))[0]!.n) > 0) await sleep(200);
+  const restaurantTokens = new Map(await Promise.all(restaurants.map(async (r) => [r.id, await signToken({ sub: r.id, role: 'restaurant' }, config.jwt)] as const)));
+
+  // Baseline: raw BullMQ add → process at the same rate, with the dispatch pool's concurrency.
+  const rawQueue = new Queue('bench-raw-dispatch', { connection: redis, prefix: 'bench' });
+  const raw: number[] = [];
+  const rawWorker = new Worker(rawQueue.name, async (job) => void raw.push(Date.now() - job.timestamp), { connection: platform.workerConnection(), prefix: 'bench', concurrency: 50 });
+  const baselineSeconds = Math.min(SECONDS, 15);
+  await paced(Math.round(RATE * baselineSeconds), RATE, () => rawQueue.add('match', { orderId: 'x' }, { removeOnComplete: true }));
+  while (raw.length < Math.round(RATE * baselineSeconds)) await sleep(50);
+  await rawWorker.close();
+  await rawQueue.obliterate({ force: true });
+  await rawQueue.close();
+
+  // Riders: each pending offer is answered through the API after 0.5–3 s, as a rider's thumb would.
+  const riderTokens = new Map<string, Promise<string>>();
+  const tokenOf = (riderId: string) => riderTokens.get(riderId) ?? riderTokens.set(riderId, signToken({ sub: riderId, role: 'rider' }, config.jwt)).get(riderId)!;
+  const seen = new Set<string>();
+  const answers = { accepted: 0, acceptConflict: 0, rejected: 0, ignored: 0, errors: 0 };
+  const pendingAnswers: Array<Promise<void>> = [];
+  let simulating = true;
+  const riderRandom = seeded(11);
+  const riderLoop = (async () => {
+    while (simulating) {
+      const offers = await db('dispatch_offers').where({ status: 'PENDING' }).select<Array<{ id: string; rider_id: string }>>('id', 'rider_id');
+      for (const offer of offers) {
+        if (seen.has(offer.id)) continue;
+        seen.add(offer.id);
+        const roll = riderRandom();
+        if (roll >= ACCEPT + REJECT) {
+          answers.ignored++;
+          continue;
+        }
+        const action = roll < ACCEPT ? 'accept' : 'reject';
+        pendingAnswers.push(
+          (async () => {
+            await sleep(500 + riderRandom() * 2_500);
+            const res = await fetch(`${apiUrl}/v1/offers/${offer.id}/${action}`, { method: 'POST', headers: { authorization: `Bearer ${await tokenOf(offer.rider_id)}` } });
+            await res.arrayBuffer();
+            if (res.status === 200) answers[action === 'accept' ? 'accepted' : 'rejected']++;
+            else if (res.status === 409 && action === 'accept') answers.acceptConflict++;
+            else answers.errors++;
+          })().catch(() => void answers.errors++),
+        );
+      }
+      await sleep(250);
+    }
+  })();
+
+  // The measured phase: restaurants accept at RATE per second; each acceptance triggers dispatch.
+  const acceptLatency: number[] = [];
+  let acceptErrors = 0;
+  const started = Date.now();
+  // BENCH_DIAGNOSE=1: what Postgres sessions are doing, every 2 s of the measured phase.
+  const diagnose = process.env.BENCH_DIAGNOSE
+    ? setInterval(async () => {
+        const { rows } = await db.raw(`SELECT state, wait_event_type AS type, wait_event AS event, count(*)::int AS n, max(extract(epoch from now() - query_start))::numeric(8,2) AS oldest, left(min(query), 90) AS query FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1, 2, 3 ORDER BY n DESC`);
+        console.log(new Date().toISOString(), JSON.stringify(rows));
+      }, 2_000)
+    : undefined;
+  await paced(ORDERS, RATE, async (i) => {
+    const t = performance.now();
+    try {
+      const res = await fetch(`${apiUrl}/v1/orders/${orderIds[i]}/transitions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${restaurantTokens.get(orderRestaurant[i]!)}` },
+        body: JSON.stringify({ to: 'COOKING', cookMinutes: 15 }),
+      });
+      await res.arrayBuffer();
+      if (res.status === 200) acceptLatency.push(performance.now() - t);
+      else acceptErrors++;
+    } catch {
+      acceptErrors++;
+    }
+  });
+  const settled = async () =>
+    Number((await db('dispatches').whereIn('status', ['FAILED', 'ASSIGNED']).orWhereExists(db('dispatch_offers').whereRaw('dispatch_offers.order_id = dispatches.order_id')).count('* as n'))[0]!.n);
+  // Let the last acceptances reach their first offer (or give up after the widening rounds).
+  clearInterval(diagnose);
+  const drainDeadline = Date.now() + 45_000;
+  while (Date.now() < drainDeadline && (await settled()) < ORDERS) await sleep(500);
+  const elapsed = (Date.now() - started) / 1_000;
+  simulating = false;
+  await riderLoop;
+  await Promise.all(pendingAnswers);
+  await fresh.stop();
+  fresh = undefined;
+
+  const rows = await db.raw<{ rows: Array<{ request_ms: string | null; accept_ms: string | null; hop_ms: string; widened: boolean }> }>(`
+    SELECT ${ms('min(o.created_at) - d.created_at')} AS request_ms,
+           ${ms('min(o.created_at) - e.at')} AS accept_ms,
+           ${ms('d.created_at - e.at')} AS hop_ms,
+           EXISTS (SELECT 1 FROM dispatch_events w WHERE w.order_id = d.order_id AND w.type = 'widened' AND w.at < min(o.created_at)) AS widened
+      FROM dispatches d
+      JOIN order_events e ON e.order_id = d.order_id AND e.to_status = 'COOKING'
+      LEFT JOIN dispatch_offers o ON o.order_id = d.order_id
+     GROUP BY d.order_id, d.created_at, e.at`);
+  const firstRound = rows.rows.filter((r) => r.request_ms !== null && !r.widened);
+  const later = rows.rows.filter((r) => r.request_ms !== null && r.widened);
+  const none = rows.rows.filter((r) => r.request_ms === null);
+  const request = firstRound.map((r) => Number(r.request_ms));
+  const accept = firstRound.map((r) => Number(r.accept_ms));
+  const hop = rows.rows.map((r) => Number(r.hop_ms));
+  const twoOrders = (await db.raw(`SELECT count(*) AS n FROM (SELECT rider_id FROM orders WHERE rider_id IS NOT NULL AND status NOT IN ('DELIVERED','CANCELLED','REJECTED') GROUP BY rider_id HAVING count(*) > 1) x`)).rows[0].n;
+  const twoAccepted = (await db.raw(`SELECT count(*) AS n FROM (SELECT rider_id FROM dispatch_offers WHERE status = 'ACCEPTED' GROUP BY rider_id HAVING count(*) > 1) x`)).rows[0].n;
+  const twoPending = (await db.raw(`SELECT count(*) AS n FROM (SELECT rider_id FROM dispatch_offers WHERE status = 'PENDING' GROUP BY rider_id HAVING count(*) > 1) x`)).rows[0].n;
+  const statuses = Object.fromEntries((await db('dispatches').groupBy('status').select('status').count('* as n')).map((r) => [r.status, Number(r.n)]));
+  const assigned = Number((await db('orders').whereNotNull('rider_id').count('* as n'))[0]!.n);
+  const offers = Number((await db('dispatch_offers').count('* as n'))[0]!.n);
+
+  const row = (name: string, xs: number[], target = '') => `| ${name} | ${fmt(xs.length)} | ${fmt(quantile(xs, 0.5), 1)} | ${fmt(quantile(xs, 0.99), 1)} | ${fmt(Math.max(...xs), 1)} | ${target} |`;
+  console.log(`\nbench/dispatch  ${new Date().toISOString()}  ${machine()}`);
+  console.log(`${fmt(RIDERS)} riders (${fmt(HOT)} within 1 km of 강남역), ${restaurants.length} restaurants near the station; ${fmt(ORDERS)} acceptances at ${fmt(RATE, 1)}/s for ${SECONDS} s`);
+  console.log(`riders answer: ${ACCEPT * 100}% accept, ${REJECT * 100}% reject after 0.5–3 s, the rest let the offer time out (${config.dispatch.offerTimeoutMs / 1_000} s)\n`);
+  console.log('| measure | n | p50 (ms) | p99 (ms) | max (ms) | target |');
+  console.log('|---|---|---|---|---|---|');
+  console.log(row('dispatch request → first offer written (first round)', request, 'p99 < 250'));
+  console.log(row('restaurant accepts → first offer written (first round)', accept, '매칭 < 2 s'));
+  console.log(row('restaurant accepts → dispatch.match starts (outbox relay + queue)', hop));
+  console.log(row('restaurant accept request (HTTP, API process)', acceptLatency));
+  console.log(row('baseline: raw BullMQ add → process at the same rate', raw));
+  console.log(`\nfirst offer only after a widening round (no free rider in reach): ${fmt(later.length)}; no offer at all: ${fmt(none.length)}${later.length ? `; their request → first offer p50 ${fmt(quantile(later.map((r) => Number(r.request_ms)), 0.5))} ms` : ''}`);
+  console.log(`dispatches by status: ${JSON.stringify(statuses)}; offers ${fmt(offers)}; orders with a rider ${fmt(assigned)}; accept errors ${acceptErrors}; run ${fmt(elapsed, 1)} s`);
+  console.log(`rider answers: ${JSON.stringify(answers)}`);
+  console.log(`riders holding two active orders (orders table): ${twoOrders}; riders with two accepted offers: ${twoAccepted}; riders with two pending offers: ${twoPending} (target 0)`);
+  if (problems.length > 0) console.log(`\nwarnings and errors from the processes (first 20):\n${problems.join('\n')}`);
+  console.log(`load average at the end (1/5 min): ${os.loadavg().slice(0, 2).map((n) => n.toFixed(1)).join(' / ')}`);
+  console.log(`worker RSS ${fmt(await workers.rssMb())} MB, API RSS ${fmt(await api.rssMb())} MB`);
+} catch (err) {
+  console.error(err, problems.join('\n'));
+  process.exitCode = 1;
+} finally {
+  await fresh?.stop();
+  await Promise.all([api.stop(), workers.stop()]);
+  await services.stop();
+}

@@ -1,0 +1,88 @@
+/**
+ * bench/orders: `POST /v1/orders` at 500 orders/s through the real API process (with the orders
+ * pool relaying each new order's outbox message), beside a bare Express 5 JSON POST at the same
+ * rate, in the same run.
+ *
+ *   npm run bench:orders        (BENCH_SECONDS=30 BENCH_ORDERS_PER_SECOND=500 by default)
+ *
+ * Every request is a valid order (items, minimum order, drop-off within reach) from one of 1,000
+ * customers, with its own Idempotency-Key, to a restaurant near 강남역. Target: p99 < 100 ms.
+ */
+import autocannon from 'autocannon';
+import os from 'node:os';
+import { seedCatalogue } from '../cli/commands/seed.ts';
+import { signToken } from '../runtime/tokens.ts';
+import { around, gangnamRestaurants, seeded } from './support/hot-spot.ts';
+import { startProcess } from './support/processes.ts';
+import { machine, startBenchServices } from './support/services.ts';
+import { fmt } from './support/stats.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const RATE = Number(process.env.BENCH_ORDERS_PER_SECOND ?? 500);
+const CUSTOMERS = 1_000;
+
+const services = await startBenchServices();
+const { platform, urls } = services;
+const env = { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1' };
+const api = startProcess('api/main.ts', [], env);
+const workers = startProcess('workers/main.ts', ['--pools', 'orders'], env);
+const bare = startProcess('bench/support/bare-express.ts', [], {});
+
+try {
+  const apiUrl = await api.waitFor(/"url":"([^"]+)"/);
+  const bareUrl = await bare.waitFor(/listening (\S+)/);
+  await workers.waitFor(/workers ready/);
+  await seedCatalogue(platform.db);
+  const restaurants = await gangnamRestaurants(platform.db);
+  const tokens = await Promise.all(Array.from({ length: CUSTOMERS }, (_, i) => signToken({ sub: `oc-${i}`, role: 'customer' }, platform.config.jwt)));
+  // Users are created on first use; do that before the measured run.
+  for (let i = 0; i < CUSTOMERS; i += 100) await Promise.all(tokens.slice(i, i + 100).map((t) => fetch(`${apiUrl}/v1/me`, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.arrayBuffer())));
+
+  const random = seeded(3);
+  let next = 0;
+  const order = () => {
+    const i = next++;
+    const r = restaurants[i % restaurants.length]!;
+    return {
+      token: tokens[i % CUSTOMERS]!,
+      key: `bench-${i}`,
+      body: JSON.stringify({ restaurantId: r.id, items: [{ menuItemId: r.item, quantity: r.quantity }], dropoff: { ...around(random, r, 2_000), address: '서울 강남구 테헤란로 152' } }),
+    };
+  };
+  const load = (url: string, path: string) =>
+    autocannon({
+      url,
+      connections: 64,
+      duration: SECONDS,
+      overallRate: RATE,
+      requests: [
+        {
+          method: 'POST',
+          path,
+          setupRequest: (req) => {
+            const o = order();
+            return { ...req, body: o.body, headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}`, 'idempotency-key': o.key } };
+          },
+        },
+      ],
+    });
+
+  // The bare handler parses the same JSON body and answers 202 (bench/support/bare-express.ts).
+  const baseline = await load(bareUrl, '/v1/riders/me/locations');
+  const before = Number((await platform.db('orders').count('* as n'))[0]!.n);
+  const ours = await load(apiUrl, '/v1/orders');
+  const created = Number((await platform.db('orders').count('* as n'))[0]!.n) - before;
+
+  console.log(`\nbench/orders  ${new Date().toISOString()}  ${machine()}`);
+  console.log(`${fmt(RATE)} requests/s offered for ${SECONDS} s, 64 connections, ${fmt(CUSTOMERS)} customers, ${restaurants.length} restaurants near 강남역\n`);
+  console.log('| run | requests/s | p50 (ms) | p97.5 (ms) | p99 (ms) | max (ms) | non-2xx | target |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const [name, r, target] of [['bare Express 5 JSON POST', baseline, ''], ['deligo POST /v1/orders', ours, 'p99 < 100']] as const) {
+    console.log(`| ${name} | ${fmt(r['2xx'] / SECONDS)} | ${r.latency.p50} | ${r.latency.p97_5} | ${r.latency.p99} | ${r.latency.max} | ${r.non2xx + r.errors + r.timeouts} | ${target} |`);
+  }
+  console.log(`\norders written: ${fmt(created)} for ${fmt(ours['2xx'])} answered 201`);
+  console.log(`load average at the end (1/5 min): ${os.loadavg().slice(0, 2).map((n) => n.toFixed(1)).join(' / ')}`);
+} finally {
+  await Promise.all([api.stop(), workers.stop(), bare.stop()]);
+  await services.stop();
+}

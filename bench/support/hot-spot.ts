@@ -1,0 +1,94 @@
+import type { Knex } from 'knex';
+import { GANGNAM_STATION } from '../../domain/catalogue/seed-data.ts';
+import type { LocationPoint } from '../../domain/location/point.ts';
+import { haversineMeters } from '../../domain/location/geo.ts';
+import type { LiveLocation } from '../../location/live-location.ts';
+import type { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export { GANGNAM_STATION };
+
+/** Deterministic pseudo-random numbers, so runs compare. */
+export function seeded(seed = 42): () => number {
+  let s = seed;
+  return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+}
+
+/** A uniformly random point within `metres` of `centre`. */
+export function around(random: () => number, centre: { lat: number; lng: number }, metres: number) {
+  const r = metres * Math.sqrt(random());
+  const a = 2 * Math.PI * random();
+  return { lat: centre.lat + (r * Math.cos(a)) / 111_320, lng: centre.lng + (r * Math.sin(a)) / (111_320 * Math.cos((centre.lat * Math.PI) / 180)) };
+}
+
+/**
+ * Seed 000's hot spot: `total` available riders, `hot` of them within 1 km of 강남역 and the rest
+ * spread over Seoul (15 km around City Hall), loaded through the real live-location code.
+ * Returns the riders near enough to 강남역 (within `keepFreshMeters`) to be worth keeping fresh.
+ */
+export async function loadRiders(redis: Redis, live: LiveLocation, options: { total: number; hot: number; prefix: string; keepFreshMeters: number }): Promise<LocationPoint[]> {
+  const random = seeded();
+  const now = Date.now();
+  const points: LocationPoint[] = Array.from({ length: options.total }, (_, i) => {
+    const at = i < options.hot ? around(random, GANGNAM_STATION, 1_000) : around(random, { lat: 37.5665, lng: 126.978 }, 15_000);
+    return { riderId: `${options.prefix}${i}`, recordedAt: now, ...at, speed: 4, heading: 0, accuracy: 5, mocked: false };
+  });
+  for (let i = 0; i < points.length; i += 1_000) {
+    const chunk = points.slice(i, i + 1_000);
+    const pipeline = redis.pipeline();
+    for (const p of chunk) pipeline.hset(live.keys.rider(p.riderId), 'status', 'available');
+    await pipeline.exec();
+    await live.apply(chunk);
+  }
+  return points.filter((p) => haversineMeters(p, GANGNAM_STATION) <= options.keepFreshMeters);
+}
+
+/**
+ * Riders' phones keep reporting: every `everyMs` each rider sends its position again, through the
+ * real live-location code, so nobody goes stale (30 s) during a long run. Busy riders stay out of
+ * the geo index, as they would with the location worker.
+ */
+export function keepFresh(live: LiveLocation, riders: LocationPoint[], everyMs = 10_000): { stop(): Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = Date.now();
+      for (let i = 0; i < riders.length && running; i += 500) {
+        const now = Date.now();
+        await live.apply(riders.slice(i, i + 500).map((p) => ({ ...p, recordedAt: now })));
+        await sleep(Math.max(0, (everyMs * 500) / riders.length - (Date.now() - now)));
+      }
+      await sleep(Math.max(0, everyMs - (Date.now() - started)));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/** Calls `run(i)` `total` times at `rate` per second, on schedule, not waiting for each; resolves when all are done. */
+export async function paced(total: number, rate: number, run: (i: number) => Promise<unknown>): Promise<void> {
+  const started = performance.now();
+  const pending: Array<Promise<unknown>> = [];
+  for (let i = 0; i < total; i++) {
+    const wait = started + (i * 1_000) / rate - performance.now();
+    if (wait > 1) await sleep(wait);
+    pending.push(run(i));
+  }
+  await Promise.all(pending);
+}
+
+/** Restaurants within 1 km of 강남역 with one menu item each and the quantity that meets the minimum order. */
+export async function gangnamRestaurants(db: Knex) {
+  const restaurants = await db('restaurants').where('id', 'like', 'rest-gangnam%').andWhere({ open: true }).orderBy('id');
+  const out: Array<{ id: string; lat: number; lng: number; item: string; quantity: number }> = [];
+  for (const r of restaurants) {
+    if (haversineMeters(r, GANGNAM_STATION) > 1_000) continue;
+    const item = await db('menu_items').where({ restaurant_id: r.id, available: true }).orderBy('price', 'desc').first();
+    if (item) out.push({ id: r.id, lat: r.lat, lng: r.lng, item: item.id, quantity: Math.max(1, Math.ceil(r.min_order / item.price)) });
+  }
+  return out;
+}

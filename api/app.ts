@@ -51,8 +51,11 @@ export function createApp(deps: AppDeps): Express {
   // One authenticator (and one cache of verified tokens) for the API and the admin pages.
   const authn = authenticate({ secret: config.jwt.secret, users });
 
-  app.use(requestLogging(deps.logger));
-  app.use(metrics.middleware);
+  app.use(requestLogging(app, deps.logger, { observe: metrics.observe }));
+  // Routes marked `hot` (a rider's every fix, a customer's tracking polls) are matched here,
+  // ahead of the admin pages and every other route; they are added below with the rest.
+  const hot = express.Router();
+  app.use(hot);
   app.use(express.json({ limit: config.http.bodyLimit }));
 
   app.get('/metrics', metrics.handler);
@@ -79,7 +82,8 @@ export function createApp(deps: AppDeps): Express {
     ...trackingRoutes({ tracking }),
     ...deliveryRoutes(deps),
   ];
-  mountRoutes(api, routes, authn);
+  mountRoutes(hot, routes.filter((r) => r.hot), authn, { bodyLimit: config.http.bodyLimit });
+  mountRoutes(api, routes.filter((r) => !r.hot), authn);
   app.use(api);
 
   app.use(notFoundHandler);

@@ -24,6 +24,7 @@ export function trackingRoutes(deps: { tracking: OrderTracking }) {
     defineRoute({
       method: 'get',
       path: '/v1/orders/:id/tracking',
+      hot: true,
       roles: ROLES,
       params: z.object({ id: z.string().min(1).max(64) }),
       async handler({ params, user }) {

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler } from 'express';
 import type { Role } from '../../domain/roles.ts';
 import { createTokenVerifier, InvalidTokenError, type Identity } from '../../runtime/tokens.ts';
-import { forbidden, unauthorized } from '../errors.ts';
+import { forbidden, unauthorized, type HttpError } from '../errors.ts';
 import type { UserDirectory } from '../user-directory.ts';
 
 declare module 'express-serve-static-core' {
@@ -51,12 +51,15 @@ export function authenticate(options: { secret: string; users: UserDirectory }):
 
 /** Must follow `authenticate`. */
 export function requireRole(...roles: Role[]): RequestHandler {
-  return (req, _res, next) => {
-    const role = req.user?.role;
-    if (!role) return next(unauthorized('authentication required'));
-    if (!roles.includes(role)) return next(forbidden(`this needs role ${roles.join(' or ')}; the token has role ${role}`));
-    next();
-  };
+  return (req, _res, next) => next(roleRefusal(req.user, roles));
+}
+
+/** Why `user` may not call a route for `roles` (401 or 403), or undefined when it may. */
+export function roleRefusal(user: Identity | undefined, roles: readonly Role[]): HttpError | undefined {
+  const role = user?.role;
+  if (!role) return unauthorized('authentication required');
+  if (!roles.includes(role)) return forbidden(`this needs role ${roles.join(' or ')}; the token has role ${role}`);
+  return undefined;
 }
 
 function bearer(header: string | undefined): string | undefined {

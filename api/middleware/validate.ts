@@ -26,7 +26,7 @@ export function validate(schemas: RequestSchemas): RequestHandler {
       if (!schema) continue;
       const quick = part === 'body' && schemas.quickBody ? schemas.quickBody(req.body ?? {}) : undefined;
       if (quick !== undefined) {
-        Object.defineProperty(req, part, { value: quick, writable: true, configurable: true, enumerable: true });
+        req.body = quick;
         continue;
       }
       const result = schema.safeParse(part === 'body' ? (req.body ?? {}) : req[part]);

@@ -59,8 +59,11 @@ export function createApp(deps: AppDeps): Express {
   // One authenticator (and one cache of verified tokens) for the API and the admin pages.
   const authn = authenticate({ secret: config.jwt.secret, users });
 
-  app.use(requestLogging(deps.logger));
-  app.use(metrics.middleware);
+  app.use(requestLogging(app, deps.logger, { observe: metrics.observe }));
+  // Routes marked `hot` (a rider's every fix, a customer's tracking polls) are matched here,
+  // ahead of the admin pages and every other route; they are added below with the rest.
+  const hot = express.Router();
+  app.use(hot);
   app.use(express.json({ limit: config.http.bodyLimit }));
 
   app.get('/metrics', metrics.handler);
@@ -94,7 +97,8 @@ export function createApp(deps: AppDeps): Express {
     ...groupOrderRoutes({ ...deps, index: createOpenGroupIndex(deps.redis, config.queuePrefix), kickRelay: orders.kickRelay }),
     ...guidanceRoutes({ db: deps.db, location: location.live, planner: createRoutePlanner({ osrmUrl: config.routing.osrmUrl, timeoutMs: config.routing.timeoutMs, logger: deps.logger }) }),
   ];
-  mountRoutes(api, routes, authn);
+  mountRoutes(hot, routes.filter((r) => r.hot), authn, { bodyLimit: config.http.bodyLimit });
+  mountRoutes(api, routes.filter((r) => !r.hot), authn);
   app.use(api);
 
   app.use(notFoundHandler);

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import client from 'prom-client';
 import { displayName } from '../runtime/queue-registry.ts';
 import type { QueueSet } from '../runtime/queues.ts';
@@ -6,8 +6,8 @@ import type { QueueSet } from '../runtime/queues.ts';
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
 
 export interface ApiMetrics {
-  /** Times every request by method, route pattern and status. */
-  middleware: RequestHandler;
+  /** Records one finished request by method, route pattern and status (see `requestLogging`). */
+  observe(req: Request, res: Response, seconds: number): void;
   /** Serves the Prometheus text format. */
   handler: RequestHandler;
 }
@@ -43,15 +43,19 @@ export function createMetrics(queues: QueueSet): ApiMetrics {
     },
   });
   const registry = client.Registry.merge([own, client.register]);
+  const children = new Map<string, { observe(value: number): void }>();
   return {
-    middleware(req, res, next) {
-      const stop = http.startTimer({ method: req.method });
-      res.on('finish', () => {
-        // The route pattern, not the raw URL, keeps label cardinality bounded.
-        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-        stop({ route, status: String(res.statusCode) });
-      });
-      next();
+    observe(req, res, seconds) {
+      // The route pattern, not the raw URL, keeps label cardinality bounded.
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const key = `${req.method} ${route} ${res.statusCode}`;
+      // One histogram child per label set, looked up once: this runs on every rider fix.
+      let child = children.get(key);
+      if (!child) {
+        child = http.labels(req.method, route, String(res.statusCode));
+        children.set(key, child);
+      }
+      child.observe(seconds);
     },
     async handler(_req, res) {
       res.type(registry.contentType).send(await registry.metrics());

@@ -10,6 +10,8 @@ import type { Identity } from '../runtime/tokens.ts';
 export interface UserDirectory {
   /** Returns the role on record for this user, creating the user if new. */
   ensure(identity: Identity): Promise<Role>;
+  /** The role on record for a user seen before, without waiting; else undefined. */
+  known(sub: string): Role | undefined;
 }
 
 export function createUserDirectory(db: Knex, options: { maxCached?: number } = {}): UserDirectory {
@@ -25,5 +27,6 @@ export function createUserDirectory(db: Knex, options: { maxCached?: number } = 
       known.set(row.id, row.role);
       return row.role;
     },
+    known: (sub) => known.get(sub),
   };
 }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { LocationPoint } from '../domain/location/point.ts';
 import type { StatusChange } from '../domain/orders/status-notifications.ts';
 import { TERMINAL } from '../domain/orders/state-machine.ts';
+import { createBatcher } from '../runtime/batcher.ts';
 
 /** Route points kept per order for the tracking view (a 90-minute ride at one fix per 5 s). */
 const ROUTE_MAX = 1_100;
@@ -47,6 +48,15 @@ export interface OrderPosition {
   dropoff: { lat: number; lng: number };
 }
 
+/** The tracking view as stored: the visible JSON, ready to send, and who may read it. */
+export interface TrackingJson {
+  customerId: string;
+  restaurantId: string;
+  riderId: string | null;
+  /** The view without customerId and restaurantId, serialized. */
+  json: string;
+}
+
 /**
  * The live view of every active order, kept in Redis so tracking reads never touch Postgres:
  * status and ETA from committed changes, the rider's position and route from the location
@@ -59,6 +69,8 @@ export interface OrderTracking {
   /** Moves every active order whose rider moved; returns those orders. */
   applyPositions(moved: LocationPoint[]): Promise<OrderPosition[]>;
   read(orderId: string): Promise<TrackingView | undefined>;
+  /** The same view as `read`, as stored: one Redis command, nothing parsed or re-serialized. */
+  readJson(orderId: string): Promise<TrackingJson | undefined>;
   /** Records a recomputed ETA and tells the order's watchers. */
   updateEta(orderId: string, etaAt: string): Promise<void>;
   /**
@@ -71,52 +83,109 @@ export interface OrderTracking {
   markRefreshed(orderIds: string[], at: number): Promise<void>;
 }
 
+/**
+ * Every write to an order's view goes through this script, which keeps a pre-serialized copy of
+ * the visible view in the same hash: `head` (everything but the route, ending in `"route":[`) and
+ * `route` (`[lat,lng],[lat,lng],…`). A tracking read is then one HMGET whose strings are sent as
+ * they are. Rebuilding `head` inside the script keeps it consistent with the fields under
+ * concurrent writers (the relay's status changes, the location worker's positions).
+ *
+ * KEYS[1] the order's hash. ARGV: TTL seconds; a version the stored one must be below ('' for
+ * any); a route point to append ('' for none); the most route points kept; then field, value pairs.
+ * Returns 0 when the version check refused the write, else 1.
+ */
+const WRITE = `
+local key = KEYS[1]
+if ARGV[2] ~= '' and tonumber(ARGV[2]) <= tonumber(redis.call('HGET', key, 'version') or '0') then return 0 end
+if #ARGV > 4 then redis.call('HSET', key, unpack(ARGV, 5)) end
+if ARGV[3] ~= '' then
+  local route = redis.call('HGET', key, 'route')
+  local count = tonumber(redis.call('HGET', key, 'routeLength') or '0')
+  if route and route ~= '' then route = route .. ',' .. ARGV[3]; count = count + 1 else route = ARGV[3]; count = 1 end
+  while count > tonumber(ARGV[4]) do
+    route = string.sub(route, string.find(route, '],[', 1, true) + 2)
+    count = count - 1
+  end
+  redis.call('HSET', key, 'route', route, 'routeLength', count)
+end
+local f = redis.call('HMGET', key, 'orderId', 'status', 'version', 'riderId', 'restaurant', 'dropoff', 'etaAt', 'rider', 'updatedAt')
+if f[2] then
+  local function text(v) if v and v ~= '' then return cjson.encode(v) end return 'null' end
+  local function raw(v) if v and v ~= '' then return v end return 'null' end
+  redis.call('HSET', key, 'head', '{"orderId":' .. text(f[1]) .. ',"status":' .. text(f[2]) .. ',"version":' .. raw(f[3]) ..
+    ',"riderId":' .. text(f[4]) .. ',"restaurant":' .. raw(f[5]) .. ',"dropoff":' .. raw(f[6]) .. ',"etaAt":' .. text(f[7]) ..
+    ',"rider":' .. raw(f[8]) .. ',"updatedAt":' .. text(f[9]) .. ',"route":[')
+end
+redis.call('EXPIRE', key, ARGV[1])
+return 1`;
+
+type WriteCommand = (key: string, ttl: number, belowVersion: number | '', routePoint: string, routeMax: number, ...fields: Array<string | number>) => Promise<number>;
+
 export function createOrderTracking(redis: Redis, prefix: string): OrderTracking {
-  // An order's keys share one hash tag, so MULTI over them also works on Redis Cluster.
+  redis.defineCommand('deligoTrackingWrite', { numberOfKeys: 1, lua: WRITE });
+  const write = (target: Redis | ReturnType<Redis['pipeline']>) => (target as unknown as { deligoTrackingWrite: WriteCommand }).deligoTrackingWrite.bind(target);
+  // An order's keys share one hash tag, so they stay together on Redis Cluster.
   const key = (orderId: string) => `${prefix}:order-track:{order-${orderId}}`;
-  const routeKey = (orderId: string) => `${prefix}:order-route:{order-${orderId}}`;
   const riderOrder = (riderId: string) => `${prefix}:rider-order:{${riderId}}`;
   const channel = (orderId: string) => `${prefix}:order-updates:{${orderId}}`;
   // Every active order, scored by when its ETA was last refreshed (0: never). Its own hash tag: on
   // Redis Cluster it is one slot, written once per status change and read in pages.
   const active = `${prefix}:orders-active:{eta}`;
   const publish = (orderId: string, event: Record<string, unknown>) => redis.publish(channel(orderId), JSON.stringify({ orderId, ...event }));
+  const FIELDS = ['status', 'customerId', 'restaurantId', 'riderId', 'head', 'route'] as const;
+  // Reads arriving in the same event-loop turn (many customers polling at once) go to Redis as one
+  // pipeline: one write and one reply to parse instead of one each, on both sides.
+  const fetchViews = createBatcher(
+    async (orderIds: string[]) => {
+      const pipeline = redis.pipeline();
+      for (const orderId of orderIds) pipeline.hmget(key(orderId), ...FIELDS);
+      return ((await pipeline.exec()) ?? []).map(([err, reply]) => {
+        if (err) throw err;
+        return reply as Array<string | null>;
+      });
+    },
+    { maxWaitMs: 0, maxSize: 256 },
+  );
+  const readJson = async (orderId: string): Promise<TrackingJson | undefined> => {
+    const [status, customerId, restaurantId, riderId, head, route] = await fetchViews(orderId);
+    if (!status || !customerId || !restaurantId) return undefined;
+    if (!head) {
+      // Written before views were kept serialized (or mid-upgrade): build it once, then read again.
+      await write(redis)(key(orderId), TTL_SECONDS, '', '', ROUTE_MAX);
+      return readJson(orderId);
+    }
+    return { customerId, restaurantId, riderId: riderId || null, json: `${head}${route ?? ''}]}` };
+  };
   return {
     channel,
     async applyStatus(change) {
-      const k = key(change.orderId);
       // Versions only move forward: a late relay of an old change must not undo a newer one.
-      const current = Number((await redis.hget(k, 'version')) ?? 0);
-      if (change.version <= current) return;
-      await redis
-        .multi()
-        .hset(k, {
-          orderId: change.orderId,
-          status: change.to,
-          version: change.version,
-          customerId: change.customerId,
-          restaurantId: change.restaurantId,
-          riderId: change.riderId ?? '',
-          restaurant: JSON.stringify(change.restaurant),
-          dropoff: JSON.stringify(change.dropoff),
-          etaAt: change.etaAt ?? '',
-          updatedAt: new Date().toISOString(),
-        })
-        .expire(k, TTL_SECONDS)
-        .exec();
+      const applied = await write(redis)(key(change.orderId), TTL_SECONDS, change.version, '', ROUTE_MAX,
+        'orderId', change.orderId,
+        'status', change.to,
+        'version', change.version,
+        'customerId', change.customerId,
+        'restaurantId', change.restaurantId,
+        'riderId', change.riderId ?? '',
+        'restaurant', JSON.stringify(change.restaurant),
+        'dropoff', JSON.stringify(change.dropoff),
+        'etaAt', change.etaAt ?? '',
+        'updatedAt', new Date().toISOString(),
+      );
+      if (applied === 0) return;
       if (change.riderId && TERMINAL.has(change.to)) await redis.del(riderOrder(change.riderId));
       if (change.to === 'COOKING' && change.cookMinutes) {
         const acceptedAt = change.at ? Date.parse(change.at) : Date.now();
-        await redis.hset(k, 'cookReadyAt', acceptedAt + change.cookMinutes * 60_000);
+        await redis.hset(key(change.orderId), 'cookReadyAt', acceptedAt + change.cookMinutes * 60_000);
       }
-      // Outside the MULTI: the index lives in another slot. A new order is due at once (score 0).
+      // Apart from the order's script: the index lives in another slot. A new order is due at once (score 0).
       if (TERMINAL.has(change.to)) await redis.zrem(active, change.orderId);
       else await redis.zadd(active, 'NX', 0, change.orderId);
       await publish(change.orderId, { type: 'status', status: change.to, version: change.version, etaAt: change.etaAt });
     },
     async attachRider(orderId, riderId) {
       await redis.set(riderOrder(riderId), orderId, 'EX', TTL_SECONDS);
-      await redis.hset(key(orderId), 'riderId', riderId, 'updatedAt', new Date().toISOString());
+      await write(redis)(key(orderId), TTL_SECONDS, '', '', ROUTE_MAX, 'riderId', riderId, 'updatedAt', new Date().toISOString());
       await publish(orderId, { type: 'rider', riderId });
     },
     async applyPositions(moved) {
@@ -133,10 +202,7 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
         const [status, restaurant, dropoff, customerId, restaurantId] = (states[i]?.[1] as Array<string | null>) ?? [];
         if (!status || !restaurant || !dropoff || !customerId || !restaurantId) return;
         const rider = { lat: point.lat, lng: point.lng, heading: point.heading, speed: point.speed, recordedAt: new Date(point.recordedAt).toISOString() };
-        writes.hset(key(orderId), 'rider', JSON.stringify(rider), 'updatedAt', new Date().toISOString());
-        writes.rpush(routeKey(orderId), `${point.lat},${point.lng}`);
-        writes.ltrim(routeKey(orderId), -ROUTE_MAX, -1);
-        writes.expire(routeKey(orderId), TTL_SECONDS);
+        write(writes)(key(orderId), TTL_SECONDS, '', `[${point.lat},${point.lng}]`, ROUTE_MAX, 'rider', JSON.stringify(rider), 'updatedAt', new Date().toISOString());
         writes.publish(channel(orderId), JSON.stringify({ orderId, type: 'position', rider }));
         out.push({ orderId, riderId: point.riderId, customerId, restaurantId, status, point, restaurant: JSON.parse(restaurant), dropoff: JSON.parse(dropoff) });
       });
@@ -144,7 +210,7 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
       return out;
     },
     async updateEta(orderId, etaAt) {
-      await redis.hset(key(orderId), 'etaAt', etaAt, 'updatedAt', new Date().toISOString());
+      await write(redis)(key(orderId), TTL_SECONDS, '', '', ROUTE_MAX, 'etaAt', etaAt, 'updatedAt', new Date().toISOString());
       await publish(orderId, { type: 'eta', etaAt });
     },
     async dueForEta(before, limit) {
@@ -177,23 +243,12 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
       // XX: an order that ended meanwhile has left the index and must not come back.
       await redis.zadd(active, 'XX', ...orderIds.flatMap((id) => [at, id]));
     },
+    readJson,
     async read(orderId) {
-      const [[, hash], [, route]] = (await redis.multi().hgetall(key(orderId)).lrange(routeKey(orderId), 0, -1).exec()) as [[null, Record<string, string>], [null, string[]]];
-      if (!hash || !hash.status) return undefined;
-      return {
-        orderId,
-        status: hash.status,
-        version: Number(hash.version),
-        customerId: hash.customerId!,
-        restaurantId: hash.restaurantId!,
-        riderId: hash.riderId || null,
-        restaurant: JSON.parse(hash.restaurant!),
-        dropoff: JSON.parse(hash.dropoff!),
-        etaAt: hash.etaAt || null,
-        rider: hash.rider ? JSON.parse(hash.rider) : null,
-        route: route.map((p) => p.split(',').map(Number) as [number, number]),
-        updatedAt: hash.updatedAt!,
-      };
+      const found = await readJson(orderId);
+      if (!found) return undefined;
+      const { route, ...view } = JSON.parse(found.json) as Omit<TrackingView, 'customerId' | 'restaurantId'>;
+      return { ...view, route, customerId: found.customerId, restaurantId: found.restaurantId };
     },
   };
 }

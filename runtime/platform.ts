@@ -32,7 +32,12 @@ export function connectPlatform(options: {
   releasers.add('postgres pool', () => db.destroy());
   const redis = createRedis(urls.redisUrl, 'producer', logger);
   releasers.add('redis (producer)', () => redis.quit().catch(() => redis.disconnect()));
-  const queues = createQueues({ connection: redis, prefix: config.queuePrefix });
+  // BullMQ defines its ~50 Lua scripts as commands on the connection it is given, and ioredis
+  // copies every one of them into each pipeline made on that connection: the queues get their
+  // own, so deligo's pipelines (several per location batch, one per turn of tracking reads) stay cheap.
+  const queueConnection = createRedis(urls.redisUrl, 'producer', logger);
+  releasers.add('redis (queues)', () => queueConnection.quit().catch(() => queueConnection.disconnect()));
+  const queues = createQueues({ connection: queueConnection, prefix: config.queuePrefix });
   releasers.add('queues', () => queues.close());
   let worker: Redis | undefined;
   let subscriber: Redis | undefined;

@@ -46,19 +46,32 @@ export async function verifyToken(token: string, secret: string): Promise<Identi
   }
 }
 
+/** Verifies tokens, remembering the ones it has verified. */
+export interface TokenVerifier {
+  (token: string): Promise<Identity>;
+  /** The identity of a token verified before and not yet expired, without waiting; else undefined. */
+  cached(token: string): Identity | undefined;
+}
+
 /**
  * Remembers tokens it has verified until they expire. Riders post a point every few seconds with
  * the same token; checking its signature once instead of every time takes the async HMAC (a
  * thread-pool round trip) off the ingest path. Only successfully verified tokens are kept.
  */
-export function createTokenVerifier(secret: string, options: { maxEntries?: number; now?: () => number } = {}): (token: string) => Promise<Identity> {
+export function createTokenVerifier(secret: string, options: { maxEntries?: number; now?: () => number } = {}): TokenVerifier {
   const maxEntries = options.maxEntries ?? 100_000;
   const now = options.now ?? Date.now;
   const verified = new Map<string, { identity: Identity; expiresAt: number }>();
-  return async (token) => {
+  const cached = (token: string) => {
     const hit = verified.get(token);
-    if (hit && hit.expiresAt > now()) return hit.identity;
-    if (hit) verified.delete(token);
+    if (!hit) return undefined;
+    if (hit.expiresAt > now()) return hit.identity;
+    verified.delete(token);
+    return undefined;
+  };
+  const verify = async (token: string) => {
+    const hit = cached(token);
+    if (hit) return hit;
     const identity = await verifyToken(token, secret);
     const exp = decodeJwt(token).exp;
     if (exp !== undefined) {
@@ -68,4 +81,5 @@ export function createTokenVerifier(secret: string, options: { maxEntries?: numb
     }
     return identity;
   };
+  return Object.assign(verify, { cached });
 }

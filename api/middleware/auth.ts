@@ -1,7 +1,7 @@
-import type { RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler } from 'express';
 import type { Role } from '../../domain/roles.ts';
 import { createTokenVerifier, InvalidTokenError, type Identity } from '../../runtime/tokens.ts';
-import { forbidden, unauthorized } from '../errors.ts';
+import { forbidden, unauthorized, type HttpError } from '../errors.ts';
 import type { UserDirectory } from '../user-directory.ts';
 
 declare module 'express-serve-static-core' {
@@ -20,9 +20,14 @@ export const TOKEN_COOKIE = 'deligo_token';
  */
 export function authenticate(options: { secret: string; users: UserDirectory }): RequestHandler {
   const verify = createTokenVerifier(options.secret);
-  return async (req, _res, next) => {
-    const token = bearer(req.headers.authorization) ?? readCookie(req.headers.cookie, TOKEN_COOKIE);
-    if (!token) return next(unauthorized('missing bearer token: send Authorization: Bearer <token>'));
+  const admit = (req: Request, identity: Identity, recorded: Role, next: NextFunction) => {
+    if (recorded !== identity.role) {
+      return next(forbidden(`user ${identity.sub} is registered as ${recorded}, not ${identity.role}`));
+    }
+    req.user = identity;
+    next();
+  };
+  const firstSight = async (req: Request, token: string, next: NextFunction) => {
     let identity: Identity;
     try {
       identity = await verify(token);
@@ -30,23 +35,31 @@ export function authenticate(options: { secret: string; users: UserDirectory }):
       if (err instanceof InvalidTokenError) return next(unauthorized(err.message));
       return next(err);
     }
-    const recorded = await options.users.ensure(identity);
-    if (recorded !== identity.role) {
-      return next(forbidden(`user ${identity.sub} is registered as ${recorded}, not ${identity.role}`));
-    }
-    req.user = identity;
-    next();
+    admit(req, identity, await options.users.ensure(identity), next);
+  };
+  return (req, _res, next) => {
+    const token = bearer(req.headers.authorization) ?? readCookie(req.headers.cookie, TOKEN_COOKIE);
+    if (!token) return next(unauthorized('missing bearer token: send Authorization: Bearer <token>'));
+    // A token and a user seen before (a rider's every fix after the first) are settled without
+    // waiting for anything; only a first sight verifies the signature and asks Postgres.
+    const identity = verify.cached(token);
+    const recorded = identity && options.users.known(identity.sub);
+    if (identity && recorded) return admit(req, identity, recorded, next);
+    return firstSight(req, token, next);
   };
 }
 
 /** Must follow `authenticate`. */
 export function requireRole(...roles: Role[]): RequestHandler {
-  return (req, _res, next) => {
-    const role = req.user?.role;
-    if (!role) return next(unauthorized('authentication required'));
-    if (!roles.includes(role)) return next(forbidden(`this needs role ${roles.join(' or ')}; the token has role ${role}`));
-    next();
-  };
+  return (req, _res, next) => next(roleRefusal(req.user, roles));
+}
+
+/** Why `user` may not call a route for `roles` (401 or 403), or undefined when it may. */
+export function roleRefusal(user: Identity | undefined, roles: readonly Role[]): HttpError | undefined {
+  const role = user?.role;
+  if (!role) return unauthorized('authentication required');
+  if (!roles.includes(role)) return forbidden(`this needs role ${roles.join(' or ')}; the token has role ${role}`);
+  return undefined;
 }
 
 function bearer(header: string | undefined): string | undefined {

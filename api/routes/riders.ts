@@ -4,36 +4,7 @@ import type { LocationIngest } from '../../location/ingest.ts';
 import type { LiveLocation } from '../../location/live-location.ts';
 import { notFound } from '../errors.ts';
 import { defineRoute } from '../route.ts';
-
-/** Raw points are kept 24 h, so older ones have nowhere to go. */
-const RAW_RETENTION_MS = 24 * 3600 * 1000;
-const FUTURE_SKEW_MS = 30_000;
-
-const point = z.object({
-  lat: z.number().min(-90).max(90),
-  lng: z.number().min(-180).max(180),
-  recordedAt: z.iso.datetime({ offset: true, error: 'an ISO-8601 time with an offset, e.g. 2026-11-23T12:00:00+09:00' }),
-  speed: z.number().min(0).max(150, 'at most 150 m/s').nullish(),
-  heading: z.number().min(0).max(360).nullish(),
-  accuracy: z.number().min(0).max(100_000).nullish(),
-  mocked: z.boolean().optional(),
-});
-
-const locationBody = z.object({
-  points: z
-    .array(point)
-    .min(1, 'at least one point')
-    .max(500, 'at most 500 points per request')
-    .superRefine((points, ctx) => {
-      // Judged against the server's clock at the edge; the ack must never promise what history cannot keep.
-      const now = Date.now();
-      points.forEach((p, i) => {
-        const at = Date.parse(p.recordedAt);
-        if (at > now + FUTURE_SKEW_MS) ctx.addIssue({ code: 'custom', path: [i, 'recordedAt'], message: 'more than 30 s in the future' });
-        if (at < now - RAW_RETENTION_MS) ctx.addIssue({ code: 'custom', path: [i, 'recordedAt'], message: 'older than the 24 h raw retention window' });
-      });
-    }),
-});
+import { locationBody, quickLocationBody } from './location-body.ts';
 
 const riderId = z.object({ id: z.string().min(1).max(128) });
 
@@ -52,8 +23,10 @@ export function riderRoutes(deps: { ingest: LocationIngest; live: LiveLocation }
     defineRoute({
       method: 'post',
       path: '/v1/riders/me/locations',
+      hot: true,
       roles: ['rider'],
       body: locationBody,
+      quickBody: (raw) => quickLocationBody(raw),
       async handler({ user, body }) {
         const points: LocationPoint[] = body.points.map((p) => ({
           riderId: user.sub,

@@ -10,8 +10,20 @@ app.use(express.json({ limit: '512kb' }));
 app.post('/v1/riders/me/locations', (req, res) => {
   res.status(202).json({ accepted: Array.isArray(req.body?.points) ? req.body.points.length : 0 });
 });
-// Baseline for bench/tracking: a GET answering a small JSON document from memory.
-const view = { orderId: 'o-1', status: 'DELIVERING', version: 5, riderId: 'r-1', rider: { lat: 37.4979, lng: 127.0276, heading: 90 }, etaAt: new Date().toISOString(), route: [] };
+// Baseline for bench/tracking: a GET answering, from memory, a document the size and shape of
+// deligo's tracking view in that benchmark (a rider position and a 20-point route).
+const view = {
+  orderId: 'o-1',
+  status: 'DELIVERING',
+  version: 5,
+  riderId: 'r-1',
+  restaurant: { lat: 37.4979, lng: 127.0276 },
+  dropoff: { lat: 37.5079, lng: 127.0276 },
+  etaAt: new Date().toISOString(),
+  rider: { lat: 37.5055, lng: 127.0276, heading: 0, speed: 6, recordedAt: new Date().toISOString() },
+  route: Array.from({ length: 20 }, (_, k) => [37.4979 + k * 0.0004, 127.0276]),
+  updatedAt: new Date().toISOString(),
+};
 app.get('/v1/orders/:id/tracking', (_req, res) => {
   res.json(view);
 });

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
+/** USER_HZ: /proc reports CPU time in these ticks; 100 on Linux. */
+const CLOCK_TICKS = 100;
 
 export interface BenchProcess {
   child: ChildProcess;
@@ -10,6 +12,12 @@ export interface BenchProcess {
   stop(): Promise<void>;
   /** Resident set size in MB, from /proc. */
   rssMb(): Promise<number>;
+  /**
+   * CPU time (user + system) the process has used so far, in seconds, from /proc. On a shared
+   * machine, CPU per request is steadier than requests per second: it does not depend on how
+   * much of the cores other work left over.
+   */
+  cpuSeconds(): Promise<number>;
 }
 
 /** Runs a TypeScript entry point in its own process, so load generator and server do not share a core's event loop. */
@@ -40,6 +48,13 @@ export function startProcess(entry: string, args: string[], env: Record<string, 
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
       const kb = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? NaN);
       return kb / 1024;
+    },
+    async cpuSeconds() {
+      const { readFile } = await import('node:fs/promises');
+      const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8').catch(() => '');
+      // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
     },
   };
 }

@@ -11,13 +11,13 @@
  * to the index directly; Postgres is not on this path.
  */
 import http from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CATEGORIES } from '../domain/catalogue/catalogue.ts';
 import { createOpenGroupIndex, type GroupCard } from '../group-orders/open-index.ts';
 import { signToken } from '../runtime/tokens.ts';
 import { startProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
-import { fmt, quantile } from './support/stats.ts';
+import { fmt, paced, quantile } from './support/stats.ts';
+import { seededRandom } from '../domain/random.ts';
 
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 100_000);
 const HOT = Math.round(GROUPS / 20);
@@ -34,15 +34,8 @@ const env = { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, NODE_ENV
 const api = startProcess('api/main.ts', [], env);
 const bare = startProcess('bench/support/bare-express.ts', [], {});
 
-// Deterministic pseudo-random placement, so runs compare: mulberry32, whose 32-bit integer
-// arithmetic does not cycle after a few thousand draws as a float LCG does.
-let seed = 7;
-const random = () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-};
+// Deterministic placement, so runs compare (a generator that does not cycle after a few thousand draws).
+const random = seededRandom(7);
 const around = (centre: { lat: number; lng: number }, metres: number) => {
   const r = metres * Math.sqrt(random());
   const a = 2 * Math.PI * random();
@@ -83,14 +76,14 @@ try {
     return (JSON.parse(res.body) as { groupOrders: unknown[] }).groupOrders.length;
   };
   // Warm-up, not measured: JIT, connection pools and the token cache settle first.
-  await paced(queries.slice(0, RATE * WARMUP_SECONDS), async (q) => void (await listNearby(q)));
-  const ours = await paced(queries, async (q) => {
+  await paced(queries.slice(0, RATE * WARMUP_SECONDS), RATE, async (q) => void (await listNearby(q)));
+  const ours = await paced(queries, RATE, async (q) => {
     found += await listNearby(q);
   });
-  const bareExpress = await paced(queries, async (q) => {
+  const bareExpress = await paced(queries, RATE, async (q) => {
     JSON.parse((await get(`${bareUrl}/v1/group-orders?lat=${q.lat.toFixed(6)}&lng=${q.lng.toFixed(6)}`, {})).body);
   });
-  const geosearch = await paced(queries, async (q) => {
+  const geosearch = await paced(queries, RATE, async (q) => {
     await platform.redis.geosearch(raw, 'FROMLONLAT', q.lng, q.lat, 'BYRADIUS', 300, 'm', 'ASC', 'COUNT', 50, 'WITHDIST');
   });
 
@@ -109,21 +102,6 @@ try {
 } finally {
   await Promise.all([api.stop(), bare.stop()]);
   await services.stop();
-}
-
-/** Issues the calls at RATE per second on schedule (not closed-loop) and returns each one's latency in ms. */
-async function paced<T>(items: T[], run: (item: T) => Promise<void>): Promise<number[]> {
-  const latencies: number[] = [];
-  const started = performance.now();
-  const pending: Array<Promise<void>> = [];
-  for (let i = 0; i < items.length; i++) {
-    const wait = started + (i * 1_000) / RATE - performance.now();
-    if (wait > 1) await sleep(wait);
-    const t = performance.now();
-    pending.push(run(items[i]!).then(() => void latencies.push(performance.now() - t)));
-  }
-  await Promise.all(pending);
-  return latencies;
 }
 
 /** Keep-alive GETs over at most 32 sockets, like an app's connection pool (no connect storms). */

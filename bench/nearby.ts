@@ -5,11 +5,10 @@
  *
  *   npm run bench:nearby        (BENCH_SECONDS=10 by default)
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocationPoint } from '../domain/location/point.ts';
 import { createLiveLocation } from '../location/live-location.ts';
 import { machine, startBenchServices } from './support/services.ts';
-import { fmt, quantile } from './support/stats.ts';
+import { fmt, paced, quantile } from './support/stats.ts';
 
 const RIDERS = 50_000;
 const HOT = 1_000;
@@ -50,11 +49,11 @@ try {
   }
   const queries = Array.from({ length: RATE * SECONDS }, () => around(GANGNAM, 500));
 
-  const sharded = await paced(queries, async (q) => {
+  const sharded = await paced(queries, RATE, async (q) => {
     const found = await live.nearby({ ...q, radiusMeters: RADIUS, limit: LIMIT, now: Date.now() });
     if (found.length === 0) throw new Error('no riders found');
   });
-  const unsharded = await paced(queries, async (q) => {
+  const unsharded = await paced(queries, RATE, async (q) => {
     await platform.redis.geosearch(raw, 'FROMLONLAT', q.lng, q.lat, 'BYRADIUS', RADIUS, 'm', 'ASC', 'COUNT', LIMIT, 'WITHDIST');
   });
 
@@ -66,19 +65,4 @@ try {
   console.log(`| raw GEOSEARCH, one unsharded key | ${fmt(quantile(unsharded, 0.5), 2)} | ${fmt(quantile(unsharded, 0.99), 2)} | ${fmt(Math.max(...unsharded), 2)} | |`);
 } finally {
   await services.stop();
-}
-
-/** Issues the queries at RATE per second on schedule and returns each one's latency in ms. */
-async function paced<T>(items: T[], run: (item: T) => Promise<void>): Promise<number[]> {
-  const latencies: number[] = [];
-  const started = performance.now();
-  const pending: Array<Promise<void>> = [];
-  for (let i = 0; i < items.length; i++) {
-    const wait = started + (i * 1_000) / RATE - performance.now();
-    if (wait > 1) await sleep(wait);
-    const t = performance.now();
-    pending.push(run(items[i]!).then(() => void latencies.push(performance.now() - t)));
-  }
-  await Promise.all(pending);
-  return latencies;
 }

@@ -5,6 +5,7 @@
  */
 import type { LatLng } from '../location/geo.ts';
 import type { Catalogue, CatalogueMenuItem, CatalogueRestaurant, Category } from './catalogue.ts';
+import { seededRandom } from '../random.ts';
 
 /** 강남역 exit 10/11: the hot spot of seed 000, and the centre of the densest cluster. */
 export const GANGNAM_STATION: LatLng = { lat: 37.4979, lng: 127.0276 };
@@ -79,21 +80,9 @@ const PREP_MINUTES: Record<Category, number> = { cafe: 10, bunsik: 12, burger: 1
 const SEED = 0x5eed_2026;
 const METERS_PER_DEGREE = 111_195; // one degree of latitude on the mean Earth sphere
 
-/** mulberry32: tiny, fast and good enough to lay out fixtures; not for anything secret. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Builds the whole catalogue; the same every time it is called. */
 export function buildCatalogue(): Catalogue {
-  const random = prng(SEED);
+  const random = seededRandom(SEED);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const restaurants: CatalogueRestaurant[] = [];

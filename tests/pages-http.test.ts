@@ -6,33 +6,7 @@ import { createLiveLocation } from '../location/live-location.ts';
 import { QUEUE_IDS } from '../runtime/queue-registry.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
-
-/** Reads server-sent events from a fetch body into a list. */
-async function openStream(url: string, init: RequestInit) {
-  const controller = new AbortController();
-  const res = await fetch(url, { ...init, signal: controller.signal });
-  const events: Array<{ event: string; data: any }> = [];
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let cut;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const event = block.match(/^event: (.*)$/m)?.[1];
-          const data = block.match(/^data: (.*)$/m)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) });
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  return { res, events, close: () => controller.abort() };
-}
+import { openStream } from './support/sse.ts';
 
 describe('the pages over HTTP', () => {
   let platform: TestPlatform;

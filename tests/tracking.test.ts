@@ -5,36 +5,7 @@ import { routeDistanceMeters } from '../domain/location/geo.ts';
 import { runPools } from '../workers/run-pools.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
-
-/** Reads server-sent events from a fetch body. */
-async function openStream(url: string, token: string) {
-  const controller = new AbortController();
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
-  const events: Array<{ event: string; data: any; at: number }> = [];
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  void (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += decoder.decode(value, { stream: true });
-        let cut;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const event = block.match(/^event: (.*)$/m)?.[1];
-          const data = block.match(/^data: (.*)$/m)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data), at: Date.now() });
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  return { res, events, close: () => controller.abort() };
-}
+import { openStream } from './support/sse.ts';
 
 describe('live tracking', () => {
   let platform: TestPlatform;
@@ -83,7 +54,7 @@ describe('live tracking', () => {
     await transition(rider, { to: 'DELIVERING' });
     await eventually(async () => (await (await api.get(`/v1/orders/${id}/tracking`, { token: customer })).json()).status === 'DELIVERING', 5_000);
 
-    const stream = await openStream(`${api.url}/v1/orders/${id}/tracking/stream`, customer);
+    const stream = await openStream(`${api.url}/v1/orders/${id}/tracking/stream`, { headers: { authorization: `Bearer ${customer}` } });
     assert.equal(stream.res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
     await eventually(() => stream.events.find((e) => e.event === 'snapshot'), 5_000, 'the snapshot');
     // Redis must list the stream's subscription before the fix is sent. On a loaded machine a

@@ -1,6 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
 import client from 'prom-client';
-import { displayName } from '../runtime/queue-registry.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -34,10 +33,11 @@ export function createMetrics(queues: QueueSet): ApiMetrics {
     async collect() {
       this.reset();
       await Promise.all(
-        queues.all().map(async ({ id, queue }) => {
+        // One series per BullMQ queue: each shard of the location queue is labelled `location-N`.
+        queues.all().map(async ({ label, queue }) => {
           const counts = await queue.getJobCounts(...JOB_STATES).catch(() => undefined);
           if (!counts) return;
-          for (const state of JOB_STATES) this.set({ queue: displayName(id), state }, counts[state] ?? 0);
+          for (const state of JOB_STATES) this.set({ queue: label, state }, counts[state] ?? 0);
         }),
       );
     },

@@ -33,7 +33,7 @@ const api = startProcess('api/main.ts', [], env, profile ? ['--cpu-prof', `--cpu
 const workerProfile = process.env.BENCH_PROFILE_WORKER;
 const workers = startProcess('workers/main.ts', ['--pools', 'location'], env, workerProfile ? ['--cpu-prof', `--cpu-prof-dir=${workerProfile}`] : []);
 const bare = startProcess('bench/support/bare-express.ts', [], {});
-const queue = platform.queues.get('location');
+const queues = platform.queues.shards('location').map((s) => s.queue);
 
 interface Run {
   requestsPerSec: number;
@@ -132,9 +132,9 @@ try {
     );
   }
 
-  await queue.pause();
+  await Promise.all(queues.map((q) => q.pause()));
   const alone = await alternate();
-  await queue.resume();
+  await Promise.all(queues.map((q) => q.resume()));
   // The backlog of the paused phase drains first; it may take longer than the 10 s target for a live load.
   const afterAlone = await completeness(60_000);
   const shared = await alternate();

@@ -65,7 +65,7 @@ async function deligoThroughput(): Promise<number> {
   }
   const started = performance.now();
   const drained = countCompleted(JOBS_PER_RUN);
-  const running = startPool({ pool, jobs: JOBS, deps, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
+  const running = startPool({ pool, jobs: JOBS, deps, connection, prefix: platform.config.queuePrefix, shards: platform.config.queueShards, logger: platform.logger });
   running.workers[0]!.on('completed', drained.tick);
   await drained.done;
   const rate = JOBS_PER_RUN / ((performance.now() - started) / 1_000);
@@ -89,7 +89,7 @@ async function rawLatency(): Promise<number[]> {
 /** notify() at RATE per second; latency is the delivery row's created_at → sent_at. */
 async function deligoLatency(): Promise<number[]> {
   const run = ++round;
-  const running = startPool({ pool, jobs: JOBS, deps, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
+  const running = startPool({ pool, jobs: JOBS, deps, connection, prefix: platform.config.queuePrefix, shards: platform.config.queueShards, logger: platform.logger });
   await paced((i) =>
     notify(platform, {
       event: 'rider.arriving',

@@ -109,7 +109,7 @@ export async function openQueues(ctx: CliContext): Promise<QueueSet> {
     const why = (err as Error).message;
     throw new CliError(`cannot reach Redis at ${safeUrl(url)} (${why}): is \`npm start\` running, or is REDIS_URL right?`);
   }
-  const queues = createQueues({ connection: redis, prefix: ctx.config.queuePrefix });
+  const queues = createQueues({ connection: redis, prefix: ctx.config.queuePrefix, shards: ctx.config.queueShards });
   // Registered after Redis, so queues close first (releasers run in reverse).
   ctx.releasers.add('queues', () => queues.close());
   return queues;

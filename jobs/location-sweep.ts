@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scanKeys } from '../runtime/redis-cluster.ts';
 import { defineJob } from './job-definition.ts';
 
 /**
@@ -16,10 +17,8 @@ export const locationSweep = defineJob({
     const { keys, state, isFresh } = ctx.location;
     const now = Date.now();
     let removed = 0;
-    let cursor = '0';
-    do {
-      const [next, cellKeys] = await redis.scan(cursor, 'MATCH', keys.allCells, 'COUNT', 200);
-      cursor = next;
+    // Cells spread over every master of a cluster; scanKeys walks each.
+    for await (const cellKeys of scanKeys(redis, keys.allCells, 200)) {
       for (const key of cellKeys) {
         const members = await redis.zrange(key, 0, -1);
         const riders = await state.getMany(members);
@@ -29,7 +28,7 @@ export const locationSweep = defineJob({
         });
         if (stale.length > 0) removed += await redis.zrem(key, ...stale);
       }
-    } while (cursor !== '0');
+    }
     return { removed };
   },
 });

@@ -1,5 +1,6 @@
 import type { LocationPoint } from '../domain/location/point.ts';
 import { createBatcher } from '../runtime/batcher.ts';
+import { shardIndex } from '../runtime/queue-registry.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import { toTuple } from './point-codec.ts';
 
@@ -13,14 +14,34 @@ export interface LocationIngest {
 }
 
 export function createLocationIngest(queues: QueueSet, options: { maxWaitMs?: number; maxPoints?: number } = {}): LocationIngest {
-  const commit = createBatcher(
-    async (requests: LocationPoint[][]) => {
-      const points = requests.flat();
-      await queues.get('location').add('location.batch', { points: points.map(toTuple) });
-      return requests.map(() => undefined);
-    },
-    // Requests carry up to 500 points; ~20 of them make one job of at most ~10k points.
-    { maxWaitMs: options.maxWaitMs ?? 0, maxSize: options.maxPoints ?? 20 },
+  // The location queue is sharded by rider (one rider, one shard: its points keep their order),
+  // and a group commit is one write to one shard's keys, so each shard has its own: on Redis
+  // Cluster a write can only be atomic within one slot.
+  const shards = queues.shards('location').map(({ queue }) =>
+    createBatcher(
+      async (requests: LocationPoint[][]) => {
+        const points = requests.flat();
+        await queue.add('location.batch', { points: points.map(toTuple) });
+        return requests.map(() => undefined);
+      },
+      // Requests carry up to 500 points; ~20 of them make one job of at most ~10k points.
+      { maxWaitMs: options.maxWaitMs ?? 0, maxSize: options.maxPoints ?? 20 },
+    ),
   );
-  return { accept: (points) => commit(points) };
+  return {
+    accept(points) {
+      // A request from the API is one rider's; anything else is split by shard, and acknowledged
+      // once every shard's write has succeeded.
+      const first = points[0]?.riderId ?? '';
+      if (points.every((p) => p.riderId === first)) return shards[shardIndex(first, shards.length)]!(points);
+      const byShard = new Map<number, LocationPoint[]>();
+      for (const p of points) {
+        const shard = shardIndex(p.riderId, shards.length);
+        const list = byShard.get(shard);
+        if (list) list.push(p);
+        else byShard.set(shard, [p]);
+      }
+      return Promise.all([...byShard].map(([shard, list]) => shards[shard]!(list))).then(() => undefined);
+    },
+  };
 }

@@ -3,6 +3,7 @@ import type { LocationPoint } from '../domain/location/point.ts';
 import type { StatusChange } from '../domain/orders/status-notifications.ts';
 import { TERMINAL } from '../domain/orders/state-machine.ts';
 import { createBatcher } from '../runtime/batcher.ts';
+import { getEach } from '../runtime/redis-cluster.ts';
 
 /** Route points kept per order for the tracking view (a 90-minute ride at one fix per 5 s). */
 const ROUTE_MAX = 1_100;
@@ -190,7 +191,8 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
     },
     async applyPositions(moved) {
       if (moved.length === 0) return [];
-      const orders = await redis.mget(...moved.map((p) => riderOrder(p.riderId)));
+      // Each rider's key is in its rider's slot: one MGET on one Redis, pipelined GETs on a cluster.
+      const orders = await getEach(redis, moved.map((p) => riderOrder(p.riderId)));
       const active = moved.map((point, i) => ({ point, orderId: orders[i] })).filter((x): x is { point: LocationPoint; orderId: string } => Boolean(x.orderId));
       if (active.length === 0) return [];
       const reads = redis.pipeline();

@@ -2,6 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { notificationEnv, toNotificationConfig, type NotificationConfig } from './config-notifications.ts';
 import { giftEnv, toGiftConfig, type GiftConfig } from './config-gifts.ts';
+import type { QueueShardCounts } from './queue-registry.ts';
+import { clusterUrl } from './redis-cluster.ts';
 
 /**
  * Every setting deligo reads from the environment, with its default.
@@ -19,6 +21,20 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Redis URL. When unset, a private redis-server is started under DATA_DIR/redis. */
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'a URL such as redis://127.0.0.1:6379' }).optional(),
+  /**
+   * Seed nodes of a Redis Cluster, `host:port` separated by commas (a few masters suffice; the
+   * client learns the rest). Use instead of REDIS_URL. Default: unset (one Redis).
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((text) => text.split(',').map((node) => node.trim()))
+    .refine(
+      (nodes) => nodes.every((node) => /^[A-Za-z0-9._-]+:\d{1,5}$/.test(node) && Number(node.split(':')[1]) >= 1 && Number(node.split(':')[1]) <= 65535),
+      'host:port pairs separated by commas, such as 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003',
+    )
+    .optional(),
+  /** BullMQ queues the location work is split over, by rider, so it spreads over cluster slots. Default 4. */
+  LOCATION_QUEUE_SHARDS: z.coerce.number({ error: 'a whole number from 1 to 64' }).int('a whole number from 1 to 64').min(1, 'a whole number from 1 to 64').max(64, 'a whole number from 1 to 64').default(4),
   /** Postgres URL. When unset, embedded Postgres is started under DATA_DIR/pg. */
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'a URL such as postgres://user:pass@127.0.0.1:5432/deligo' }).optional(),
   /** Postgres schema of every table. Default `public`. */
@@ -77,8 +93,11 @@ export type Env = z.input<typeof schema>;
 export interface Config {
   env: 'development' | 'test' | 'production';
   http: { port: number; host: string; bodyLimit: string };
+  /** A `redis://` URL, or a `redis-cluster://` target built from REDIS_CLUSTER_NODES. */
   redisUrl?: string;
   databaseUrl?: string;
+  /** BullMQ queues per sharded queue (the location queue). */
+  queueShards: QueueShardCounts;
   databaseSchema: string;
   databasePoolMax: number;
   dataDir: string;
@@ -124,12 +143,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
     throw new ConfigError('missing JWT_SECRET: production needs a secret of at least 32 characters');
   }
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+    throw new ConfigError('both REDIS_URL and REDIS_CLUSTER_NODES are set: set REDIS_URL for one Redis or REDIS_CLUSTER_NODES for a cluster, not both');
+  }
   const pools = e.WORKER_POOLS.split(',').filter(Boolean);
   return {
     env: e.NODE_ENV,
     http: { port: e.PORT, host: e.HOST, bodyLimit: e.BODY_LIMIT },
-    redisUrl: e.REDIS_URL,
+    redisUrl: e.REDIS_CLUSTER_NODES ? clusterUrl(e.REDIS_CLUSTER_NODES) : e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
+    queueShards: { location: e.LOCATION_QUEUE_SHARDS },
     databaseSchema: e.DATABASE_SCHEMA,
     databasePoolMax: e.DATABASE_POOL_MAX,
     dataDir: path.resolve(cwd, e.DATA_DIR),

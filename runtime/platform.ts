@@ -3,6 +3,7 @@ import { createDb, type Knex } from '../db/knex.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createQueues, type QueueSet } from './queues.ts';
+import { allowCrossSlotPipelines } from './redis-cluster.ts';
 import { createRedis } from './redis.ts';
 import type { ServiceUrls } from './services.ts';
 import type { Releasers } from './shutdown.ts';
@@ -30,14 +31,15 @@ export function connectPlatform(options: {
   const { config, logger, urls, releasers } = options;
   const db = createDb({ url: urls.databaseUrl, schema: config.databaseSchema, poolMax: config.databasePoolMax, logger });
   releasers.add('postgres pool', () => db.destroy());
-  const redis = createRedis(urls.redisUrl, 'producer', logger);
+  // deligo's pipelines touch many riders' and cells' keys at once; on a cluster they are split per node.
+  const redis = allowCrossSlotPipelines(createRedis(urls.redisUrl, 'producer', logger));
   releasers.add('redis (producer)', () => redis.quit().catch(() => redis.disconnect()));
   // BullMQ defines its ~50 Lua scripts as commands on the connection it is given, and ioredis
   // copies every one of them into each pipeline made on that connection: the queues get their
   // own, so deligo's pipelines (several per location batch, one per turn of tracking reads) stay cheap.
   const queueConnection = createRedis(urls.redisUrl, 'producer', logger);
   releasers.add('redis (queues)', () => queueConnection.quit().catch(() => queueConnection.disconnect()));
-  const queues = createQueues({ connection: queueConnection, prefix: config.queuePrefix });
+  const queues = createQueues({ connection: queueConnection, prefix: config.queuePrefix, shards: config.queueShards });
   releasers.add('queues', () => queues.close());
   let worker: Redis | undefined;
   let subscriber: Redis | undefined;

@@ -16,6 +16,13 @@ export interface QueueDefinition {
   defaultJobOptions: JobsOptions;
   /** Queues of one family, addressed together by the CLI (`--queue notifications`). */
   group?: string;
+  /**
+   * Split into several BullMQ queues (`{location-0}`, `{location-1}`, …) by a key such as the
+   * rider id, so one hot queue's work spreads over several Redis Cluster slots. One key always
+   * maps to one shard ({@link shardIndex}), which keeps per-key order. The count is config
+   * ({@link QueueShardCounts}); changing it moves keys between shards, so drain the queue first.
+   */
+  shardedBy?: string;
 }
 
 const HOUR = 3600;
@@ -43,6 +50,7 @@ export const QUEUES = {
   location: {
     name: '{location}',
     description: 'rider GPS batches: latest position, geo index, fraud rules, history',
+    shardedBy: 'rider',
     // A location batch is acknowledged data: retry for a long time before it becomes a dead letter.
     defaultJobOptions: {
       attempts: 12,
@@ -86,6 +94,48 @@ export const QUEUES = {
 export type QueueId = keyof typeof QUEUES;
 
 export const QUEUE_IDS = Object.keys(QUEUES) as QueueId[];
+
+/** How many shards each sharded queue has (config `LOCATION_QUEUE_SHARDS`); unset means 1. */
+export type QueueShardCounts = Partial<Record<QueueId, number>>;
+
+/** One BullMQ queue: a registered queue, or one shard of a sharded one. */
+export interface QueueShard {
+  id: QueueId;
+  /** BullMQ queue name, hash-tagged: `{dispatch}`, `{location-2}`. */
+  name: string;
+  /** The name people read: `dispatch`, `location-2`. */
+  label: string;
+  /** 0-based; 0 for an unsharded queue. */
+  index: number;
+}
+
+/** Every BullMQ queue deligo runs, in registry order, shards of a queue together. */
+export function queueShards(counts: QueueShardCounts, ids: readonly QueueId[] = QUEUE_IDS): QueueShard[] {
+  return ids.flatMap((id) => {
+    const def: QueueDefinition = QUEUES[id];
+    if (!def.shardedBy) return [{ id, name: def.name, label: displayName(id), index: 0 }];
+    const bare = displayName(id);
+    return Array.from({ length: shardCount(counts, id) }, (_, index) => ({ id, name: `{${bare}-${index}}`, label: `${bare}-${index}`, index }));
+  });
+}
+
+export function shardCount(counts: QueueShardCounts, id: QueueId): number {
+  return (QUEUES[id] as QueueDefinition).shardedBy ? Math.max(1, counts[id] ?? 1) : 1;
+}
+
+/**
+ * The shard of `key`: FNV-1a over its UTF-16 code units, modulo `count`. Stable across processes
+ * and releases (the API picks the shard, the workers never need to), and cheap for the hot path.
+ */
+export function shardIndex(key: string, count: number): number {
+  if (count <= 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % count;
+}
 
 /** Accepts the id (`groupOrders`), the bare name (`group-orders`) or the tagged name (`{group-orders}`). */
 export function resolveQueueId(input: string): QueueId | undefined {

@@ -1,5 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.ts';
+import { clusterNodes, eachMaster } from './redis-cluster.ts';
 
 /**
  * Who a connection serves decides how it behaves when Redis is away:
@@ -8,17 +9,19 @@ import type { Logger } from './logger.ts';
  */
 export type ConnectionRole = 'producer' | 'worker';
 
+/**
+ * `url` is a `redis://` URL, or a `redis-cluster://host:port,…` target (see redis-cluster.ts), for
+ * which this returns an ioredis `Cluster`. It answers the same commands, so it is typed as `Redis`.
+ */
 export function createRedis(url: string, role: ConnectionRole, logger: Logger): Redis {
   const options: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true }
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 };
-  const redis = new Redis(url, {
-    ...options,
-    lazyConnect: false,
-    // Reconnect with a capped backoff; the process stays up and recovers when Redis returns.
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
-  });
+  // Reconnect with a capped backoff; the process stays up and recovers when Redis returns.
+  const retryStrategy = (times: number) => Math.min(times * 200, 2_000);
+  const nodes = clusterNodes(url);
+  const redis = nodes ? createCluster(nodes, options, retryStrategy) : new Redis(url, { ...options, lazyConnect: false, retryStrategy });
   let lastError = '';
   redis.on('error', (err: Error) => {
     // ioredis repeats the same error on every retry; log each distinct one once.
@@ -31,6 +34,27 @@ export function createRedis(url: string, role: ConnectionRole, logger: Logger): 
     lastError = '';
   });
   return redis;
+}
+
+/**
+ * A cluster client over the seed nodes. The role's options apply to each node's connection except
+ * the offline queue: ioredis needs it on the nodes (their connections open lazily), so a producer
+ * refuses commands at the cluster level instead while the cluster is not ready.
+ * BullMQ needs `maxRetriesPerRequest: null` in `redisOptions` for its workers, which the worker
+ * role gives.
+ */
+function createCluster(nodes: Array<{ host: string; port: number }>, options: RedisOptions, retryStrategy: (times: number) => number): Redis {
+  const { enableOfflineQueue, ...redisOptions } = options;
+  const cluster = new Cluster(nodes, {
+    redisOptions,
+    enableReadyCheck: true,
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    clusterRetryStrategy: retryStrategy,
+    // Writes and reads both go to masters: replicas lag, and deligo reads what it just wrote.
+    scaleReads: 'master',
+    lazyConnect: false,
+  });
+  return cluster as unknown as Redis;
 }
 
 /** Resolves once the connection is ready, or rejects after `timeoutMs`. */
@@ -58,7 +82,12 @@ export class EvictionPolicyError extends Error {
   override name = 'EvictionPolicyError';
 }
 
+/** On a cluster every master is asked: one evicting node loses the jobs in its slots. */
 export async function assertNoEviction(redis: Redis): Promise<void> {
+  for (const node of eachMaster(redis)) await assertNodeNoEviction(node);
+}
+
+async function assertNodeNoEviction(redis: Redis): Promise<void> {
   const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
   const policy = reply[1];
   if (policy !== 'noeviction') {

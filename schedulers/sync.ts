@@ -1,5 +1,4 @@
 import type { Logger } from '../runtime/logger.ts';
-import { QUEUE_IDS } from '../runtime/queue-registry.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import type { SchedulerDefinition } from './definitions.ts';
 
@@ -20,9 +19,8 @@ export async function syncSchedulers(queues: QueueSet, definitions: readonly Sch
     await queues.get(def.job.queue).upsertJobScheduler(def.id, repeat, { name: def.job.name, data: def.job.data });
     report.upserted.push(def.id);
   }
-  for (const id of QUEUE_IDS) {
+  for (const { id, queue } of queues.all()) {
     const wanted = new Set(definitions.filter((d) => d.job.queue === id).map((d) => d.id));
-    const queue = queues.get(id);
     for (const existing of await queue.getJobSchedulers(0, -1)) {
       if (wanted.has(existing.key)) continue;
       await queue.removeJobScheduler(existing.key);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { QUEUE_IDS } from '../runtime/queue-registry.ts';
+import { queueShards } from '../runtime/queue-registry.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, type TestPlatform } from './support/services.ts';
 
@@ -38,8 +38,10 @@ describe('admin routes: who may see Bull Board', () => {
   it('Bull Board lists every registered queue', async () => {
     const res = await api.get('/admin/queues/api/queues', { token: await api.token('admin', 'ops') });
     const body = (await res.json()) as { queues: Array<{ name: string }> };
-    assert.equal(body.queues.length, QUEUE_IDS.length);
-    assert.ok(body.queues.every((q) => /^\{[a-z-]+\}$/.test(q.name)), 'queue names carry a cluster hash tag');
+    const expected = queueShards(platform.config.queueShards);
+    assert.equal(body.queues.length, expected.length);
+    assert.equal(expected.filter((q) => q.id === 'location').length, 4, 'the location queue has four shards by default');
+    assert.ok(body.queues.every((q) => /^\{[a-z0-9-]+\}$/.test(q.name)), 'queue names carry a cluster hash tag');
   });
 
   it('a forged or expired token is 401', async () => {

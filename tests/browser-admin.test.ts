@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { displayName, QUEUE_IDS } from '../runtime/queue-registry.ts';
+import { queueShards } from '../runtime/queue-registry.ts';
 import { launchBrowser } from './support/browser.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, type TestPlatform } from './support/services.ts';
@@ -28,8 +28,8 @@ describe('an admin in a real browser', () => {
     await page.getByLabel('Admin token').fill(await api.token('admin', 'ops'));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${api.url}/admin/queues`);
-    for (const id of QUEUE_IDS) {
-      await page.getByText(displayName(id), { exact: true }).first().waitFor({ timeout: 15_000 });
+    for (const { label } of queueShards(platform.config.queueShards)) {
+      await page.getByText(label, { exact: true }).first().waitFor({ timeout: 15_000 });
     }
     const cookies = await page.context().cookies();
     assert.equal(cookies.find((c) => c.name === 'deligo_token')?.httpOnly, true);

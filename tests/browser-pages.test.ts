@@ -7,7 +7,7 @@ import { seedCatalogue } from '../cli/commands/seed.ts';
 import { offset } from '../cli/simulate/movement.ts';
 import { runSimulation, type SimulationResult } from '../cli/simulate/simulation.ts';
 import { GANGNAM_STATION } from '../domain/catalogue/seed-data.ts';
-import { displayName, QUEUE_IDS, QUEUES } from '../runtime/queue-registry.ts';
+import { queueShards } from '../runtime/queue-registry.ts';
 import { runPools } from '../workers/run-pools.ts';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
@@ -88,9 +88,9 @@ describe('the pages people look at, in a real browser', () => {
     await eventually(async () => Number(await adminPage.locator('#order-total').innerText()) > 0, 20_000, 'an open order on the map');
     await shot(adminPage, 'ops-map-simulation.png');
 
-    for (const id of QUEUE_IDS) {
-      const link = adminPage.locator(`#queues a[data-queue="${displayName(id)}"]`);
-      assert.equal(await link.getAttribute('href'), `/admin/queues/queue/${encodeURIComponent(QUEUES[id].name)}`);
+    for (const { label, name } of queueShards(platform.config.queueShards)) {
+      const link = adminPage.locator(`#queues a[data-queue="${label}"]`);
+      assert.equal(await link.getAttribute('href'), `/admin/queues/queue/${encodeURIComponent(name)}`);
     }
     await simulation;
     assert.ok(result!.stats.orders.placed > 0, 'the simulation placed orders');
@@ -198,7 +198,7 @@ describe('the pages people look at, in a real browser', () => {
   it('Bull Board lists every queue for the admin; a non-admin is refused the board and the map', async () => {
     const board = await adminPage.goto(`${api.url}/admin/queues`);
     assert.equal(board?.status(), 200);
-    for (const id of QUEUE_IDS) await adminPage.getByText(displayName(id), { exact: true }).first().waitFor({ timeout: 15_000 });
+    for (const { label } of queueShards(platform.config.queueShards)) await adminPage.getByText(label, { exact: true }).first().waitFor({ timeout: 15_000 });
     await shot(adminPage, 'bull-board.png');
 
     const context = await browser.newContext();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Queue } from 'bullmq';
 import { runPools } from '../workers/run-pools.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
@@ -19,7 +20,9 @@ describe('rider location ingest and live position', () => {
   after(() => platform.cleanup());
 
   const post = async (riderId: string, points: unknown[]) => api.post('/v1/riders/me/locations', { points }, { token: await api.token('rider', riderId) });
-  const waiting = () => platform.queues.get('location').getWaitingCount();
+  // The location queue is sharded by rider; these count across every shard.
+  const total = async (count: (queue: Queue) => Promise<number>) => (await Promise.all(platform.queues.shards('location').map((s) => count(s.queue)))).reduce((a, b) => a + b, 0);
+  const waiting = () => total((q) => q.getWaitingCount());
 
   describe('validation: one bad point rejects the request and applies nothing', () => {
     const good = { ...GANGNAM, recordedAt: iso(0) };
@@ -87,7 +90,7 @@ describe('rider location ingest and live position', () => {
       assert.equal((await post('r-2', [newer])).status, 202);
       await eventually(async () => (await location('r-2')).status === 200, 5_000);
       assert.equal((await post('r-2', [older])).status, 202);
-      await eventually(async () => (await platform.queues.get('location').getCompletedCount()) >= 3, 5_000);
+      await eventually(async () => (await total((q) => q.getCompletedCount())) >= 3, 5_000);
       assert.equal((await (await location('r-2')).json()).lat, 37.5);
     });
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { seedCatalogue } from '../cli/commands/seed.ts';
 import { fraudAlertChannel } from '../location/fraud-check.ts';
 import { createLiveLocation } from '../location/live-location.ts';
-import { QUEUE_IDS } from '../runtime/queue-registry.ts';
+import { queueShards } from '../runtime/queue-registry.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
 import { openStream } from './support/sse.ts';
@@ -43,7 +43,8 @@ describe('the pages over HTTP', () => {
     assert.deepEqual(order, { id, status: 'PLACED', riderId: null, restaurant: { lat: restaurant.lat, lng: restaurant.lng, name: restaurant.name }, dropoff: { lat: restaurant.lat + 0.01, lng: restaurant.lng } });
     const busiest = map.cells[0];
     assert.equal(busiest.riders, 2, 'the two riders on duty at 강남역 share a cell');
-    assert.deepEqual(map.queues.map((q: { id: string }) => q.id), QUEUE_IDS);
+    // Every BullMQ queue, each shard of the location queue on its own.
+    assert.deepEqual(map.queues.map((q: { name: string }) => q.name), queueShards(platform.config.queueShards).map((s) => s.label));
     assert.equal(map.tileUrl, null);
   });
 

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import os from 'node:os';
 import { jobQueues, type JobContext, type JobDefinition, type JobDeps } from '../jobs/job-definition.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { QUEUES, type QueueId } from '../runtime/queue-registry.ts';
+import { queueShards, type QueueId, type QueueShardCounts } from '../runtime/queue-registry.ts';
 import { jobDuration } from './job-metrics.ts';
 import type { PoolDefinition } from './pools.ts';
 
@@ -15,7 +15,8 @@ export interface RunningPool {
 }
 
 /**
- * Starts one BullMQ Worker per queue of the pool. Each routes jobs by name to their definition.
+ * Starts one BullMQ Worker per queue of the pool, and per shard of a sharded queue (every process
+ * of the location pool works every shard). Each routes jobs by name to their definition.
  * `connection` must be a worker connection (`maxRetriesPerRequest: null`).
  */
 export function startPool(options: {
@@ -24,18 +25,23 @@ export function startPool(options: {
   deps: JobDeps;
   connection: Redis;
   prefix: string;
+  /** Shards per sharded queue: config.queueShards. */
+  shards: QueueShardCounts;
   logger: Logger;
 }): RunningPool {
   const { pool, deps, logger } = options;
   const workerName = `${os.hostname()}:${process.pid}:${pool.name}`;
-  const workers = pool.queues.map((queueId) => {
+  const shards = queueShards(options.shards, pool.queues);
+  const workers = shards.map(({ id: queueId, name, label }) => {
     const handlers = new Map(options.jobs.filter((j) => jobQueues(j).includes(queueId)).map((j) => [j.name, j]));
-    const log = logger.child({ pool: pool.name, queue: queueId });
-    const worker = new Worker(QUEUES[queueId].name, (job) => runJob(job, queueId, handlers, deps, log, workerName), {
+    const log = logger.child({ pool: pool.name, queue: label });
+    // The pool's concurrency is per queue: a sharded queue's shards share it.
+    const perShard = Math.ceil(pool.concurrency / shards.filter((s) => s.id === queueId).length);
+    const worker = new Worker(name, (job) => runJob(job, queueId, handlers, deps, log, workerName), {
       connection: options.connection,
       prefix: options.prefix,
       name: workerName,
-      concurrency: pool.concurrency,
+      concurrency: perShard,
       // An explicit `undefined` would override BullMQ's defaults and break its Lua scripts.
       ...(pool.limiters?.[queueId] && { limiter: pool.limiters[queueId] }),
       ...(pool.lockDuration && { lockDuration: pool.lockDuration }),
@@ -52,7 +58,7 @@ export function startPool(options: {
     });
     return worker;
   });
-  logger.info({ pool: pool.name, queues: pool.queues, concurrency: pool.concurrency }, 'pool started');
+  logger.info({ pool: pool.name, queues: shards.map((s) => s.label), concurrency: pool.concurrency }, 'pool started');
   return {
     name: pool.name,
     workers,

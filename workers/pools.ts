@@ -8,7 +8,7 @@ import type { QueueId } from '../runtime/queue-registry.ts';
 export interface PoolDefinition {
   name: string;
   queues: QueueId[];
-  /** Jobs one process runs at once per queue. */
+  /** Jobs one process runs at once per queue (a sharded queue's shards share it). */
   concurrency: number;
   /** Per queue: at most `max` jobs per `duration` ms across every process (BullMQ limiter). */
   limiters?: Partial<Record<QueueId, { max: number; duration: number }>>;

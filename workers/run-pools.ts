@@ -25,7 +25,7 @@ export async function runPools(
   // Registered before the pools, so providers close after the last job has finished.
   releasers.add('job dependencies', () => deps.close());
   return pools.map((pool) => {
-    const running = startPool({ pool, jobs: JOBS, deps, connection, prefix: platform.config.queuePrefix, logger: platform.logger });
+    const running = startPool({ pool, jobs: JOBS, deps, connection, prefix: platform.config.queuePrefix, shards: platform.config.queueShards, logger: platform.logger });
     releasers.add(`pool ${pool.name}`, () => running.close());
     return running;
   });

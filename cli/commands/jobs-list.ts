@@ -36,15 +36,17 @@ export function defineJobsListCommand(parent: Command, context: () => CliContext
     .action(async (options: ListOptions) => {
       const queues = await openQueues(context());
       const rows: JobRow[] = [];
-      for (const target of options.queue) {
-        const jobs = await queues.get(target.id).getJobs([options.state as JobType], 0, options.limit - 1, false);
-        rows.push(...jobs.filter(Boolean).map((job) => toRow(target.label, job)));
+      // A sharded queue (location) is several BullMQ queues: list each, labelled by shard.
+      const shards = options.queue.flatMap((target) => queues.shards(target.id));
+      for (const shard of shards) {
+        const jobs = await shard.queue.getJobs([options.state as JobType], 0, options.limit - 1, false);
+        rows.push(...jobs.filter(Boolean).map((job) => toRow(shard.label, job)));
       }
       // Across several queues, "newest first" must hold for the merged list too.
       rows.sort((a, b) => b.timestamp.localeCompare(a.timestamp));
       const shown = rows.slice(0, options.limit);
       if (options.json) process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
-      else process.stdout.write(shown.length > 0 ? formatTable(shown, options.queue.length > 1) : `no ${options.state} jobs\n`);
+      else process.stdout.write(shown.length > 0 ? formatTable(shown, shards.length > 1) : `no ${options.state} jobs\n`);
     });
 }
 

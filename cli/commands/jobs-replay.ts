@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { QueueSet } from '../../runtime/queues.ts';
@@ -49,12 +49,20 @@ export function defineJobsReplayCommand(parent: Command, context: () => CliConte
     });
 }
 
+/** One BullMQ queue to replay: a queue, or one shard of a sharded one. */
+interface Target {
+  label: string;
+  queue: Queue;
+}
+
 async function replay(queues: QueueSet, options: ReplayOptions): Promise<Tally> {
   // Snapshot the ids first: every retry shrinks the failed set, which would shift any paging.
-  const candidates: Array<{ target: QueueTarget; id: string }> = [];
-  for (const target of options.queue) {
-    const ids = await queues.get(target.id).getRanges(['failed'], 0, -1, true);
-    candidates.push(...ids.map((id) => ({ target, id })));
+  // A sharded queue (location) is several BullMQ queues: each shard's dead letters are replayed.
+  const shards = options.queue.flatMap((target) => queues.shards(target.id));
+  const candidates: Array<{ target: Target; id: string }> = [];
+  for (const shard of shards) {
+    const ids = await shard.queue.getRanges(['failed'], 0, -1, true);
+    candidates.push(...ids.map((id) => ({ target: shard, id })));
   }
   const cutoff = options.since === undefined ? undefined : Date.now() - options.since;
   const tally: Tally = { retried: 0, skipped: 0, errors: 0 };
@@ -64,8 +72,8 @@ async function replay(queues: QueueSet, options: ReplayOptions): Promise<Tally> 
   try {
     for (let start = 0; start < candidates.length; start += CHUNK) {
       const chunk = candidates.slice(start, start + CHUNK);
-      const jobs = await Promise.all(chunk.map((c) => queues.get(c.target.id).getJob(c.id)));
-      const picked: Array<{ target: QueueTarget; job: Job }> = [];
+      const jobs = await Promise.all(chunk.map((c) => c.target.queue.getJob(c.id)));
+      const picked: Array<{ target: Target; job: Job }> = [];
       chunk.forEach((c, i) => {
         const job = jobs[i];
         const fits = job && matches(job, options, cutoff) && (options.limit === undefined || tally.retried + picked.length < options.limit);
@@ -91,7 +99,7 @@ async function replay(queues: QueueSet, options: ReplayOptions): Promise<Tally> 
   } finally {
     progress.stop();
   }
-  if (options.dryRun) process.stdout.write(wouldRetry.length > 0 ? formatTable(wouldRetry, options.queue.length > 1) : 'nothing to retry\n');
+  if (options.dryRun) process.stdout.write(wouldRetry.length > 0 ? formatTable(wouldRetry, shards.length > 1) : 'nothing to retry\n');
   for (const line of problems.slice(0, 10)) process.stderr.write(`deligo: ${line}\n`);
   if (problems.length > 10) process.stderr.write(`deligo: …and ${problems.length - 10} more\n`);
   return tally;

@@ -3,6 +3,7 @@ import { classifyRider, type MapRider } from '../../domain/ops-map/fleet-view.ts
 import { FRESH_MS } from '../../location/live-location.ts';
 import { locationKeys } from '../../location/keys.ts';
 import { createRiderState } from '../../location/rider-state.ts';
+import { scanKeys } from '../../runtime/redis-cluster.ts';
 
 /** Rider ids are looked up again this often; positions are read on every frame. */
 const RESCAN_MS = 3_000;
@@ -29,12 +30,8 @@ export function createFleetReader(redis: Redis, prefix: string): FleetReader {
 
   async function scanIds(): Promise<string[]> {
     const found = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
-      cursor = next;
-      for (const key of batch) found.add(idOf(key));
-    } while (cursor !== '0');
+    // On a cluster each master holds its own riders: scanKeys walks every one.
+    for await (const batch of scanKeys(redis, pattern, 1_000)) for (const key of batch) found.add(idOf(key));
     return [...found];
   }
 

@@ -6,7 +6,6 @@ import { countByStatus, densityByCell, diffFleet, type CellDensity, type MapOrde
 import { fraudAlertChannel } from '../../location/fraud-check.ts';
 import type { ChannelHub } from '../../runtime/channel-hub.ts';
 import type { Logger } from '../../runtime/logger.ts';
-import { displayName } from '../../runtime/queue-registry.ts';
 import type { QueueSet } from '../../runtime/queues.ts';
 import { BULL_BOARD_PATH } from '../bull-board.ts';
 import { createFleetReader } from './fleet-reader.ts';
@@ -102,9 +101,9 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
 
   const readQueues = () =>
     Promise.all(
-      deps.queues.all().map(async ({ id, queue }) => {
+      deps.queues.all().map(async ({ id, label, queue }) => {
         const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
-        return { id, name: displayName(id), waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0, href: `${BULL_BOARD_PATH}/queue/${encodeURIComponent(queue.name)}` };
+        return { id, name: label, waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0, href: `${BULL_BOARD_PATH}/queue/${encodeURIComponent(queue.name)}` };
       }),
     );
   const readAlerts = async () => {

@@ -25,6 +25,8 @@ export async function startEmbeddedRedis(options: {
   port?: number;
   /** Skip fsync entirely; only for throwaway test data. Default false. */
   ephemeral?: boolean;
+  /** More redis-server arguments, e.g. cluster mode (tests/support/redis-cluster.ts). Default none. */
+  extraArgs?: string[];
 }): Promise<EmbeddedRedis> {
   const binary = ensureRedisServer(options.logger);
   await fs.mkdir(options.dir, { recursive: true });
@@ -42,6 +44,7 @@ export async function startEmbeddedRedis(options: {
     '--maxmemory-policy', 'noeviction',
     '--save', '',
     '--logfile', '',
+    ...(options.extraArgs ?? []),
   ];
   const proc = spawnManaged(binary, args, { logger: options.logger, name: 'redis' });
   const url = `redis://127.0.0.1:${port}`;

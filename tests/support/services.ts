@@ -4,10 +4,11 @@ import { migrateLatest } from '../../db/knex.ts';
 import { loadConfig, type Config } from '../../runtime/config.ts';
 import { createLogger, type Logger } from '../../runtime/logger.ts';
 import { connectPlatform, type Platform } from '../../runtime/platform.ts';
+import { redisEnv, scanKeys } from '../../runtime/redis-cluster.ts';
 import type { ServiceUrls } from '../../runtime/services.ts';
 import { Releasers } from '../../runtime/shutdown.ts';
 
-/** The Redis and Postgres that `tests/run.ts` started for this run. */
+/** The Redis (or Redis Cluster, `npm run test:cluster`) and Postgres that `tests/run.ts` started for this run. */
 export function testUrls(): ServiceUrls {
   const redisUrl = process.env.TEST_REDIS_URL;
   const databaseUrl = process.env.TEST_DATABASE_URL;
@@ -37,7 +38,7 @@ export async function createTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<T
   const prefix = `test-${id}`;
   const schema = `t_${id}`;
   const urls = testUrls();
-  const config: Config = loadConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, DATABASE_SCHEMA: schema, REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, ...env });
+  const config: Config = loadConfig({ NODE_ENV: 'test', QUEUE_PREFIX: prefix, DATABASE_SCHEMA: schema, ...redisEnv(urls.redisUrl), DATABASE_URL: urls.databaseUrl, ...env });
   const logger = testLogger();
   const releasers = new Releasers(logger);
   const platform = connectPlatform({ config, logger, urls, releasers });
@@ -48,7 +49,7 @@ export async function createTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<T
     prefix: config.queuePrefix,
     schema: config.databaseSchema,
     urls,
-    childEnv: { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, QUEUE_PREFIX: config.queuePrefix, DATABASE_SCHEMA: config.databaseSchema },
+    childEnv: { ...redisEnv(urls.redisUrl), DATABASE_URL: urls.databaseUrl, QUEUE_PREFIX: config.queuePrefix, DATABASE_SCHEMA: config.databaseSchema },
     releasers,
     async cleanup() {
       await deleteKeys(redis, `${config.queuePrefix}:*`).catch(() => {});
@@ -58,13 +59,13 @@ export async function createTestPlatform(env: NodeJS.ProcessEnv = {}): Promise<T
   };
 }
 
+/** Deletes every key matching `pattern`, on every master of a cluster (one key per UNLINK: keys span slots). */
 export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  for await (const keys of scanKeys(redis, pattern, 500)) {
+    const pipeline = redis.pipeline();
+    for (const key of keys) pipeline.unlink(key);
+    await pipeline.exec();
+  }
 }
 
 /** Polls until `check` returns a truthy value, or fails after `timeoutMs`. */

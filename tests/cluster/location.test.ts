@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { eachMaster, isCluster } from '../../runtime/redis-cluster.ts';
 import { runPools } from '../../workers/run-pools.ts';
 import { startTestApi, type TestApi } from '../support/http.ts';
+import { ROOT } from '../support/processes.ts';
 import { createTestPlatform, eventually, type TestPlatform } from '../support/services.ts';
 
 const GANGNAM = { lat: 37.4979, lng: 127.0276 };
@@ -81,5 +83,17 @@ describe('on Redis Cluster: location ingest → live position, nearby, history',
     const map = (await res.json()) as { riders: Array<{ id: string }>; queues: Array<{ name: string }> };
     for (const riderId of RIDERS) assert.ok(map.riders.some((r) => r.id === riderId), `${riderId} on the map`);
     assert.deepEqual(map.queues.filter((q) => q.name.startsWith('location')).map((q) => q.name), ['location-0', 'location-1', 'location-2', 'location-3']);
+  });
+
+  it('`deligo jobs list --queue location` lists the jobs of every shard', () => {
+    const run = spawnSync(process.execPath, ['bin/deligo.js', 'jobs', 'list', '--queue', 'location', '--state', 'completed', '--limit', '500', '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...platform.childEnv },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const rows = JSON.parse(run.stdout) as Array<{ queue: string; name: string }>;
+    assert.ok(rows.every((r) => /^location-[0-3]$/.test(r.queue) && r.name === 'location.batch'));
+    assert.ok(new Set(rows.map((r) => r.queue)).size >= 2, `shards listed: ${[...new Set(rows.map((r) => r.queue))].join(', ')}`);
   });
 });

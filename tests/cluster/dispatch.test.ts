@@ -4,6 +4,7 @@ import { seedCatalogue } from '../../cli/commands/seed.ts';
 import { runPools } from '../../workers/run-pools.ts';
 import { startTestApi, type TestApi } from '../support/http.ts';
 import { createTestPlatform, eventually, type TestPlatform } from '../support/services.ts';
+import { openStream } from '../support/sse.ts';
 
 describe('on Redis Cluster: order → dispatch → offer → accept → tracking', () => {
   let platform: TestPlatform;
@@ -21,7 +22,7 @@ describe('on Redis Cluster: order → dispatch → offer → accept → tracking
   });
   after(() => platform.cleanup());
 
-  const position = (metres: number) => ({ lat: restaurant.lat + metres / 111_320, lng: restaurant.lng, recordedAt: new Date().toISOString() });
+  const position = (metres: number, at = Date.now()) => ({ lat: restaurant.lat + metres / 111_320, lng: restaurant.lng, recordedAt: new Date(at).toISOString() });
   const rider = async (id: string, metres: number) => {
     const token = await api.token('rider', id);
     const status = await fetch(`${api.url}/v1/riders/me/status`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ status: 'available' }) });
@@ -61,5 +62,21 @@ describe('on Redis Cluster: order → dispatch → offer → accept → tracking
     }, 20_000, 'the tracking view to show the rider at the new position');
     assert.equal(view.riderId, near.id);
     assert.ok(view.route.length >= 1);
+
+    // The SSE stream hears positions through a cluster subscriber (PUBLISH reaches every node).
+    const stream = await openStream(`${api.url}/v1/orders/${orderId}/tracking/stream`, { headers: { authorization: `Bearer ${customer}` } });
+    try {
+      await eventually(() => stream.events.find((e) => e.event === 'snapshot'), 10_000, 'the snapshot');
+      // Each round sends a newer fix, so one published after the subscription took hold is heard.
+      let step = 0;
+      await eventually(async () => {
+        step += 1;
+        await api.post('/v1/riders/me/locations', { points: [position(60 - step * 5, Date.now())] }, { token: near.token });
+        await new Promise((r) => setTimeout(r, 300));
+        return stream.events.find((e) => e.event === 'update' && e.data.type === 'position');
+      }, 20_000, 'a position update on the stream');
+    } finally {
+      stream.close();
+    }
   });
 });

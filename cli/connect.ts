@@ -7,6 +7,7 @@ import type { Config } from '../runtime/config.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { displayName, QUEUE_IDS, resolveQueueIds, type QueueId } from '../runtime/queue-registry.ts';
 import { createQueues, type QueueSet } from '../runtime/queues.ts';
+import { clusterNodes } from '../runtime/redis-cluster.ts';
 import { createRedis } from '../runtime/redis.ts';
 import { startEmbeddedPostgres } from '../runtime/embedded/postgres-server.ts';
 import { readServicesFile } from '../runtime/services.ts';
@@ -107,7 +108,8 @@ export async function openQueues(ctx: CliContext): Promise<QueueSet> {
     await firstConnection(redis);
   } catch (err) {
     const why = (err as Error).message;
-    throw new CliError(`cannot reach Redis at ${safeUrl(url)} (${why}): is \`npm start\` running, or is REDIS_URL right?`);
+    const setting = clusterNodes(url) ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
+    throw new CliError(`cannot reach Redis at ${safeUrl(url)} (${why}): is \`npm start\` running, or is ${setting} right?`);
   }
   const queues = createQueues({ connection: redis, prefix: ctx.config.queuePrefix, shards: ctx.config.queueShards });
   // Registered after Redis, so queues close first (releasers run in reverse).
@@ -135,6 +137,8 @@ function firstConnection(redis: Redis): Promise<void> {
 
 /** host:port/path of a URL, without credentials, for messages. */
 export function safeUrl(url: string): string {
+  const nodes = clusterNodes(url);
+  if (nodes) return `${nodes.map((n) => `${n.host}:${n.port}`).join(',')} (cluster)`;
   try {
     const u = new URL(url);
     return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;

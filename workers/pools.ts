@@ -10,7 +10,7 @@ export interface PoolDefinition {
   queues: QueueId[];
   /** Jobs one process runs at once per queue (a sharded queue's shards share it). */
   concurrency: number;
-  /** Per queue: at most `max` jobs per `duration` ms across every process (BullMQ limiter). */
+  /** Per queue: at most `max` jobs per `duration` ms across every process (BullMQ limiter; per shard for a sharded queue). */
   limiters?: Partial<Record<QueueId, { max: number; duration: number }>>;
   /** How long a job's lock lasts without renewal, in ms. BullMQ default 30000. */
   lockDuration?: number;

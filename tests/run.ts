@@ -17,9 +17,10 @@ import { startTestRedisCluster } from './support/redis-cluster.ts';
 const root = path.resolve(import.meta.dirname, '..');
 const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn', name: 'test-run' });
 const args = process.argv.slice(2);
-const cluster = args.includes('--cluster');
 const only = args.filter((a) => a !== '--cluster');
 const clusterDir = path.join(root, 'tests', 'cluster');
+// `npm test -- tests/cluster/x.test.ts` needs the cluster too.
+const cluster = args.includes('--cluster') || (only.length > 0 && only.every(isClusterTest));
 
 const files = only.length > 0 ? only : (await findTests(path.join(root, 'tests'))).filter((f) => cluster === isClusterTest(f));
 const dataDir = path.join(root, '.data', `test-${process.pid}`);

@@ -32,6 +32,7 @@ export function createLocationIngest(queues: QueueSet, options: { maxWaitMs?: nu
     accept(points) {
       // A request from the API is one rider's; anything else is split by shard, and acknowledged
       // once every shard's write has succeeded.
+      if (shards.length === 1) return shards[0]!(points);
       const first = points[0]?.riderId ?? '';
       if (points.every((p) => p.riderId === first)) return shards[shardIndex(first, shards.length)]!(points);
       const byShard = new Map<number, LocationPoint[]>();

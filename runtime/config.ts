@@ -33,8 +33,12 @@ const schema = z.object({
       'host:port pairs separated by commas, such as 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003',
     )
     .optional(),
-  /** BullMQ queues the location work is split over, by rider, so it spreads over cluster slots. Default 4. */
-  LOCATION_QUEUE_SHARDS: z.coerce.number({ error: 'a whole number from 1 to 64' }).int('a whole number from 1 to 64').min(1, 'a whole number from 1 to 64').max(64, 'a whole number from 1 to 64').default(4),
+  /**
+   * BullMQ queues the location work is split over, by rider, so it spreads over cluster slots.
+   * Default 4 on a cluster (REDIS_CLUSTER_NODES), 1 on one Redis: there a shard buys nothing and
+   * costs group-commit size (bench/ingest), and one shard keeps the queue's name `{location}`.
+   */
+  LOCATION_QUEUE_SHARDS: z.coerce.number({ error: 'a whole number from 1 to 64' }).int('a whole number from 1 to 64').min(1, 'a whole number from 1 to 64').max(64, 'a whole number from 1 to 64').optional(),
   /** Postgres URL. When unset, embedded Postgres is started under DATA_DIR/pg. */
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'a URL such as postgres://user:pass@127.0.0.1:5432/deligo' }).optional(),
   /** Postgres schema of every table. Default `public`. */
@@ -152,7 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     http: { port: e.PORT, host: e.HOST, bodyLimit: e.BODY_LIMIT },
     redisUrl: e.REDIS_CLUSTER_NODES ? clusterUrl(e.REDIS_CLUSTER_NODES) : e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
-    queueShards: { location: e.LOCATION_QUEUE_SHARDS },
+    queueShards: { location: e.LOCATION_QUEUE_SHARDS ?? (e.REDIS_CLUSTER_NODES ? 4 : 1) },
     databaseSchema: e.DATABASE_SCHEMA,
     databasePoolMax: e.DATABASE_POOL_MAX,
     dataDir: path.resolve(cwd, e.DATA_DIR),

@@ -20,7 +20,8 @@ export interface QueueDefinition {
    * Split into several BullMQ queues (`{location-0}`, `{location-1}`, …) by a key such as the
    * rider id, so one hot queue's work spreads over several Redis Cluster slots. One key always
    * maps to one shard ({@link shardIndex}), which keeps per-key order. The count is config
-   * ({@link QueueShardCounts}); changing it moves keys between shards, so drain the queue first.
+   * ({@link QueueShardCounts}); with one shard the queue keeps its plain name (`{location}`).
+   * Changing the count moves keys between shards, so drain the queue first.
    */
   shardedBy?: string;
 }
@@ -113,7 +114,7 @@ export interface QueueShard {
 export function queueShards(counts: QueueShardCounts, ids: readonly QueueId[] = QUEUE_IDS): QueueShard[] {
   return ids.flatMap((id) => {
     const def: QueueDefinition = QUEUES[id];
-    if (!def.shardedBy) return [{ id, name: def.name, label: displayName(id), index: 0 }];
+    if (!def.shardedBy || shardCount(counts, id) === 1) return [{ id, name: def.name, label: displayName(id), index: 0 }];
     const bare = displayName(id);
     return Array.from({ length: shardCount(counts, id) }, (_, index) => ({ id, name: `{${bare}-${index}}`, label: `${bare}-${index}`, index }));
   });

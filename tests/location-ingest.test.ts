@@ -13,7 +13,8 @@ describe('rider location ingest and live position', () => {
   let api: TestApi;
   let admin: string;
   before(async () => {
-    platform = await createTestPlatform();
+    // Four shards, as on a cluster: ingest, workers and every count here must see all of them.
+    platform = await createTestPlatform({ LOCATION_QUEUE_SHARDS: '4' });
     api = await startTestApi(platform);
     admin = await api.token('admin', 'ops');
   });

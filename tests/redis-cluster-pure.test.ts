@@ -30,6 +30,7 @@ describe('Redis Cluster: slots, shards and settings (pure)', () => {
   });
 
   it('queueShards names each shard of the location queue and leaves the others whole', () => {
+    assert.deepEqual(queueShards({ location: 1 }).find((s) => s.id === 'location'), { id: 'location', name: '{location}', label: 'location', index: 0 }, 'one shard keeps the plain name');
     const shards = queueShards({ location: 3 });
     assert.deepEqual(shards.filter((s) => s.id === 'location').map((s) => s.name), ['{location-0}', '{location-1}', '{location-2}']);
     assert.deepEqual(shards.find((s) => s.id === 'dispatch'), { id: 'dispatch', name: '{dispatch}', label: 'dispatch', index: 0 });
@@ -61,7 +62,9 @@ describe('Redis Cluster: slots, shards and settings (pure)', () => {
       [{ LOCATION_QUEUE_SHARDS: 'four' }, /^invalid LOCATION_QUEUE_SHARDS/],
     ];
     for (const [env, message] of cases) assert.throws(() => loadConfig(env), (err: Error) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));
-    assert.deepEqual(loadConfig({}).queueShards, { location: 4 });
+    // One Redis: one shard by default (no slots to spread over); a cluster: four.
+    assert.deepEqual(loadConfig({}).queueShards, { location: 1 });
+    assert.deepEqual(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7001' }).queueShards, { location: 4 });
     assert.deepEqual(loadConfig({ LOCATION_QUEUE_SHARDS: '8' }).queueShards, { location: 8 });
   });
 });

@@ -25,6 +25,7 @@ import { createChannelHub } from '../runtime/channel-hub.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { restaurantRoutes } from './routes/restaurants.ts';
 import { createOrderPlacer } from '../orders/place-order.ts';
+import { cachedCatalogue } from '../orders/catalogue-cache.ts';
 import { relayKicker } from '../orders/relay-kicker.ts';
 import { createLocationIngest } from '../location/ingest.ts';
 import { createLiveLocation } from '../location/live-location.ts';
@@ -38,6 +39,9 @@ import { createUserDirectory } from './user-directory.ts';
 import { giftRoutes } from './routes/gifts.ts';
 import { giftLinkRoutes } from './routes/gift-links.ts';
 import { pagesRouter } from '../dashboards/pages-router.ts';
+
+/** How long the API trusts its in-process copy of a restaurant and its menu when placing orders. */
+const CATALOGUE_CACHE_MS = 2_000;
 
 export interface AppDeps {
   config: Config;
@@ -78,7 +82,7 @@ export function createApp(deps: AppDeps): Express {
   // The subscriber connection opens with the first stream, not at start-up.
   let stream: RequestHandler | undefined;
   api.get('/v1/orders/:id/tracking/stream', authn, (req, res, next) => (stream ??= trackingStream({ tracking, hub: createChannelHub(deps.subscriber()) }))(req, res, next));
-  const orders = { db: deps.db, placeOrder: createOrderPlacer(deps.db), kickRelay: relayKicker(deps.queues, deps.logger) };
+  const orders = { db: deps.db, placeOrder: createOrderPlacer(deps.db, cachedCatalogue(deps.db, { ttlMs: CATALOGUE_CACHE_MS })), kickRelay: relayKicker(deps.queues, deps.logger) };
   const routes = [
     ...healthRoutes(deps),
     ...meRoutes(),

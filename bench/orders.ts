@@ -24,7 +24,8 @@ const CUSTOMERS = 1_000;
 const services = await startBenchServices();
 const { platform, urls } = services;
 const env = { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1' };
-const api = startProcess('api/main.ts', [], env);
+// BENCH_PROFILE_API=dir writes a CPU profile of the API process there (open it in Chrome DevTools).
+const api = startProcess('api/main.ts', [], env, process.env.BENCH_PROFILE_API ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_API}`] : []);
 const workers = startProcess('workers/main.ts', ['--pools', 'orders'], env);
 const bare = startProcess('bench/support/bare-express.ts', [], {});
 
@@ -68,17 +69,23 @@ try {
     });
 
   // The bare handler parses the same JSON body and answers 202 (bench/support/bare-express.ts).
+  // CPU per request, from /proc: steadier than requests/s on a shared machine.
+  let cpu = await bare.cpuSeconds();
   const baseline = await load(bareUrl, '/v1/riders/me/locations');
+  const bareCpu = (await bare.cpuSeconds()) - cpu;
   const before = Number((await platform.db('orders').count('* as n'))[0]!.n);
+  cpu = await api.cpuSeconds();
   const ours = await load(apiUrl, '/v1/orders');
+  const apiCpu = (await api.cpuSeconds()) - cpu;
   const created = Number((await platform.db('orders').count('* as n'))[0]!.n) - before;
 
   console.log(`\nbench/orders  ${new Date().toISOString()}  ${machine()}`);
   console.log(`${fmt(RATE)} requests/s offered for ${SECONDS} s, 64 connections, ${fmt(CUSTOMERS)} customers, ${restaurants.length} restaurants near 강남역\n`);
-  console.log('| run | requests/s | p50 (ms) | p97.5 (ms) | p99 (ms) | max (ms) | non-2xx | target |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const [name, r, target] of [['bare Express 5 JSON POST', baseline, ''], ['deligo POST /v1/orders', ours, 'p99 < 100']] as const) {
-    console.log(`| ${name} | ${fmt(r['2xx'] / SECONDS)} | ${r.latency.p50} | ${r.latency.p97_5} | ${r.latency.p99} | ${r.latency.max} | ${r.non2xx + r.errors + r.timeouts} | ${target} |`);
+  console.log('| run | requests/s | p50 (ms) | p97.5 (ms) | p99 (ms) | max (ms) | non-2xx | server CPU per request (µs) | target |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const [name, r, cpuSeconds, target] of [['bare Express 5 JSON POST', baseline, bareCpu, ''], ['deligo POST /v1/orders', ours, apiCpu, 'p99 < 100']] as const) {
+    const perRequest = (cpuSeconds * 1e6) / Math.max(1, r['2xx']);
+    console.log(`| ${name} | ${fmt(r['2xx'] / SECONDS)} | ${r.latency.p50} | ${r.latency.p97_5} | ${r.latency.p99} | ${r.latency.max} | ${r.non2xx + r.errors + r.timeouts} | ${fmt(perRequest)} | ${target} |`);
   }
   console.log(`\norders written: ${fmt(created)} for ${fmt(ours['2xx'])} answered 201`);
   console.log(`load average at the end (1/5 min): ${os.loadavg().slice(0, 2).map((n) => n.toFixed(1)).join(' / ')}`);
@@ -86,3 +93,5 @@ try {
   await Promise.all([api.stop(), workers.stop(), bare.stop()]);
   await services.stop();
 }
+// A connection left open must never keep the benchmark (and the shared bench lock) alive.
+process.exit(process.exitCode ?? 0);

@@ -28,32 +28,66 @@ export interface ProfileRow {
   offers_accepted: number;
 }
 
+/** What one matching step needs of the order and its dispatch. */
+export interface MatchSubject {
+  order: { id: string; status: string; rider_id: string | null; customer_id: string; dropoff_lat: number; dropoff_lng: number; restaurant_name: string; restaurant_lat: number; restaurant_lng: number };
+  /** Undefined when the order has ended or has its rider (no dispatch is opened then). */
+  dispatch: DispatchRow | undefined;
+}
+
 /**
- * The order's dispatch, created on first call (one round trip either way). `requestedAt` (when
- * the first `dispatch.match` was enqueued) becomes its `created_at`, so request → first offer can
- * be read from the tables.
+ * The order (with its restaurant) and its dispatch, opened on the first call for an order that
+ * still needs a rider: one round trip instead of a read and an insert. Undefined: no such order.
  */
-export async function ensureDispatch(db: Knex, orderId: string, radiusMeters: number, requestedAt?: Date): Promise<DispatchRow> {
-  const { rows } = await db.raw<{ rows: DispatchRow[] }>(
-    `WITH created AS (
-       INSERT INTO dispatches (order_id, status, radius_m, created_at) VALUES (?, 'SEARCHING', ?, coalesce(?::timestamptz, now()))
+export async function openDispatch(db: Knex, orderId: string, radiusMeters: number, requestedAt?: Date): Promise<MatchSubject | undefined> {
+  const { rows } = await db.raw<{ rows: Array<MatchSubject['order'] & { d_status: DispatchRow['status'] | null; round: number; offers_in_round: number; radius_m: number; d_rider_id: string | null }> }>(
+    `WITH o AS (
+       SELECT orders.id, orders.status, orders.rider_id, orders.customer_id, orders.dropoff_lat, orders.dropoff_lng,
+              r.name AS restaurant_name, r.lat AS restaurant_lat, r.lng AS restaurant_lng
+         FROM orders JOIN restaurants r ON r.id = orders.restaurant_id WHERE orders.id = :orderId),
+     created AS (
+       INSERT INTO dispatches (order_id, status, radius_m, created_at)
+       SELECT id, 'SEARCHING', :radius, coalesce(:at::timestamptz, now()) FROM o
+        WHERE o.rider_id IS NULL AND o.status NOT IN ('DELIVERED', 'REJECTED', 'CANCELLED')
        ON CONFLICT (order_id) DO NOTHING RETURNING *)
-     SELECT * FROM created UNION ALL SELECT * FROM dispatches WHERE order_id = ? LIMIT 1`,
-    [orderId, radiusMeters, requestedAt?.toISOString() ?? null, orderId],
+     SELECT o.*, d.status AS d_status, d.round, d.offers_in_round, d.radius_m, d.rider_id AS d_rider_id
+       FROM o LEFT JOIN LATERAL (SELECT * FROM created UNION ALL SELECT * FROM dispatches WHERE order_id = o.id LIMIT 1) d ON true`,
+    { orderId, radius: radiusMeters, at: requestedAt?.toISOString() ?? null },
   );
-  // A row another transaction committed during this statement is not in its snapshot: read again.
-  return rows[0] ?? (await db('dispatches').where({ order_id: orderId }).first<DispatchRow>())!;
+  const row = rows[0];
+  if (!row) return undefined;
+  const { d_status, round, offers_in_round, radius_m, d_rider_id, ...order } = row;
+  const open = order.rider_id === null && !['DELIVERED', 'REJECTED', 'CANCELLED'].includes(order.status);
+  if (d_status) return { order, dispatch: { order_id: orderId, status: d_status, round, offers_in_round, radius_m, rider_id: d_rider_id } };
+  // A dispatch another transaction committed during this statement is not in its snapshot: read again.
+  return { order, dispatch: open ? await db('dispatches').where({ order_id: orderId }).first<DispatchRow>() : undefined };
 }
 
-export async function offeredRiders(db: Knex, orderId: string): Promise<Set<string>> {
-  const rows = await db('dispatch_offers').where({ order_id: orderId }).select<{ rider_id: string }[]>('rider_id');
-  return new Set(rows.map((r) => r.rider_id));
+/** What ranking and filtering need to know of each nearby rider, for one order. */
+export interface CandidateFacts extends ProfileRow {
+  /** Already offered this order (and passed on it, or let it run out). */
+  asked: boolean;
+  /** Has a critical GPS-fraud finding since the given time. */
+  suspended: boolean;
 }
 
-export async function riderProfiles(db: Knex, riderIds: string[]): Promise<Map<string, ProfileRow>> {
-  const rows = riderIds.length > 0 ? await db('rider_profiles').whereIn('rider_id', riderIds).select<ProfileRow[]>('*') : [];
-  const found = new Map(rows.map((r) => [r.rider_id, r]));
-  return new Map(riderIds.map((id) => [id, found.get(id) ?? { rider_id: id, max_distance_m: 3_000, auto_accept: false, offers_received: 0, offers_accepted: 0 }]));
+/**
+ * For each rider: their dispatch profile (defaults when they have none), whether this order was
+ * offered to them before and whether fraud checks suspended them. One round trip for the three
+ * reads a matching step makes of every candidate (the fraud table is read here for that reason).
+ */
+export async function candidateFacts(db: Knex, orderId: string, riderIds: readonly string[], suspendedSince: Date): Promise<Map<string, CandidateFacts>> {
+  if (riderIds.length === 0) return new Map();
+  const { rows } = await db.raw<{ rows: CandidateFacts[] }>(
+    `SELECT r.id AS rider_id,
+            coalesce(p.max_distance_m, 3000) AS max_distance_m, coalesce(p.auto_accept, false) AS auto_accept,
+            coalesce(p.offers_received, 0) AS offers_received, coalesce(p.offers_accepted, 0) AS offers_accepted,
+            EXISTS (SELECT 1 FROM dispatch_offers o WHERE o.order_id = :orderId AND o.rider_id = r.id) AS asked,
+            EXISTS (SELECT 1 FROM fraud_alerts f WHERE f.rider_id = r.id AND f.severity = 'critical' AND f.created_at >= :since) AS suspended
+       FROM unnest(:ids::text[]) AS r(id) LEFT JOIN rider_profiles p ON p.rider_id = r.id`,
+    { orderId, ids: riderIds as unknown as Knex.RawBinding, since: suspendedSince.toISOString() },
+  );
+  return new Map(rows.map((r) => [r.rider_id, r]));
 }
 
 export async function recordEvent(db: Knex, orderId: string, type: string, riderId: string | null, detail: Record<string, unknown> = {}): Promise<void> {
@@ -92,52 +126,70 @@ export async function createOffer(db: Knex, offer: Omit<OfferRow, 'status' | 'cr
 export type AcceptResult = { kind: 'accepted'; orderId: string } | { kind: 'not-pending'; status: string | undefined } | { kind: 'rider-busy' } | { kind: 'order-gone' };
 
 /**
- * Accepting is one transaction: the offer must still be pending and unexpired, the order still
- * without a rider, and the rider without another active order (a unique index, not just code).
+ * Accepting is one statement (one round trip, atomic): the offer must still be pending and
+ * unexpired, the order still without a rider, and the rider without another active order (a
+ * unique index, not just code). The offer's row is locked first, so two accepts of one offer
+ * queue up and the second finds it decided; when the order cannot take the rider nothing is
+ * written at all.
  */
 export async function acceptOffer(db: Knex, offerId: string, riderId: string): Promise<AcceptResult> {
   try {
-    return await db.transaction(async (trx): Promise<AcceptResult> => {
-      const [offer] = await trx('dispatch_offers')
-        .where({ id: offerId, rider_id: riderId, status: 'PENDING' })
-        .where('expires_at', '>', trx.fn.now())
-        .update({ status: 'ACCEPTED', decided_at: trx.fn.now() })
-        .returning<OfferRow[]>('*');
-      if (!offer) {
-        const current = await trx('dispatch_offers').where({ id: offerId, rider_id: riderId }).first<OfferRow | undefined>();
-        return { kind: 'not-pending', status: current?.status === 'PENDING' ? 'EXPIRED' : current?.status };
-      }
-      const [order] = await trx('orders')
-        .where({ id: offer.order_id })
-        .whereNull('rider_id')
-        .whereIn('status', ['PLACED', 'COOKING', 'READY_FOR_PICKUP'])
-        .update({ rider_id: riderId, version: trx.raw('version + 1'), updated_at: trx.fn.now() })
-        .returning('id');
-      if (!order) throw new OrderGone();
-      await trx('dispatches').where({ order_id: offer.order_id }).update({ status: 'ASSIGNED', rider_id: riderId, updated_at: trx.fn.now() });
-      await trx('rider_profiles').where({ rider_id: riderId }).update({ offers_accepted: trx.raw('offers_accepted + 1'), updated_at: trx.fn.now() });
-      await trx('dispatch_events').insert({ order_id: offer.order_id, type: 'accepted', rider_id: riderId, detail: JSON.stringify({ offerId }) });
-      return { kind: 'accepted', orderId: offer.order_id };
-    });
+    const { rows } = await db.raw<{ rows: Array<{ offered: string | null; accepted: string | null; current: string | null }> }>(
+      `WITH offer AS (
+         SELECT id, order_id FROM dispatch_offers
+          WHERE id = :offerId AND rider_id = :riderId AND status = 'PENDING' AND expires_at > now()
+          FOR UPDATE),
+       assigned AS (
+         UPDATE orders SET rider_id = :riderId, version = version + 1, updated_at = now()
+          WHERE id = (SELECT order_id FROM offer) AND rider_id IS NULL AND status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP')
+          RETURNING id),
+       accepted AS (
+         UPDATE dispatch_offers SET status = 'ACCEPTED', decided_at = now()
+          WHERE id = (SELECT id FROM offer) AND EXISTS (SELECT 1 FROM assigned)
+          RETURNING order_id),
+       dispatch AS (
+         UPDATE dispatches SET status = 'ASSIGNED', rider_id = :riderId, updated_at = now() WHERE order_id = (SELECT order_id FROM accepted)),
+       profile AS (
+         UPDATE rider_profiles SET offers_accepted = offers_accepted + 1, updated_at = now()
+          WHERE rider_id = :riderId AND EXISTS (SELECT 1 FROM accepted)),
+       event AS (
+         INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'accepted', :riderId, :detail::jsonb FROM accepted)
+       SELECT (SELECT order_id FROM offer) AS offered, (SELECT order_id FROM accepted) AS accepted,
+              (SELECT status FROM dispatch_offers WHERE id = :offerId AND rider_id = :riderId) AS current`,
+      { offerId, riderId, detail: JSON.stringify({ offerId }) },
+    );
+    const { offered, accepted, current } = rows[0]!;
+    if (accepted) return { kind: 'accepted', orderId: accepted };
+    if (offered) return { kind: 'order-gone' };
+    // `current` is as the statement found it: pending but past its time is expired.
+    return { kind: 'not-pending', status: current === 'PENDING' ? 'EXPIRED' : (current ?? undefined) };
   } catch (err) {
-    if (err instanceof OrderGone) return { kind: 'order-gone' };
     if ((err as { code?: string }).code === '23505') return { kind: 'rider-busy' };
     throw err;
   }
 }
 
-class OrderGone extends Error {}
-
-/** Rejects or expires a pending offer; returns its order and rider, or undefined if it was no longer pending. */
+/**
+ * Rejects or expires a pending offer, reopens its dispatch and records the event, in one statement;
+ * returns its order and rider, or undefined if it was no longer pending.
+ */
 export async function closeOffer(db: Knex, offerId: string, outcome: 'REJECTED' | 'EXPIRED', riderId?: string): Promise<{ orderId: string; riderId: string } | undefined> {
-  const query = db('dispatch_offers').where({ id: offerId, status: 'PENDING' });
-  if (riderId) query.where({ rider_id: riderId });
-  if (outcome === 'EXPIRED') query.where('expires_at', '<=', db.fn.now());
-  const [offer] = await query.update({ status: outcome, decided_at: db.fn.now() }).returning<OfferRow[]>('*');
-  if (!offer) return undefined;
-  await db('dispatches').where({ order_id: offer.order_id, status: 'OFFERED' }).update({ status: 'SEARCHING', updated_at: db.fn.now() });
-  await recordEvent(db, offer.order_id, outcome === 'REJECTED' ? 'rejected' : 'expired', offer.rider_id, { offerId });
-  return { orderId: offer.order_id, riderId: offer.rider_id };
+  const { rows } = await db.raw<{ rows: Array<{ order_id: string; rider_id: string }> }>(
+    `WITH offer AS (
+       UPDATE dispatch_offers SET status = :outcome, decided_at = now()
+        WHERE id = :offerId AND status = 'PENDING'
+          AND (:riderId::text IS NULL OR rider_id = :riderId::text)
+          AND (:outcome <> 'EXPIRED' OR expires_at <= now())
+        RETURNING order_id, rider_id),
+     dispatch AS (
+       UPDATE dispatches SET status = 'SEARCHING', updated_at = now() WHERE order_id = (SELECT order_id FROM offer) AND status = 'OFFERED'),
+     event AS (
+       INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, :type, rider_id, :detail::jsonb FROM offer)
+     SELECT order_id, rider_id FROM offer`,
+    { offerId, outcome, riderId: riderId ?? null, type: outcome === 'REJECTED' ? 'rejected' : 'expired', detail: JSON.stringify({ offerId }) },
+  );
+  const offer = rows[0];
+  return offer && { orderId: offer.order_id, riderId: offer.rider_id };
 }
 
 /** True when the rider holds an order that is not over. */

@@ -123,6 +123,27 @@ export async function getOrderForChange(db: Knex, id: string): Promise<(OrderWit
   return row && { ...row, item_count: Number(row.item_count) };
 }
 
+/**
+ * Open orders, oldest first, a page at a time after `after` (the last one of the previous page),
+ * as `getOrderForChange` reads them. The partial index of open orders keeps this small.
+ */
+export async function openOrdersPage(db: Knex, after: { createdAt: Date; id: string } | undefined, limit: number): Promise<Array<OrderWithRestaurant & { item_count: number }>> {
+  const query = db('orders')
+    .join('restaurants', 'restaurants.id', 'orders.restaurant_id')
+    .whereIn('orders.status', ['PLACED', 'COOKING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERING'])
+    .orderBy([{ column: 'orders.created_at' }, { column: 'orders.id' }])
+    .limit(limit)
+    .select<Array<OrderWithRestaurant & { item_count: string | number }>>(
+      'orders.*',
+      'restaurants.name as restaurant_name',
+      'restaurants.lat as restaurant_lat',
+      'restaurants.lng as restaurant_lng',
+      db.raw('(SELECT coalesce(sum(quantity), 0) FROM order_items i WHERE i.order_id = orders.id) AS item_count'),
+    );
+  if (after) query.whereRaw('(orders.created_at, orders.id) > (?, ?)', [after.createdAt.toISOString(), after.id]);
+  return (await query).map((row) => ({ ...row, item_count: Number(row.item_count) }));
+}
+
 const PATCHABLE = ['cook_minutes', 'eta_at', 'rider_id'] as const;
 
 /**

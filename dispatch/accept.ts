@@ -6,11 +6,14 @@ import { createOfferHolds } from './offer-holds.ts';
 export async function acceptAndAssign(deps: DispatchDeps, offerId: string, riderId: string): Promise<AcceptResult> {
   const result = await acceptOffer(deps.db, offerId, riderId);
   if (result.kind === 'accepted') {
-    await deps.location.setStatus(riderId, 'busy', Date.now());
-    await deps.tracking.attachRider(result.orderId, riderId);
-    // The timeout job has nothing left to do; if it already started, it finds the offer closed.
-    await deps.queues.get('dispatch').remove(offerId).catch(() => 0);
-    await createOfferHolds(deps.redis, deps.config.queuePrefix).release(riderId);
+    // Independent of one another: side by side, one round trip of latency for the rider.
+    await Promise.all([
+      deps.location.setStatus(riderId, 'busy', Date.now()),
+      deps.tracking.attachRider(result.orderId, riderId),
+      // The timeout job has nothing left to do; if it already started, it finds the offer closed.
+      deps.queues.get('dispatch').remove(offerId).catch(() => 0),
+      createOfferHolds(deps.redis, deps.config.queuePrefix).release(riderId),
+    ]);
   }
   return result;
 }
@@ -23,8 +26,7 @@ export async function acceptAndAssign(deps: DispatchDeps, offerId: string, rider
 export async function closeAndMoveOn(deps: DispatchDeps, offerId: string, outcome: 'REJECTED' | 'EXPIRED', riderId?: string): Promise<string | undefined> {
   const closed = await closeOffer(deps.db, offerId, outcome, riderId);
   if (!closed) return undefined;
-  await deps.queues.get('dispatch').add('dispatch.match', { orderId: closed.orderId });
-  await releaseRider(deps, closed.riderId);
+  await Promise.all([deps.queues.get('dispatch').add('dispatch.match', { orderId: closed.orderId }), releaseRider(deps, closed.riderId)]);
   return closed.orderId;
 }
 

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
-import { createOffer, ensureDispatch, failDispatch, nextRound, offeredRiders, riderProfiles } from '../db/dispatch-repository.ts';
-import { suspendedRiders } from '../db/fraud-alerts-repository.ts';
-import { getOrder, type OrderWithRestaurant } from '../db/orders-repository.ts';
+import { candidateFacts, createOffer, failDispatch, nextRound, openDispatch, type MatchSubject } from '../db/dispatch-repository.ts';
+import { getOrder } from '../db/orders-repository.ts';
 import { acceptanceRate, expectedEarning, rankCandidates, type Candidate } from '../domain/dispatch/ranking.ts';
 import { haversineMeters } from '../domain/location/geo.ts';
-import { TERMINAL } from '../domain/orders/state-machine.ts';
 import type { LiveLocation } from '../location/live-location.ts';
 import type { OrderTracking } from '../location/order-tracking.ts';
 import { notify } from '../notifications/notify.ts';
@@ -48,20 +46,21 @@ export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-late
  */
 export async function matchOrder(deps: DispatchDeps, orderId: string, requestedAt?: number): Promise<MatchOutcome> {
   const { db, config } = deps;
-  const order = await getOrder(db, orderId);
-  if (!order || order.rider_id || TERMINAL.has(order.status)) return 'done';
-  const dispatch = await ensureDispatch(db, orderId, config.dispatch.radiusMeters, requestedAt === undefined ? undefined : new Date(requestedAt));
+  const subject = await openDispatch(db, orderId, config.dispatch.radiusMeters, requestedAt === undefined ? undefined : new Date(requestedAt));
+  // No such order, or it has ended or found its rider.
+  const dispatch = subject?.dispatch;
+  if (!subject || !dispatch) return 'done';
   if (dispatch.status === 'ASSIGNED' || dispatch.status === 'FAILED' || dispatch.status === 'CANCELLED') return 'done';
   if (dispatch.status === 'OFFERED') return 'waiting';
   if (dispatch.offers_in_round < config.dispatch.offersPerRound) {
-    const outcome = await offerNext(deps, order, dispatch.radius_m);
+    const outcome = await offerNext(deps, subject.order, dispatch.radius_m);
     if (outcome) return outcome;
   }
   return endRound(deps, orderId, dispatch.round, dispatch.radius_m);
 }
 
 /** Offers the order to the best free rider within `radius`; undefined when there is none. */
-async function offerNext(deps: DispatchDeps, order: OrderWithRestaurant, radius: number): Promise<MatchOutcome | undefined> {
+async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radius: number): Promise<MatchOutcome | undefined> {
   const { db, config } = deps;
   const holds = createOfferHolds(deps.redis, config.queuePrefix);
   const restaurant = { name: order.restaurant_name, lat: order.restaurant_lat, lng: order.restaurant_lng };
@@ -77,14 +76,13 @@ async function offerNext(deps: DispatchDeps, order: OrderWithRestaurant, radius:
     searched = { radiusMeters, depth, found: found.length };
     const ids = found.map((r) => r.riderId);
     // A rider asked before, considering another offer, or with a critical GPS-fraud finding in the
-    // last half hour is not offered this order.
-    const [asked, held, suspended] = await Promise.all([offeredRiders(db, order.id), holds.held(ids, now), suspendedRiders(db, ids, new Date(now - SUSPENSION_MS))]);
-    const free = found.filter((r) => !asked.has(r.riderId) && !held.has(r.riderId) && !suspended.has(r.riderId));
-    const profiles = await riderProfiles(db, free.map((r) => r.riderId));
+    // last half hour is not offered this order. One round trip to Postgres for all three facts.
+    const [facts, held] = await Promise.all([candidateFacts(db, order.id, ids, new Date(now - SUSPENSION_MS)), holds.held(ids, now)]);
     const ranked = rankCandidates(
-      free.map((r) => {
-        const p = profiles.get(r.riderId)!;
-        return { riderId: r.riderId, distanceMeters: r.distanceMeters, maxDistanceMeters: p.max_distance_m, autoAccept: p.auto_accept, acceptanceRate: acceptanceRate(p.offers_received, p.offers_accepted) };
+      found.flatMap((r) => {
+        const p = facts.get(r.riderId);
+        if (!p || p.asked || p.suspended || held.has(r.riderId)) return [];
+        return [{ riderId: r.riderId, distanceMeters: r.distanceMeters, maxDistanceMeters: p.max_distance_m, autoAccept: p.auto_accept, acceptanceRate: acceptanceRate(p.offers_received, p.offers_accepted) }];
       }),
     );
     const byId = new Map(ranked.map((c) => [c.riderId, c]));
@@ -102,7 +100,7 @@ async function offerNext(deps: DispatchDeps, order: OrderWithRestaurant, radius:
   return undefined;
 }
 
-async function offer(deps: DispatchDeps, order: OrderWithRestaurant, restaurantName: string, candidate: Candidate, deliveryMeters: number): Promise<MatchOutcome | 'rider-has-offer'> {
+async function offer(deps: DispatchDeps, order: MatchSubject['order'], restaurantName: string, candidate: Candidate, deliveryMeters: number): Promise<MatchOutcome | 'rider-has-offer'> {
   const { db, config } = deps;
   const offer = {
     id: `off_${randomUUID().replaceAll('-', '').slice(0, 20)}`,

@@ -8,6 +8,10 @@ export const dispatchMatch = defineJob({
   queue: 'dispatch',
   payload: z.object({ orderId: z.string().min(1) }),
   async handler({ orderId }, ctx) {
-    return { outcome: await matchOrder(ctx, orderId, ctx.job.enqueuedAt) };
+    const started = Date.now();
+    const outcome = await matchOrder(ctx, orderId, ctx.job.enqueuedAt);
+    // Kept with the job (and in its completed event): time waiting in the queue (delay included)
+    // against time spent matching, which tells a backlog from a slow step.
+    return { outcome, queuedMs: started - ctx.job.enqueuedAt, tookMs: Date.now() - started };
   },
 });

@@ -10,6 +10,7 @@ import { notificationReconcile } from './notification-reconcile.ts';
 import { ordersArchiveRoute } from './orders-archive-route.ts';
 import { ordersOutboxRelay } from './orders-outbox-relay.ts';
 import { ordersRefreshEta } from './orders-refresh-eta.ts';
+import { ordersReindexActive } from './orders-reindex-active.ts';
 import { notificationSend } from './notification-send.ts';
 import { giftSend } from './gift-send.ts';
 import { giftsHousekeeping, giftsReconcile, giftsSettle } from './gifts-sweeps.ts';
@@ -18,4 +19,4 @@ import { groupOrderExpire } from './group-order-expire.ts';
 import { groupOrderReconcile } from './group-order-reconcile.ts';
 
 /** Every job type deligo runs. A worker refuses job names that are not listed here. */
-export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout, ordersArchiveRoute, ordersRefreshEta, giftSend, giftsReconcile, giftsSettle, giftsHousekeeping, groupOrderExpire, groupOrderReconcile];
+export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout, ordersArchiveRoute, ordersRefreshEta, giftSend, giftsReconcile, giftsSettle, giftsHousekeeping, groupOrderExpire, groupOrderReconcile, ordersReindexActive];

@@ -82,6 +82,13 @@ export interface OrderTracking {
   dueForEta(before: number, limit: number): Promise<{ scanned: number; orders: EtaSubject[] }>;
   /** Marks orders refreshed at `at`, so the next page (and the next run) starts with others. */
   markRefreshed(orderIds: string[], at: number): Promise<void>;
+  /**
+   * Puts open orders (their latest committed state, as Postgres has it) back into Redis where
+   * Redis lost them: the ETA index entry, the tracking view and the rider's link to the order.
+   * Present state is left alone (the relay's newer writes win). Returns how many orders had
+   * something missing.
+   */
+  restore(orders: StatusChange[]): Promise<number>;
 }
 
 /**
@@ -244,6 +251,35 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
       if (orderIds.length === 0) return;
       // XX: an order that ended meanwhile has left the index and must not come back.
       await redis.zadd(active, 'XX', ...orderIds.flatMap((id) => [at, id]));
+    },
+    async restore(orders) {
+      if (orders.length === 0) return 0;
+      const checks = redis.pipeline();
+      for (const o of orders) {
+        checks.exists(key(o.orderId));
+        checks.zscore(active, o.orderId);
+      }
+      const replies = (await checks.exec()) ?? [];
+      const writes = redis.pipeline();
+      let restored = 0;
+      orders.forEach((o, i) => {
+        const hasView = replies[2 * i]?.[1] === 1;
+        const indexed = replies[2 * i + 1]?.[1] !== null;
+        if (hasView && indexed) return;
+        restored++;
+        if (!hasView) {
+          // The version check keeps a view the relay wrote meanwhile (it is newer or the same).
+          write(writes)(key(o.orderId), TTL_SECONDS, o.version, '', ROUTE_MAX,
+            'orderId', o.orderId, 'status', o.to, 'version', o.version, 'customerId', o.customerId, 'restaurantId', o.restaurantId,
+            'riderId', o.riderId ?? '', 'restaurant', JSON.stringify(o.restaurant), 'dropoff', JSON.stringify(o.dropoff),
+            'etaAt', o.etaAt ?? '', 'updatedAt', new Date().toISOString());
+          if (o.riderId) writes.set(riderOrder(o.riderId), o.orderId, 'EX', TTL_SECONDS, 'NX');
+        }
+        // Due for an ETA refresh at once (score 0), as a new order is.
+        if (!indexed) writes.zadd(active, 'NX', 0, o.orderId);
+      });
+      if (restored > 0) await writes.exec();
+      return restored;
     },
     readJson,
     async read(orderId) {

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { findByIdempotencyKey, insertOrder, type OrderRow } from '../db/orders-repository.ts';
-import { getRestaurant, menuItemsByIds, type Restaurant } from '../db/restaurants-repository.ts';
+import type { Restaurant } from '../db/restaurants-repository.ts';
 import { haversineMeters } from '../domain/location/geo.ts';
 import { priceOrder, quoteEtaMinutes, type PricedLine } from '../domain/orders/quote.ts';
+import { catalogueFromDb, type CatalogueReads } from './catalogue-cache.ts';
 import { statusChangeMessage } from './outbox-messages.ts';
 
 /** Farther than this from the restaurant, no rider takes the trip. */
@@ -29,31 +30,35 @@ export type OrderPlacer = (input: PlaceOrderInput) => Promise<PlaceOrderResult>;
 /**
  * A customer's order: checks the restaurant is open, every item is its own and available, the
  * minimum order is met and the drop-off is within reach; prices it in integer won, quotes an ETA
- * and writes it PLACED with its first event and outbox message, in one transaction.
+ * and writes it PLACED with its first event and outbox message, in one statement. With a cached
+ * `catalogue` (orders/catalogue-cache.ts) that statement is the only round trip of a new order:
+ * an Idempotency-Key is looked up only when the insert finds it taken (a retry), or when the
+ * request fails its checks (a retry of an order placed before the menu changed still replays).
  */
-export function createOrderPlacer(db: Knex): OrderPlacer {
+export function createOrderPlacer(db: Knex, catalogue: CatalogueReads = catalogueFromDb(db)): OrderPlacer {
   return async (input) => {
     const requestHash = hash(input);
-    // The idempotency look-up and the catalogue reads go side by side: one round trip of latency.
-    const [earlier, checked] = await Promise.all([
-      input.idempotencyKey ? findByIdempotencyKey(db, input.customerId, input.idempotencyKey) : undefined,
-      checkItems(db, input.restaurantId, input.items),
-    ]);
-    if (earlier) return earlier.request_hash === requestHash ? { kind: 'replayed', order: earlier } : { kind: 'key-reused', orderId: earlier.id };
-    if (checked.kind === 'invalid') return checked;
+    const earlier = async (): Promise<PlaceOrderResult | undefined> => {
+      if (!input.idempotencyKey) return undefined;
+      const found = await findByIdempotencyKey(db, input.customerId, input.idempotencyKey);
+      if (!found) return undefined;
+      return found.request_hash === requestHash ? { kind: 'replayed', order: found } : { kind: 'key-reused', orderId: found.id };
+    };
+    const checked = await checkItems(db, input.restaurantId, input.items, 'items', catalogue);
+    if (checked.kind === 'invalid') return (await earlier()) ?? checked;
     const { restaurant, lines } = checked;
     const price = priceOrder(lines, restaurant.deliveryTip);
-    if (price.subtotal < restaurant.minOrder) return belowMinimum(restaurant, price.subtotal);
-    if (haversineMeters(restaurant, input.dropoff) > MAX_DELIVERY_METERS) return tooFar();
+    if (price.subtotal < restaurant.minOrder) return (await earlier()) ?? belowMinimum(restaurant, price.subtotal);
+    if (haversineMeters(restaurant, input.dropoff) > MAX_DELIVERY_METERS) return (await earlier()) ?? tooFar();
     const { row, items, event, outbox } = newOrderRecords({ customerId: input.customerId, restaurant, lines, dropoff: input.dropoff, idempotencyKey: input.idempotencyKey ?? null, requestHash });
     try {
       const order = await insertOrder(db, row, items, event, outbox);
       return { kind: 'created', order };
     } catch (err) {
-      // Two retries with one key raced: the loser answers with the winner's order.
+      // The key was used before (a retry), or two retries with one key raced: the first order answers.
       if ((err as { code?: string }).code === '23505' && input.idempotencyKey) {
-        const winner = await findByIdempotencyKey(db, input.customerId, input.idempotencyKey);
-        if (winner) return winner.request_hash === requestHash ? { kind: 'replayed', order: winner } : { kind: 'key-reused', orderId: winner.id };
+        const found = await earlier();
+        if (found) return found;
       }
       throw err;
     }
@@ -71,10 +76,11 @@ export async function checkItems(
   restaurantId: string,
   input: ReadonlyArray<{ menuItemId: string; quantity: number }>,
   path = 'items',
+  catalogue: CatalogueReads = catalogueFromDb(db),
 ): Promise<{ kind: 'ok'; restaurant: Restaurant; lines: PricedLine[] } | Invalid> {
   const ids = input.map((i) => i.menuItemId);
   // Both reads side by side; the menu read is scoped to the restaurant id asked for.
-  const [restaurant, listed] = await Promise.all([getRestaurant(db, restaurantId), menuItemsByIds(db, restaurantId, ids)]);
+  const [restaurant, listed] = await Promise.all([catalogue.restaurant(restaurantId), catalogue.menuItems(restaurantId, ids)]);
   if (!restaurant) return { kind: 'invalid', path: 'restaurantId', message: `no restaurant ${restaurantId}` };
   if (!restaurant.open) return { kind: 'invalid', path: 'restaurantId', message: `${restaurant.name} is closed` };
   const duplicate = ids.findIndex((id, i) => ids.indexOf(id) !== i);

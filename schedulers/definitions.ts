@@ -24,6 +24,8 @@ export const SCHEDULERS: readonly SchedulerDefinition[] = [
   { id: 'location-rollup', every: 30_000, job: { queue: 'maintenance', name: 'location.rollup', data: {} } },
   { id: 'orders-refresh-eta', every: 20_000, job: { queue: 'orders', name: 'orders.refresh-eta', data: {} } },
   { id: 'orders-outbox-relay', every: 5_000, job: { queue: 'orders', name: 'orders.outbox-relay', data: {} } },
+  // Open orders back into Redis within a minute of Redis losing them (a read of open orders when nothing is missing).
+  { id: 'orders-reindex-active', every: 60_000, job: { queue: 'maintenance', name: 'orders.reindex-active', data: {} } },
   { id: 'notifications-reconcile', every: 60_000, job: { queue: 'maintenance', name: 'notifications.reconcile', data: {} } },
   { id: 'group-orders-reconcile', every: 60_000, job: { queue: 'groupOrders', name: 'group-orders.reconcile', data: {} } },
 ];

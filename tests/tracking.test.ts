@@ -54,22 +54,19 @@ describe('live tracking', () => {
     await transition(rider, { to: 'DELIVERING' });
     await eventually(async () => (await (await api.get(`/v1/orders/${id}/tracking`, { token: customer })).json()).status === 'DELIVERING', 5_000);
 
-    const stream = await openStream(`${api.url}/v1/orders/${id}/tracking/stream`, { headers: { authorization: `Bearer ${customer}` } });
+    // The customer and the restaurant open their streams at the same moment (the second joins a
+    // subscription still on its way to Redis).
+    const [stream, shopStream] = (await Promise.all([customer, shop].map((token) => openStream(`${api.url}/v1/orders/${id}/tracking/stream`, { headers: { authorization: `Bearer ${token}` } })))) as [Awaited<ReturnType<typeof openStream>>, Awaited<ReturnType<typeof openStream>>];
     assert.equal(stream.res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
-    await eventually(() => stream.events.find((e) => e.event === 'snapshot'), 5_000, 'the snapshot');
-    // Redis must list the stream's subscription before the fix is sent. On a loaded machine a
-    // PUBLISH has been seen to find no subscriber just after the stream's SUBSCRIBE was answered;
-    // that is an open defect, and this wait keeps it from making the latency check below flaky.
-    await eventually(async () => {
-      const channels = (await platform.redis.pubsub('CHANNELS', `*order-updates:{${id}}`)) as string[];
-      if (channels.length === 0) return undefined;
-      const counts = (await platform.redis.pubsub('NUMSUB', ...channels)) as Array<string | number>;
-      return Number(counts[1]) > 0 ? true : undefined;
-    }, 5_000, 'the stream subscribed in Redis');
+    for (const s of [stream, shopStream]) await eventually(() => s.events.find((e) => e.event === 'snapshot'), 5_000, 'the snapshot');
+    // No wait for Redis to list the subscription: a client that has its first event is subscribed,
+    // so the very next fix reaches it.
     const sent = Date.now();
     await point(restaurant.lat + 0.005, restaurant.lng);
     const moved = await eventually(() => stream.events.find((e) => e.event === 'update' && e.data.type === 'position'), 5_000, 'a position update');
     assert.ok(moved.at - sent < 1_000, `update reached the stream ${moved.at - sent} ms after ingest`);
+    await eventually(() => shopStream.events.find((e) => e.event === 'update' && e.data.type === 'position'), 5_000, "the position on the restaurant's stream");
+    shopStream.close();
 
     // The ETA refresh replaces the quote made at ordering with one from the rider's position.
     await platform.queues.get('orders').add('orders.refresh-eta', {});

@@ -45,12 +45,24 @@ export function trackingStream(deps: { tracking: OrderTracking; hub: ChannelHub 
     try {
       const orderId = String(req.params.id);
       authorize(await deps.tracking.readJson(orderId), orderId, req.user!);
-      // Subscribe before taking the snapshot, holding updates back until it is sent: nothing
-      // published in between can fall through the gap.
+      // Subscribe first (the hub resolves once Redis has acknowledged it), then read and send the
+      // snapshot, holding updates back until it is sent: anything published after the client's
+      // first event reaches it, and nothing published in between falls through the gap.
       const held: string[] = [];
       let live = false;
+      let closed = false;
       const send = (event: string, data: string) => res.write(`event: ${event}\ndata: ${data}\n\n`);
-      const stop = await deps.hub.listen(deps.tracking.channel(orderId), (message) => (live ? send('update', message) : held.push(message)));
+      // Listened for now, not once streaming: a client gone while we subscribe must not leave a
+      // subscription behind.
+      let stop: (() => Promise<void>) | undefined;
+      let keepalive: NodeJS.Timeout | undefined;
+      res.on('close', () => {
+        closed = true;
+        clearInterval(keepalive);
+        void stop?.();
+      });
+      stop = await deps.hub.listen(deps.tracking.channel(orderId), (message) => (live ? send('update', message) : held.push(message)));
+      if (closed) return void (await stop());
       const view = await deps.tracking.readJson(orderId);
       if (!view) {
         await stop();
@@ -58,16 +70,32 @@ export function trackingStream(deps: { tracking: OrderTracking; hub: ChannelHub 
       }
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       send('snapshot', view.json);
-      for (const message of held.splice(0)) send('update', message);
+      for (const message of newerThan(view.json, held.splice(0))) send('update', message);
       live = true;
-      const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
       // The response, not the request: a request's stream may close once it has been read, long before the client goes.
-      res.on('close', () => {
-        clearInterval(keepalive);
-        void stop();
-      });
+      if (!closed) keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
     } catch (err) {
       next(err);
     }
   };
+}
+
+/**
+ * Updates published while the snapshot was read, less those it already shows: a status change at
+ * or below its version, a position not newer than its rider's. The rest (and anything that does
+ * not parse) is sent, in order, so the client sees every change exactly once after the snapshot.
+ */
+function newerThan(snapshot: string, held: string[]): string[] {
+  if (held.length === 0) return held;
+  const view = JSON.parse(snapshot) as { version?: number; rider?: { recordedAt?: string } | null };
+  return held.filter((message) => {
+    try {
+      const update = JSON.parse(message) as { type?: string; version?: number; rider?: { recordedAt?: string } };
+      if (update.type === 'status' && typeof update.version === 'number' && typeof view.version === 'number') return update.version > view.version;
+      if (update.type === 'position' && update.rider?.recordedAt && view.rider?.recordedAt) return Date.parse(update.rider.recordedAt) > Date.parse(view.rider.recordedAt);
+      return true;
+    } catch {
+      return true;
+    }
+  });
 }

@@ -88,13 +88,14 @@ try {
   const bareExpress = await paced(queries, RATE, async (q) => {
     JSON.parse((await get(`${bareUrl}/v1/group-orders?lat=${q.lat.toFixed(6)}&lng=${q.lng.toFixed(6)}`, {})).body);
   });
+  let rawFound = 0;
   const geosearch = await paced(queries, RATE, async (q) => {
-    await platform.redis.geosearch(raw, 'FROMLONLAT', q.lng, q.lat, 'BYRADIUS', 300, 'm', 'ASC', 'COUNT', 50, 'WITHDIST');
+    rawFound += ((await platform.redis.geosearch(raw, 'FROMLONLAT', q.lng, q.lat, 'BYRADIUS', 300, 'm', 'ASC', 'COUNT', 50, 'WITHDIST')) as unknown[]).length;
   });
 
   console.log(`\nbench/group-orders  ${new Date().toISOString()}  ${machine()}`);
   console.log(`${fmt(GROUPS)} open group orders (${fmt(HOT)} within 1 km of 강남역), indexed in ${fmt(loadSeconds, 1)} s; ${RATE} requests/s for ${SECONDS} s; 300 m, nearest first`);
-  console.log(`groups in the answer at 강남역 itself: ${probeCount}; average per measured answer: ${fmt(found / queries.length, 1)}`);
+  console.log(`groups in the answer at 강남역 itself: ${probeCount}; average per measured answer: ${fmt(found / queries.length, 1)} (raw GEOSEARCH: ${fmt(rawFound / queries.length, 1)})`);
   console.log(`API process CPU per deligo request: ${fmt(apiCpuMsPerRequest, 3)} ms (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
   console.log('| run | p50 (ms) | p99 (ms) | max (ms) | target |');
   console.log('|---|---|---|---|---|');

@@ -7,6 +7,7 @@ import { loginRouter } from '../dashboards/login.ts';
 import type { Config } from '../runtime/config.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { QueueSet } from '../runtime/queues.ts';
+import { attachFastLane, byteSize, createFastLane, rethrow } from './fast-lane.ts';
 import { createMetrics } from './metrics.ts';
 import { authenticate } from './middleware/auth.ts';
 import { notFoundHandler, problemHandler } from './middleware/problem.ts';
@@ -101,7 +102,17 @@ export function createApp(deps: AppDeps): Express {
     ...groupOrderRoutes({ ...deps, index: createOpenGroupIndex(deps.redis, config.queuePrefix), kickRelay: orders.kickRelay }),
     ...guidanceRoutes({ db: deps.db, location: location.live, planner: createRoutePlanner({ osrmUrl: config.routing.osrmUrl, timeoutMs: config.routing.timeoutMs, logger: deps.logger }) }),
   ];
+  // A body the fast lane read but could not take comes here with its parse error, if any.
+  hot.use(rethrow);
   mountRoutes(hot, routes.filter((r) => r.hot), authn, { bodyLimit: config.http.bodyLimit });
+  // Ahead of Express altogether: the common rider fix (see api/fast-lane.ts); `listen` installs it.
+  attachFastLane(
+    app,
+    createFastLane(
+      routes.filter((r) => r.hot),
+      { identify: authn.identify, maxBodyBytes: byteSize(config.http.bodyLimit), observe: metrics.observeRoute, logger: deps.logger },
+    ),
+  );
   mountRoutes(api, routes.filter((r) => !r.hot), authn);
   app.use(api);
 

@@ -7,6 +7,8 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prio
 export interface ApiMetrics {
   /** Records one finished request by method, route pattern and status (see `requestLogging`). */
   observe(req: Request, res: Response, seconds: number): void;
+  /** The same, for a request answered outside Express (api/fast-lane.ts). */
+  observeRoute(method: string, route: string, status: number, seconds: number): void;
   /** Serves the Prometheus text format. */
   handler: RequestHandler;
 }
@@ -44,19 +46,22 @@ export function createMetrics(queues: QueueSet): ApiMetrics {
   });
   const registry = client.Registry.merge([own, client.register]);
   const children = new Map<string, { observe(value: number): void }>();
+  const observeRoute = (method: string, route: string, status: number, seconds: number) => {
+    const key = `${method} ${route} ${status}`;
+    // One histogram child per label set, looked up once: this runs on every rider fix.
+    let child = children.get(key);
+    if (!child) {
+      child = http.labels(method, route, String(status));
+      children.set(key, child);
+    }
+    child.observe(seconds);
+  };
   return {
     observe(req, res, seconds) {
       // The route pattern, not the raw URL, keeps label cardinality bounded.
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      const key = `${req.method} ${route} ${res.statusCode}`;
-      // One histogram child per label set, looked up once: this runs on every rider fix.
-      let child = children.get(key);
-      if (!child) {
-        child = http.labels(req.method, route, String(res.statusCode));
-        children.set(key, child);
-      }
-      child.observe(seconds);
+      observeRoute(req.method, req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched', res.statusCode, seconds);
     },
+    observeRoute,
     async handler(_req, res) {
       res.type(registry.contentType).send(await registry.metrics());
     },

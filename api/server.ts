@@ -1,12 +1,19 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { withFastLane } from './fast-lane.ts';
 import type { Express } from 'express';
 import type { Logger } from '../runtime/logger.ts';
 import type { Releasers } from '../runtime/shutdown.ts';
 
 /** Listens, and registers a releaser that stops taking connections and drains the open ones. */
 export async function listen(app: Express, options: { port: number; host: string; logger: Logger; releasers: Releasers }): Promise<{ server: Server; url: string }> {
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port, options.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  // The fast lane (api/fast-lane.ts) sees each request before Express does.
+  const server = createServer(withFastLane(app));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   // Long-lived connections (SSE, keep-alive) must not hold shutdown hostage.
   server.keepAliveTimeout = 5_000;

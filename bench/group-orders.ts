@@ -11,6 +11,7 @@
  * to the index directly; Postgres is not on this path.
  */
 import http from 'node:http';
+import os from 'node:os';
 import { CATEGORIES } from '../domain/catalogue/catalogue.ts';
 import { createOpenGroupIndex, type GroupCard } from '../group-orders/open-index.ts';
 import { signToken } from '../runtime/tokens.ts';
@@ -31,7 +32,8 @@ const CITY_HALL = { lat: 37.5665, lng: 126.978 };
 const services = await startBenchServices();
 const { platform, urls } = services;
 const env = { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1' };
-const api = startProcess('api/main.ts', [], env);
+// BENCH_PROFILE_API=dir writes a CPU profile of the API process there.
+const api = startProcess('api/main.ts', [], env, process.env.BENCH_PROFILE_API ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_API}`] : []);
 const bare = startProcess('bench/support/bare-express.ts', [], {});
 
 // Deterministic placement, so runs compare (a generator that does not cycle after a few thousand draws).
@@ -77,19 +79,24 @@ try {
   };
   // Warm-up, not measured: JIT, connection pools and the token cache settle first.
   await paced(queries.slice(0, RATE * WARMUP_SECONDS), RATE, async (q) => void (await listNearby(q)));
+  const cpuBefore = await api.cpuSeconds();
   const ours = await paced(queries, RATE, async (q) => {
     found += await listNearby(q);
   });
+  // CPU per request is steadier than latency on a shared machine: it does not depend on how much of the cores other work left.
+  const apiCpuMsPerRequest = ((await api.cpuSeconds()) - cpuBefore) * 1_000 / queries.length;
   const bareExpress = await paced(queries, RATE, async (q) => {
     JSON.parse((await get(`${bareUrl}/v1/group-orders?lat=${q.lat.toFixed(6)}&lng=${q.lng.toFixed(6)}`, {})).body);
   });
+  let rawFound = 0;
   const geosearch = await paced(queries, RATE, async (q) => {
-    await platform.redis.geosearch(raw, 'FROMLONLAT', q.lng, q.lat, 'BYRADIUS', 300, 'm', 'ASC', 'COUNT', 50, 'WITHDIST');
+    rawFound += ((await platform.redis.geosearch(raw, 'FROMLONLAT', q.lng, q.lat, 'BYRADIUS', 300, 'm', 'ASC', 'COUNT', 50, 'WITHDIST')) as unknown[]).length;
   });
 
   console.log(`\nbench/group-orders  ${new Date().toISOString()}  ${machine()}`);
   console.log(`${fmt(GROUPS)} open group orders (${fmt(HOT)} within 1 km of 강남역), indexed in ${fmt(loadSeconds, 1)} s; ${RATE} requests/s for ${SECONDS} s; 300 m, nearest first`);
-  console.log(`groups in the answer at 강남역 itself: ${probeCount}; average per measured answer: ${fmt(found / queries.length, 1)}\n`);
+  console.log(`groups in the answer at 강남역 itself: ${probeCount}; average per measured answer: ${fmt(found / queries.length, 1)} (raw GEOSEARCH: ${fmt(rawFound / queries.length, 1)})`);
+  console.log(`API process CPU per deligo request: ${fmt(apiCpuMsPerRequest, 3)} ms (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
   console.log('| run | p50 (ms) | p99 (ms) | max (ms) | target |');
   console.log('|---|---|---|---|---|');
   for (const [name, l, target] of [

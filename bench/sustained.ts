@@ -13,7 +13,7 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { locationKeys } from '../location/keys.ts';
 import { signToken } from '../runtime/tokens.ts';
-import { startProcess } from './support/processes.ts';
+import { cpuSecondsOfPid, machineBusySeconds, startProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt, quantile } from './support/stats.ts';
 
@@ -100,6 +100,18 @@ try {
 
   const rss: number[] = [];
   const sampler = setInterval(() => void workers.rssMb().then((mb) => rss.push(mb)), 5_000);
+  // Redis and Postgres share the two cores with the API and the worker: their CPU per point counts too.
+  const redisPid = Number(/process_id:(\d+)/.exec(await platform.redis.info('server'))?.[1]);
+  const backendPid = Number((await platform.db.raw('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+  const { readFile } = await import('node:fs/promises');
+  const postmasterPid = Number((await readFile(`/proc/${backendPid}/stat`, 'utf8')).split(') ')[1]!.split(' ')[1]);
+  const others = async () => ({
+    redis: await cpuSecondsOfPid(redisPid),
+    postgres: await cpuSecondsOfPid(postmasterPid, { children: true }),
+    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    machine: await machineBusySeconds(),
+  });
+  const othersBefore = await others();
   const cpuBefore = { api: await api.cpuSeconds(), worker: await workers.cpuSeconds() };
   const loadStarted = Date.now();
   const result = await autocannon({
@@ -119,6 +131,8 @@ try {
   });
   const loadSeconds = (Date.now() - loadStarted) / 1000;
   const cores = { api: ((await api.cpuSeconds()) - cpuBefore.api) / loadSeconds, worker: ((await workers.cpuSeconds()) - cpuBefore.worker) / loadSeconds };
+  const othersAfter = await others();
+  const otherCores = Object.fromEntries(Object.entries(othersAfter).map(([k, v]) => [k, (v - othersBefore[k as keyof typeof othersBefore]) / loadSeconds])) as typeof othersAfter;
   probing = false;
   await probeLoop;
   clearInterval(sampler);
@@ -156,7 +170,13 @@ try {
   console.log(`| completeness (warm-up included) | ${fmt(stored)} of ${fmt(acked)} in Postgres ${fmt((Date.now() - stopped) / 1000, 1)} s after the load | all within 10 s |`);
   console.log(`| non-2xx responses | ${result.non2xx + result.errors + result.timeouts} | 0 |`);
   console.log(`| CPU used during the load (cores): API / location worker | ${fmt(cores.api, 2)} / ${fmt(cores.worker, 2)} | of 2, shared with Redis, Postgres, the load generator |`);
+  const perSecond = loadAcked / loadSeconds;
+  const us = (c: number) => fmt((c / perSecond) * 1e6, 1);
+  console.log(`| CPU used during the load (cores): Redis / Postgres (all backends) / load generator | ${fmt(otherCores.redis, 2)} / ${fmt(otherCores.postgres, 2)} / ${fmt(otherCores.bench, 2)} | |`);
+  console.log(`| whole machine busy during the load (cores, every process on it) | ${fmt(otherCores.machine, 2)} | of 2 |`);
+  console.log(`| CPU per acknowledged point (µs): API / worker / Redis / Postgres | ${us(cores.api)} / ${us(cores.worker)} / ${us(otherCores.redis)} / ${us(otherCores.postgres)} | |`);
   console.log(`\nworker RSS every 5 s (MB): ${rss.map((mb) => fmt(mb)).join(' ')}`);
+  console.log(`worker RSS at the start, each minute and the end (MB): ${rss.filter((_, i) => i % 12 === 0).concat(rss.length % 12 === 1 ? [] : [rss.at(-1)!]).map((mb) => fmt(mb)).join(' → ')}`);
   console.log(`warm-up: ${fmt(warmAcked)} first fixes (one per rider) before the measured load, at ${fmt(warmup.requests.average)} requests/s`);
 } finally {
   subscriber.disconnect();

@@ -4,6 +4,8 @@ import type { OrderStatus } from '../domain/orders/state-machine.ts';
 export interface OrderRow {
   id: string;
   customer_id: string;
+  /** A matched group order's joiner: reads, tracks and hears about the order like its customer. */
+  co_customer_id: string | null;
   restaurant_id: string;
   rider_id: string | null;
   status: OrderStatus;
@@ -191,7 +193,7 @@ export type OrderViewer = { role: 'customer' | 'restaurant' | 'rider' | 'admin';
 /** Newest first: a customer's own orders, a restaurant's, a rider's deliveries, or all for admins. */
 export async function listOrders(db: Knex, viewer: OrderViewer, limit: number): Promise<OrderRow[]> {
   const query = db('orders').orderBy('created_at', 'desc').limit(limit);
-  if (viewer.role === 'customer') query.where({ customer_id: viewer.sub });
+  if (viewer.role === 'customer') query.where((q) => q.where({ customer_id: viewer.sub }).orWhere({ co_customer_id: viewer.sub }));
   if (viewer.role === 'restaurant') query.where({ restaurant_id: viewer.sub });
   if (viewer.role === 'rider') query.where({ rider_id: viewer.sub });
   return query.select<OrderRow[]>('*');

@@ -61,6 +61,7 @@ export async function joinGroupOrder(
 
     const records = newOrderRecords({
       customerId: group.creator_id,
+      coCustomerId: input.joinerId,
       restaurant,
       lines: mergeLines(creatorLines, joinerLines),
       dropoff: { lat: group.dropoff_lat, lng: group.dropoff_lng, address: group.dropoff_address },

@@ -19,30 +19,107 @@ export interface GroupCard {
   expiresAt: number;
 }
 
-export interface NearbyGroup extends GroupCard {
-  distanceMeters: number;
-}
-
 /**
  * Open group orders by cell, in Redis: per ~1.1 km cell (the riders' cells, domain/location/cells.ts)
- * one GEO set of every open group, one GEO set per restaurant category, and one hash of cards.
- * All keys of a cell share a hash tag, so on Redis Cluster they sit in one slot, and the 100,000
- * groups of a busy city spread over hundreds of small keys. A 300 m search touches at most four
- * cells and, thanks to the per-category sets, asks each for only its `limit` nearest: a hot spot
- * with hundreds of groups in range costs no more than a quiet street. Cards are read for the
- * winners only.
+ * one GEO set of every open group, one GEO set per restaurant category, and one hash of list
+ * entries. All keys of a cell share a hash tag, so on Redis Cluster they sit in one slot, and the
+ * 100,000 groups of a busy city spread over hundreds of small keys. A 300 m search touches at most
+ * four cells and, thanks to the per-category sets, asks each for only its `limit` nearest: a hot
+ * spot with hundreds of groups in range costs no more than a quiet street.
+ *
+ * The list is read on every app refresh, so each group's entry is kept as the very JSON the list
+ * sends (`listEntry`), and one script per cell (its keys share a slot) searches the GEO set and
+ * reads the winners' entries: one round trip, nothing parsed or re-serialized on the way out.
  */
 export interface OpenGroupIndex {
   add(card: GroupCard): Promise<void>;
   remove(group: { id: string; lat: number; lng: number }): Promise<void>;
-  /** Nearest first; groups past their expiry are left out even before their expiry job runs. */
-  nearby(query: { lat: number; lng: number; radiusMeters: number; category?: string; limit: number; now: number }): Promise<NearbyGroup[]>;
+  /**
+   * The groups `GET /v1/group-orders` lists, nearest first, each as its serialized JSON object
+   * (see `listEntry`). Groups past their expiry are left out even before their expiry job runs.
+   */
+  nearbyJson(query: NearbyQuery): Promise<string[]>;
 }
+
+export interface NearbyQuery {
+  lat: number;
+  lng: number;
+  radiusMeters: number;
+  category?: string;
+  limit: number;
+  now: number;
+}
+
+/**
+ * KEYS[1] a cell's GEO set, KEYS[2] its entries. ARGV: lng, lat, radius (m), limit. Returns
+ * id, distance, entry (nil when gone) for the nearest `limit` members.
+ */
+const SEARCH_CELL = `
+local hits = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', ARGV[1], ARGV[2], 'BYRADIUS', ARGV[3], 'm', 'ASC', 'COUNT', ARGV[4], 'WITHDIST')
+if #hits == 0 then return {} end
+local ids = {}
+for i, hit in ipairs(hits) do ids[i] = hit[1] end
+local entries = redis.call('HMGET', KEYS[2], unpack(ids))
+local out = {}
+for i, hit in ipairs(hits) do
+  out[#out + 1] = hit[1]
+  out[#out + 1] = hit[2]
+  out[#out + 1] = entries[i]
+end
+return out`;
+
+/**
+ * A group as `GET /v1/group-orders` lists it, stored as `<expiresAt ms>|<JSON up to the distance>`:
+ * the list appends the distance and the expiry, and filters on the expiry without parsing.
+ */
+export function listEntry(card: GroupCard): string {
+  const head = JSON.stringify({
+    id: card.id,
+    restaurant: { id: card.restaurantId, name: card.restaurantName, category: card.category },
+    mode: card.mode,
+    menuTotal: card.menuTotal,
+    deliveryTip: card.deliveryTip,
+    address: card.address,
+    // Placeholder, cut off below: the entry ends where the distance goes.
+    distanceMeters: 0,
+  });
+  return `${card.expiresAt}|${head.slice(0, -2)}`;
+}
+
+type SearchCommand = (geoKey: string, entriesKey: string, lng: number, lat: number, radius: number, limit: number) => Promise<unknown>;
 
 export function createOpenGroupIndex(redis: Redis, prefix: string): OpenGroupIndex {
   const geoKey = (cell: string, category = 'all') => `${prefix}:group-open:{go:${cell}}:geo:${category}`;
   const cardsKey = (cell: string) => `${prefix}:group-open:{go:${cell}}:cards`;
   const cellFor = (lat: number, lng: number) => cellId(cellOf(lat, lng));
+  redis.defineCommand('deligoGroupSearchCell', { numberOfKeys: 2, lua: SEARCH_CELL });
+
+  /** The nearest live entries: [id, distance, stored entry], nearest first (ties by id). */
+  const search = async (query: NearbyQuery) => {
+    const cells = cellsCovering(query.lat, query.lng, query.radiusMeters).map(cellId);
+    const pipeline = redis.pipeline();
+    for (const cell of cells) {
+      (pipeline as unknown as { deligoGroupSearchCell: SearchCommand }).deligoGroupSearchCell(geoKey(cell, query.category), cardsKey(cell), query.lng, query.lat, query.radiusMeters, query.limit);
+    }
+    const hits: Array<{ id: string; distanceMeters: number; entry: string; expiresAt: number }> = [];
+    for (const [err, reply] of (await pipeline.exec()) ?? []) {
+      if (err) throw err;
+      const flat = reply as Array<string | null>;
+      for (let i = 0; i < flat.length; i += 3) {
+        let entry = flat[i + 2];
+        if (!entry) continue;
+        // Entries written before they were kept serialized are card JSON.
+        if (entry.startsWith('{')) entry = listEntry(JSON.parse(entry) as GroupCard);
+        const bar = entry.indexOf('|');
+        const expiresAt = Number(entry.slice(0, bar));
+        if (expiresAt > query.now) hits.push({ id: flat[i]!, distanceMeters: Number(flat[i + 1]), entry: entry.slice(bar + 1), expiresAt });
+      }
+    }
+    return hits.sort((a, b) => a.distanceMeters - b.distanceMeters || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, query.limit);
+  };
+  const toJson = (hit: { distanceMeters: number; entry: string; expiresAt: number }) =>
+    `${hit.entry}${Math.round(hit.distanceMeters)},"expiresAt":"${new Date(hit.expiresAt).toISOString()}"}`;
+
   return {
     async add(card) {
       const cell = cellFor(card.lat, card.lng);
@@ -50,47 +127,18 @@ export function createOpenGroupIndex(redis: Redis, prefix: string): OpenGroupInd
         .multi()
         .geoadd(geoKey(cell), card.lng, card.lat, card.id)
         .geoadd(geoKey(cell, card.category), card.lng, card.lat, card.id)
-        .hset(cardsKey(cell), card.id, JSON.stringify(card))
+        .hset(cardsKey(cell), card.id, listEntry(card))
         .exec();
     },
     async remove(group) {
       const cell = cellFor(group.lat, group.lng);
       const tx = redis.multi().zrem(geoKey(cell), group.id);
-      // The category is on the card, which may already be gone: remove from every category's set.
+      // The category is in the entry, which may already be gone: remove from every category's set.
       for (const category of CATEGORIES) tx.zrem(geoKey(cell, category), group.id);
       await tx.hdel(cardsKey(cell), group.id).exec();
     },
-    async nearby(query) {
-      const cells = cellsCovering(query.lat, query.lng, query.radiusMeters).map(cellId);
-      const search = redis.pipeline();
-      for (const cell of cells) {
-        search.geosearch(geoKey(cell, query.category), 'FROMLONLAT', query.lng, query.lat, 'BYRADIUS', query.radiusMeters, 'm', 'ASC', 'COUNT', query.limit, 'WITHDIST');
-      }
-      const hits: Array<{ id: string; cell: string; distanceMeters: number }> = [];
-      for (const [i, [err, reply]] of ((await search.exec()) ?? []).entries()) {
-        if (err) throw err;
-        for (const [id, dist] of reply as Array<[string, string]>) hits.push({ id, cell: cells[i]!, distanceMeters: Number(dist) });
-      }
-      const nearest = hits.sort((a, b) => a.distanceMeters - b.distanceMeters || a.id.localeCompare(b.id)).slice(0, query.limit);
-      if (nearest.length === 0) return [];
-      const byCell = new Map<string, typeof nearest>();
-      for (const hit of nearest) byCell.set(hit.cell, [...(byCell.get(hit.cell) ?? []), hit]);
-      const reads = redis.pipeline();
-      for (const [cell, list] of byCell) reads.hmget(cardsKey(cell), ...list.map((h) => h.id));
-      const cards = new Map<string, string | null>();
-      for (const [i, [err, reply]] of ((await reads.exec()) ?? []).entries()) {
-        if (err) throw err;
-        const list = [...byCell.values()][i]!;
-        (reply as Array<string | null>).forEach((text, j) => cards.set(list[j]!.id, text));
-      }
-      const groups: NearbyGroup[] = [];
-      for (const hit of nearest) {
-        const text = cards.get(hit.id);
-        if (!text) continue;
-        const card = JSON.parse(text) as GroupCard;
-        if (card.expiresAt > query.now) groups.push({ ...card, distanceMeters: hit.distanceMeters });
-      }
-      return groups;
+    async nearbyJson(query) {
+      return (await search(query)).map(toJson);
     },
   };
 }

@@ -42,6 +42,7 @@ export interface OrderPosition {
   orderId: string;
   riderId: string;
   customerId: string;
+  coCustomerId: string | null;
   restaurantId: string;
   status: string;
   point: LocationPoint;
@@ -52,9 +53,10 @@ export interface OrderPosition {
 /** The tracking view as stored: the visible JSON, ready to send, and who may read it. */
 export interface TrackingJson {
   customerId: string;
+  coCustomerId: string | null;
   restaurantId: string;
   riderId: string | null;
-  /** The view without customerId and restaurantId, serialized. */
+  /** The view without customerId, coCustomerId and restaurantId, serialized. */
   json: string;
 }
 
@@ -140,7 +142,7 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
   // Redis Cluster it is one slot, written once per status change and read in pages.
   const active = `${prefix}:orders-active:{eta}`;
   const publish = (orderId: string, event: Record<string, unknown>) => redis.publish(channel(orderId), JSON.stringify({ orderId, ...event }));
-  const FIELDS = ['status', 'customerId', 'restaurantId', 'riderId', 'head', 'route'] as const;
+  const FIELDS = ['status', 'customerId', 'restaurantId', 'riderId', 'head', 'route', 'coCustomerId'] as const;
   // Reads arriving in the same event-loop turn (many customers polling at once) go to Redis as one
   // pipeline: one write and one reply to parse instead of one each, on both sides.
   const fetchViews = createBatcher(
@@ -155,14 +157,14 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
     { maxWaitMs: 0, maxSize: 256 },
   );
   const readJson = async (orderId: string): Promise<TrackingJson | undefined> => {
-    const [status, customerId, restaurantId, riderId, head, route] = await fetchViews(orderId);
+    const [status, customerId, restaurantId, riderId, head, route, coCustomerId] = await fetchViews(orderId);
     if (!status || !customerId || !restaurantId) return undefined;
     if (!head) {
       // Written before views were kept serialized (or mid-upgrade): build it once, then read again.
       await write(redis)(key(orderId), TTL_SECONDS, '', '', ROUTE_MAX);
       return readJson(orderId);
     }
-    return { customerId, restaurantId, riderId: riderId || null, json: `${head}${route ?? ''}]}` };
+    return { customerId, coCustomerId: coCustomerId || null, restaurantId, riderId: riderId || null, json: `${head}${route ?? ''}]}` };
   };
   return {
     channel,
@@ -173,6 +175,7 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
         'status', change.to,
         'version', change.version,
         'customerId', change.customerId,
+        'coCustomerId', change.coCustomerId ?? '',
         'restaurantId', change.restaurantId,
         'riderId', change.riderId ?? '',
         'restaurant', JSON.stringify(change.restaurant),
@@ -203,17 +206,17 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
       const active = moved.map((point, i) => ({ point, orderId: orders[i] })).filter((x): x is { point: LocationPoint; orderId: string } => Boolean(x.orderId));
       if (active.length === 0) return [];
       const reads = redis.pipeline();
-      for (const { orderId } of active) reads.hmget(key(orderId), 'status', 'restaurant', 'dropoff', 'customerId', 'restaurantId');
+      for (const { orderId } of active) reads.hmget(key(orderId), 'status', 'restaurant', 'dropoff', 'customerId', 'restaurantId', 'coCustomerId');
       const states = (await reads.exec()) ?? [];
       const writes = redis.pipeline();
       const out: OrderPosition[] = [];
       active.forEach(({ point, orderId }, i) => {
-        const [status, restaurant, dropoff, customerId, restaurantId] = (states[i]?.[1] as Array<string | null>) ?? [];
+        const [status, restaurant, dropoff, customerId, restaurantId, coCustomerId] = (states[i]?.[1] as Array<string | null>) ?? [];
         if (!status || !restaurant || !dropoff || !customerId || !restaurantId) return;
         const rider = { lat: point.lat, lng: point.lng, heading: point.heading, speed: point.speed, recordedAt: new Date(point.recordedAt).toISOString() };
         write(writes)(key(orderId), TTL_SECONDS, '', `[${point.lat},${point.lng}]`, ROUTE_MAX, 'rider', JSON.stringify(rider), 'updatedAt', new Date().toISOString());
         writes.publish(channel(orderId), JSON.stringify({ orderId, type: 'position', rider }));
-        out.push({ orderId, riderId: point.riderId, customerId, restaurantId, status, point, restaurant: JSON.parse(restaurant), dropoff: JSON.parse(dropoff) });
+        out.push({ orderId, riderId: point.riderId, customerId, coCustomerId: coCustomerId || null, restaurantId, status, point, restaurant: JSON.parse(restaurant), dropoff: JSON.parse(dropoff) });
       });
       await writes.exec();
       return out;

@@ -21,6 +21,7 @@ export function statusChangeMessage(
     from,
     to: order.status,
     customerId: order.customer_id,
+    coCustomerId: order.co_customer_id,
     restaurantId: order.restaurant_id,
     restaurantName: restaurant.name,
     riderId: order.rider_id,

@@ -111,6 +111,8 @@ function tooFar(): Invalid {
 /** The rows of a new PLACED order: the order, its items, its first event and its outbox message. */
 export function newOrderRecords(input: {
   customerId: string;
+  /** A matched group's joiner, who shares the order with its creator. */
+  coCustomerId?: string;
   restaurant: Restaurant;
   lines: readonly PricedLine[];
   dropoff: { lat: number; lng: number; address: string };
@@ -125,6 +127,7 @@ export function newOrderRecords(input: {
   const row = {
     id: `ord_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
     customer_id: input.customerId,
+    co_customer_id: input.coCustomerId ?? null,
     restaurant_id: restaurant.id,
     rider_id: null,
     status: 'PLACED' as const,

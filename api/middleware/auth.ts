@@ -18,7 +18,15 @@ export const TOKEN_COOKIE = 'deligo_token';
  * user on first use. A missing or bad token is 401; a token whose role disagrees with the
  * role on record is 403.
  */
-export function authenticate(options: { secret: string; users: UserDirectory }): RequestHandler {
+export type Authenticator = RequestHandler & {
+  /**
+   * The caller, when settled without waiting: a bearer token verified before whose user is on
+   * record with the token's role. Else undefined (the request then goes through the handler).
+   */
+  identify(headers: { authorization?: string }): Identity | undefined;
+};
+
+export function authenticate(options: { secret: string; users: UserDirectory }): Authenticator {
   const verify = createTokenVerifier(options.secret);
   const admit = (req: Request, identity: Identity, recorded: Role, next: NextFunction) => {
     if (recorded !== identity.role) {
@@ -37,7 +45,12 @@ export function authenticate(options: { secret: string; users: UserDirectory }):
     }
     admit(req, identity, await options.users.ensure(identity), next);
   };
-  return (req, _res, next) => {
+  const identify = (headers: { authorization?: string }) => {
+    const token = bearer(headers.authorization);
+    const identity = token ? verify.cached(token) : undefined;
+    return identity && options.users.known(identity.sub) === identity.role ? identity : undefined;
+  };
+  const handler: RequestHandler = (req, _res, next) => {
     const token = bearer(req.headers.authorization) ?? readCookie(req.headers.cookie, TOKEN_COOKIE);
     if (!token) return next(unauthorized('missing bearer token: send Authorization: Bearer <token>'));
     // A token and a user seen before (a rider's every fix after the first) are settled without
@@ -47,6 +60,7 @@ export function authenticate(options: { secret: string; users: UserDirectory }):
     if (identity && recorded) return admit(req, identity, recorded, next);
     return firstSight(req, token, next);
   };
+  return Object.assign(handler, { identify });
 }
 
 /** Must follow `authenticate`. */

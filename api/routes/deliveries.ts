@@ -19,7 +19,7 @@ export function deliveryRoutes(deps: { db: Knex }) {
       async handler({ params, user }) {
         const order = await getOrder(deps.db, params.id);
         if (!order) throw notFound(`no order ${params.id}`);
-        if (!isOrderParty({ customerId: order.customer_id, restaurantId: order.restaurant_id, riderId: order.rider_id }, user)) throw forbidden('this order is not yours to read');
+        if (!isOrderParty({ customerId: order.customer_id, coCustomerId: order.co_customer_id, restaurantId: order.restaurant_id, riderId: order.rider_id }, user)) throw forbidden('this order is not yours to read');
         const route = await routeOf(deps.db, params.id);
         if (!route) throw notFound(order.status === 'DELIVERED' ? 'the route is being archived; try again in a few seconds' : 'routes are archived when the order is delivered');
         return {

@@ -24,7 +24,7 @@ export function guidanceRoutes(deps: { db: Knex; location: LiveLocation; planner
       async handler({ user, params }) {
         const order = await getOrder(deps.db, params.id);
         if (!order) throw notFound(`no order ${params.id}`);
-        if (!isOrderParty({ customerId: order.customer_id, restaurantId: order.restaurant_id, riderId: order.rider_id }, user)) throw forbidden('this order is not yours to read');
+        if (!isOrderParty({ customerId: order.customer_id, coCustomerId: order.co_customer_id, restaurantId: order.restaurant_id, riderId: order.rider_id }, user)) throw forbidden('this order is not yours to read');
         const [motion] = order.rider_id ? await deps.location.state.motion([order.rider_id]) : [undefined];
         const legs = await planGuidance(deps.planner, {
           status: order.status,

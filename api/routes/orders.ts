@@ -46,7 +46,7 @@ export function orderRoutes(deps: { db: Knex; placeOrder: OrderPlacer; kickRelay
       async handler({ user, params }) {
         const order = await getOrder(deps.db, params.id);
         if (!order) throw notFound(`no order ${params.id}`);
-        if (!isOrderParty({ customerId: order.customer_id, restaurantId: order.restaurant_id, riderId: order.rider_id }, user)) throw forbidden('this order is not yours to read');
+        if (!isOrderParty({ customerId: order.customer_id, coCustomerId: order.co_customer_id, restaurantId: order.restaurant_id, riderId: order.rider_id }, user)) throw forbidden('this order is not yours to read');
         const [items, events] = await Promise.all([orderItems(deps.db, order.id), orderEvents(deps.db, order.id)]);
         return { body: present(order, items, events) };
       },
@@ -102,6 +102,7 @@ function present(order: OrderRow & { restaurant_name: string }, items: Awaited<R
     status: order.status,
     version: order.version,
     customerId: order.customer_id,
+    coCustomerId: order.co_customer_id,
     restaurant: { id: order.restaurant_id, name: order.restaurant_name },
     riderId: order.rider_id,
     items: items.map((i) => ({ menuItemId: i.menu_item_id, name: i.name, unitPrice: i.unit_price, quantity: i.quantity })),

@@ -58,3 +58,38 @@ export function startProcess(entry: string, args: string[], env: Record<string, 
     },
   };
 }
+
+/**
+ * CPU seconds (user + system) of a process we did not start, such as Redis or the Postgres
+ * postmaster; with `children`, plus its live children and the children it has reaped (Postgres
+ * backends), from /proc.
+ */
+export async function cpuSecondsOfPid(pid: number, options: { children?: boolean } = {}): Promise<number> {
+  const { readFile, readdir } = await import('node:fs/promises');
+  const fields = async (p: number | string) => {
+    const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
+    return stat ? stat.slice(stat.lastIndexOf(')') + 2).split(' ') : undefined;
+  };
+  const own = await fields(pid);
+  if (!own) return NaN;
+  // After the name: state ppid … utime(11) stime(12) cutime(13) cstime(14), counted from 0.
+  let ticks = Number(own[11]) + Number(own[12]);
+  if (options.children) {
+    ticks += Number(own[13]) + Number(own[14]);
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const f = await fields(entry);
+      if (f && Number(f[1]) === pid) ticks += Number(f[11]) + Number(f[12]);
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** Busy CPU seconds of the whole machine so far (every process, ours or not), from /proc/stat. */
+export async function machineBusySeconds(): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const [, ...values] = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).map(Number);
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+  const [user, nice, system, , , irq, softirq, steal] = values as number[];
+  return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS;
+}

@@ -10,6 +10,8 @@ export interface GeofenceInput {
   orderId: string;
   status: string;
   customerId: string;
+  /** A matched group order's joiner hears what its customer hears. */
+  coCustomerId?: string | null;
   restaurantId: string;
   rider: LatLng;
   restaurant: LatLng;
@@ -30,7 +32,10 @@ export function geofenceHits(input: GeofenceInput): GeofenceHit[] {
   if (input.status === 'DELIVERING') {
     const metres = haversineMeters(input.rider, input.dropoff);
     if (metres <= ARRIVING_METERS) {
-      hits.push({ event: 'rider.arriving', userId: input.customerId, data: { orderId: input.orderId, distanceMeters: Math.round(metres) }, idempotencyKey: `arriving:${input.orderId}` });
+      for (const userId of input.coCustomerId ? [input.customerId, input.coCustomerId] : [input.customerId]) {
+        // One key per order: a delivery is told apart by its recipient, so each customer hears once.
+        hits.push({ event: 'rider.arriving', userId, data: { orderId: input.orderId, distanceMeters: Math.round(metres) }, idempotencyKey: `arriving:${input.orderId}` });
+      }
     }
   }
   if (input.status === 'COOKING' || input.status === 'READY_FOR_PICKUP') {

@@ -8,6 +8,8 @@ export interface StatusChange {
   from: OrderStatus | null;
   to: OrderStatus;
   customerId: string;
+  /** A matched group order's joiner; absent in messages written by older versions. */
+  coCustomerId?: string | null;
   restaurantId: string;
   restaurantName: string;
   riderId: string | null;
@@ -30,8 +32,18 @@ export interface PlannedNotification {
   data: Record<string, unknown>;
 }
 
-/** Pure: who hears about a status change, and with which template. */
+/**
+ * Pure: who hears about a status change, and with which template. A group order's joiner hears
+ * everything its customer (the group's creator) hears.
+ */
 export function notificationsFor(change: StatusChange): PlannedNotification[] {
+  const planned = forSeats(change);
+  const co = change.coCustomerId;
+  if (!co || co === change.customerId) return planned;
+  return planned.flatMap((p) => (p.userId === change.customerId && p.event.startsWith('order.') ? [p, { ...p, userId: co }] : [p]));
+}
+
+function forSeats(change: StatusChange): PlannedNotification[] {
   const { orderId, customerId, restaurantId, riderId, restaurantName } = change;
   const eta = change.etaMinutes ?? undefined;
   switch (change.to) {

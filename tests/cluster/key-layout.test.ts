@@ -34,7 +34,7 @@ describe('on Redis Cluster: pipelines, multi-key steps and scans across slots', 
     assert.deepEqual(await getEach(platform.redis, [keys[5]!, `${platform.prefix}:pipe:{missing}`, keys[9]!]), ['v5', null, 'v9']);
   });
 
-  it('open group orders: one MULTI per cell (its keys share the cell tag), nearby across cells', async () => {
+  it('open group orders: one MULTI and one search script per cell (its keys share the cell tag), nearby across cells', async () => {
     const index = createOpenGroupIndex(platform.redis, platform.prefix);
     const card = (id: string, metresNorth: number) => ({
       id, restaurantId: 'r-1', restaurantName: '강남 떡볶이', category: 'bunsik', mode: 'SPLIT' as const, deliveryTip: 3_000, menuTotal: 18_000,
@@ -42,11 +42,12 @@ describe('on Redis Cluster: pipelines, multi-key steps and scans across slots', 
     });
     // 0 m, 1.5 km and 3 km north: three different ~1.1 km cells.
     for (const [id, m] of [['g-0', 0], ['g-1', 1_500], ['g-2', 3_000]] as const) await index.add(card(id, m));
-    const near = await index.nearby({ ...GANGNAM, radiusMeters: 3_500, category: 'bunsik', limit: 10, now: Date.now() });
-    assert.deepEqual(near.map((g) => g.id), ['g-0', 'g-1', 'g-2']);
+    const ids = (entries: string[]) => entries.map((e) => (JSON.parse(e) as { id: string }).id);
+    const near = await index.nearbyJson({ ...GANGNAM, radiusMeters: 3_500, category: 'bunsik', limit: 10, now: Date.now() });
+    assert.deepEqual(ids(near), ['g-0', 'g-1', 'g-2']);
     await index.remove({ id: 'g-1', lat: card('g-1', 1_500).lat, lng: GANGNAM.lng });
-    const after = await index.nearby({ ...GANGNAM, radiusMeters: 3_500, limit: 10, now: Date.now() });
-    assert.deepEqual(after.map((g) => g.id), ['g-0', 'g-2']);
+    const after = await index.nearbyJson({ ...GANGNAM, radiusMeters: 3_500, limit: 10, now: Date.now() });
+    assert.deepEqual(ids(after), ['g-0', 'g-2']);
   });
 
   it('the stale-rider sweep scans the geo cells of every master', async () => {

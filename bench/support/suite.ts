@@ -57,6 +57,7 @@ export function selectBenches(files: string[], only: string[]): string[] {
     .filter((name) => !NOT_BENCHMARKS.has(name))
     .sort();
   if (only.length === 0) return all;
+  only = only.map((name) => name.replace(/^bench\//, '').replace(/\.ts$/, ''));
   const unknown = only.filter((name) => !all.includes(name));
   if (unknown.length > 0) throw new Error(`no such bench: ${unknown.join(', ')} (known: ${all.join(', ')})`);
   return all.filter((name) => only.includes(name));

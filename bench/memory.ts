@@ -21,6 +21,7 @@ import { scheduleSends } from '../gifts/schedule.ts';
 import { createHistoryWriter } from '../location/history-writer.ts';
 import { createLocationIngest } from '../location/ingest.ts';
 import { createLiveLocation } from '../location/live-location.ts';
+import { createOrderTracking } from '../location/order-tracking.ts';
 import { notifyMany } from '../notifications/notify.ts';
 import { createOrderPlacer } from '../orders/place-order.ts';
 import { around, gangnamRestaurants, GANGNAM_STATION, seeded } from './support/hot-spot.ts';
@@ -106,6 +107,24 @@ try {
       return (await perKey(riders.slice(0, SAMPLES).map((p) => live.keys.rider(p.riderId)))) + (await memoryUsage(cells)) / N;
     },
   );
+
+  // An order being delivered, as trackers read it: its tracking hash with status, rider and a 20-point route, and the rider → order link.
+  const tracking = createOrderTracking(redis, 'mem');
+  const tracked = Math.max(1, Math.floor(N / 5));
+  await redisPerItem('redis-order-tracking', 'tracked order (status, rider, 20-point route)', tracked, async () => {
+    for (let i = 0; i < tracked; i++) {
+      await tracking.applyStatus({
+        orderId: `mo-${i}`, version: 5, from: 'PICKED_UP', to: 'DELIVERING', customerId: `mc-${i}`, restaurantId: 'rest-1', restaurantName: '교촌치킨',
+        riderId: `mtr-${i}`, cookMinutes: 15, etaMinutes: 9, reason: null, itemCount: 2, total: 32_000,
+        restaurant: { lat: 37.4979, lng: 127.0276 }, dropoff: { lat: 37.5079, lng: 127.0276 }, etaAt: new Date(now + 540_000).toISOString(),
+      });
+      await tracking.attachRider(`mo-${i}`, `mtr-${i}`);
+    }
+    for (let k = 0; k < 20; k++) await chunks(Array.from({ length: tracked }, (_, i) => i), 1_000, (chunk) => tracking.applyPositions(chunk.map((i) => ({ riderId: `mtr-${i}`, recordedAt: now - (20 - k) * 5_000, lat: 37.4979 + k * 0.0004, lng: 127.0276, speed: 6, heading: 0, accuracy: 5, mocked: false }))));
+  }, async () => {
+    const sample = Array.from({ length: Math.min(SAMPLES, tracked) }, (_, i) => i);
+    return (await memoryUsage(sample.flatMap((i) => [`mem:order-track:{order-mo-${i}}`, `mem:rider-order:{mtr-${i}}`]))) / sample.length;
+  });
 
   // The fraud rules' recent track: ten minutes of fixes at one per 5 s (120 points) per rider.
   const trackRiders = Math.max(1, Math.floor(N / 10));
@@ -216,7 +235,7 @@ try {
   );
 
   console.log(`\nbench/memory  ${new Date().toISOString()}  ${machine()}`);
-  console.log(`${fmt(N)} items per measure (riders' tracks, raw-point riders: N/10; orders: N/5); Redis ${(await redis.info('server')).match(/redis_version:(\S+)/)?.[1]}\n`);
+  console.log(`${fmt(N)} items per measure (riders' tracks and raw-point riders: N/10; tracked and placed orders, routes: N/5); Redis ${(await redis.info('server')).match(/redis_version:(\S+)/)?.[1]}\n`);
   console.log('| item | n | bytes per item (used_memory delta / n; Postgres: total relation size delta / rows) | MEMORY USAGE of its own keys, per item |');
   console.log('|---|---|---|---|');
   for (const row of rows) console.log(row);

@@ -67,6 +67,7 @@ export const INPUT_SOURCES: Record<string, { what: string; sources: Array<[bench
   dispatchP99: { what: 'dispatch request → first offer p99', sources: [['scale', 'dispatch-1-p99'], ['dispatch', 'offer-p99']] },
   notificationJobsPerSec: { what: 'notification jobs/s drained by one worker process', sources: [['notifications', 'throughput']] },
   redisRider: { what: 'Redis bytes per rider (position, geo, presence)', sources: [['memory', 'redis-rider']] },
+  redisOrderTracking: { what: 'Redis bytes per tracked order (status, rider, 20-point route)', sources: [['memory', 'redis-order-tracking']] },
   redisTrack: { what: 'Redis bytes per rider recent track (10 min)', sources: [['memory', 'redis-rider-track']] },
   redisLocationJob: { what: 'Redis bytes per queued location.batch job (20 points)', sources: [['memory', 'redis-location-job-20']] },
   redisNotificationJob: { what: 'Redis bytes per queued notification job', sources: [['memory', 'redis-notification-job']] },
@@ -172,13 +173,15 @@ export function planLines(s: Scenario, inputs: Record<string, Input>): PlanLine[
   const locationJobs = s.locationUpdatesPerSec / A.pointsPerLocationJob;
   const notifications = s.orderTps * A.notificationsPerOrder;
   add('Redis — riders (live state + 10-min track)', ['redisRider', 'redisTrack'], () => ({ formula: `${n(s.riders)} × (${n(v('redisRider')!)} + ${n(v('redisTrack')!)}) B`, result: `${n((s.riders * (v('redisRider')! + v('redisTrack')!)) / GB)} GB` }));
+  add('Redis — tracking state, one order per tracker', ['redisOrderTracking'], () => ({ formula: `${n(s.trackers)} tracked orders × ${n(v('redisOrderTracking')!)} B`, result: `${n((s.trackers * v('redisOrderTracking')!) / GB)} GB` }));
   add(`Redis — ${A.backlogSeconds} s of location jobs`, ['redisLocationJob'], () => ({ formula: `${n(locationJobs)} jobs/s × ${A.backlogSeconds} s × ${n(v('redisLocationJob')!)} B`, result: `${n((locationJobs * A.backlogSeconds * v('redisLocationJob')!) / GB)} GB` }));
   add(`Redis — ${A.backlogSeconds} s of notification jobs`, ['redisNotificationJob'], () => ({ formula: `${n(s.orderTps)} orders/s × ${A.notificationsPerOrder} × ${A.backlogSeconds} s × ${n(v('redisNotificationJob')!)} B`, result: `${n((notifications * A.backlogSeconds * v('redisNotificationJob')!) / GB)} GB` }));
   add('Redis — pending offer timeouts', ['redisOfferJob'], () => ({ formula: `${n(s.matchesPerSec)}/s × ${A.offerSeconds} s × ${n(v('redisOfferJob')!)} B`, result: `${n((s.matchesPerSec * A.offerSeconds * v('redisOfferJob')!) / GB)} GB` }));
   add('Redis — scheduled gifts', ['redisGift'], () => ({ formula: `${n(A.scheduledGifts)} × ${n(v('redisGift')!)} B`, result: `${n((A.scheduledGifts * v('redisGift')!) / GB)} GB` }));
-  add('**Redis 메모리 용량**', ['redisRider', 'redisTrack', 'redisLocationJob', 'redisNotificationJob', 'redisOfferJob', 'redisGift'], () => {
+  add('**Redis 메모리 용량**', ['redisRider', 'redisTrack', 'redisOrderTracking', 'redisLocationJob', 'redisNotificationJob', 'redisOfferJob', 'redisGift'], () => {
     const total =
       s.riders * (v('redisRider')! + v('redisTrack')!) +
+      s.trackers * v('redisOrderTracking')! +
       locationJobs * A.backlogSeconds * v('redisLocationJob')! +
       notifications * A.backlogSeconds * v('redisNotificationJob')! +
       s.matchesPerSec * A.offerSeconds * v('redisOfferJob')! +

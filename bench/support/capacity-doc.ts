@@ -78,6 +78,8 @@ ${planMarkdown(planLines(SEED_001, inputs).filter((l) => /위치|location|raw po
 - **Matching latency.** ${p99 ? `The measured dispatch request → first offer p99 is ${formatNumber(p99.value)} ms (bench/${p99.bench}.ts \`${p99.metric}\`) against a target of 250 ms.` : 'Dispatch latency was not measured in these results.'}
   On this machine dispatch backs up well before 5,000 matches/s: the matching servers above are sized
   from the CPU a dispatch costs when it runs, not from a latency the system has shown at that rate.
+  That CPU figure comes from bench/scale, where riders never answer, so it includes the re-offers
+  after each 15 s timeout: it overstates one match, and the server count errs high.
   Each match makes several Postgres round trips (offer insert, status change, outbox), so at 5,000/s
   Postgres write capacity, not worker CPU, is the first limit to test.
 - **One Redis is not enough at the peak**: BullMQ does every job's state change in Redis, which is

@@ -10,7 +10,10 @@ export interface Scenario {
   name: string;
   locationUpdatesPerSec: number;
   trackingReadsPerSec: number;
+  /** Order API requests per second (placing, reading and changing orders). */
   orderTps: number;
+  /** Orders placed per second at the peak (seed 000: 100,000 a minute). */
+  ordersPlacedPerSec: number;
   matchesPerSec: number;
   riders: number;
   concurrentUsers: number;
@@ -18,7 +21,7 @@ export interface Scenario {
   ordersPerDay: number;
 }
 
-export const SEED_000: Scenario = { name: 'seed 000 peak', locationUpdatesPerSec: 20_000, trackingReadsPerSec: 100_000, orderTps: 10_000, matchesPerSec: 5_000, riders: 50_000, concurrentUsers: 1_000_000, trackers: 500_000, ordersPerDay: 5_000_000 };
+export const SEED_000: Scenario = { name: 'seed 000 peak', locationUpdatesPerSec: 20_000, trackingReadsPerSec: 100_000, orderTps: 10_000, ordersPlacedPerSec: 100_000 / 60, matchesPerSec: 5_000, riders: 50_000, concurrentUsers: 1_000_000, trackers: 500_000, ordersPerDay: 5_000_000 };
 /** Seed 001: a fix every 3 s at 50,000 updates/s (150,000 riders); the rest as seed 000. */
 export const SEED_001: Scenario = { ...SEED_000, name: 'seed 001 (50k updates/s)', locationUpdatesPerSec: 50_000, riders: 150_000 };
 
@@ -66,6 +69,7 @@ export const INPUT_SOURCES: Record<string, { what: string; sources: Array<[bench
   dispatchApiUs: { what: 'API CPU per restaurant acceptance (starts a dispatch)', sources: [['scale', 'dispatch-1-api-us']] },
   dispatchP99: { what: 'dispatch request → first offer p99', sources: [['scale', 'dispatch-1-p99'], ['dispatch', 'offer-p99']] },
   notificationJobsPerSec: { what: 'notification jobs/s drained by one worker process', sources: [['notifications', 'throughput']] },
+  rawBullmqJobsPerSec: { what: 'raw BullMQ empty jobs/s through one Redis (the notifications baseline)', sources: [['notifications', 'throughput-baseline']] },
   redisRider: { what: 'Redis bytes per rider (position, geo, presence)', sources: [['memory', 'redis-rider']] },
   redisOrderTracking: { what: 'Redis bytes per tracked order (status, rider, 20-point route)', sources: [['memory', 'redis-order-tracking']] },
   redisTrack: { what: 'Redis bytes per rider recent track (10 min)', sources: [['memory', 'redis-rider-track']] },
@@ -151,7 +155,7 @@ export function planLines(s: Scenario, inputs: Record<string, Input>): PlanLine[
     const c = coresFor(s.trackingReadsPerSec, v('trackingApiUs')!) + coresFor(s.orderTps, v('orderApiUs')!) + coresFor(s.matchesPerSec, v('dispatchApiUs')!);
     return { formula: `⌈(tracking + order + acceptance cores) ÷ ${A.coresPerServer}⌉ = ⌈${n(c)} ÷ ${A.coresPerServer}⌉`, result: `**${serversFor(c)} servers** (${n(c)} cores)` };
   });
-  add('orders worker (outbox relay) cores', ['orderWorkerUs'], () => ({ formula: `${n(s.orderTps)}/s × ${n(v('orderWorkerUs')!)} µs ÷ ${util}`, result: `${n(coresFor(s.orderTps, v('orderWorkerUs')!))} cores` }));
+  add('orders worker (outbox relay) cores', ['orderWorkerUs'], () => ({ formula: `${n(s.ordersPlacedPerSec)} orders placed/s × ${n(v('orderWorkerUs')!)} µs ÷ ${util}`, result: `${n(coresFor(s.ordersPlacedPerSec, v('orderWorkerUs')!))} cores` }));
 
   // 데이터베이스 용량 및 IOPS.
   add('DB — raw points, 24 h', ['pgRawPoint'], () => ({ formula: `${n(s.locationUpdatesPerSec)}/s × 86,400 s × ${n(v('pgRawPoint')!)} B`, result: `${n((s.locationUpdatesPerSec * 86_400 * v('pgRawPoint')!) / GB)} GB` }));
@@ -171,11 +175,11 @@ export function planLines(s: Scenario, inputs: Record<string, Input>): PlanLine[
 
   // Redis 메모리.
   const locationJobs = s.locationUpdatesPerSec / A.pointsPerLocationJob;
-  const notifications = s.orderTps * A.notificationsPerOrder;
+  const notifications = s.ordersPlacedPerSec * A.notificationsPerOrder;
   add('Redis — riders (live state + 10-min track)', ['redisRider', 'redisTrack'], () => ({ formula: `${n(s.riders)} × (${n(v('redisRider')!)} + ${n(v('redisTrack')!)}) B`, result: `${n((s.riders * (v('redisRider')! + v('redisTrack')!)) / GB)} GB` }));
   add('Redis — tracking state, one order per tracker', ['redisOrderTracking'], () => ({ formula: `${n(s.trackers)} tracked orders × ${n(v('redisOrderTracking')!)} B`, result: `${n((s.trackers * v('redisOrderTracking')!) / GB)} GB` }));
   add(`Redis — ${A.backlogSeconds} s of location jobs`, ['redisLocationJob'], () => ({ formula: `${n(locationJobs)} jobs/s × ${A.backlogSeconds} s × ${n(v('redisLocationJob')!)} B`, result: `${n((locationJobs * A.backlogSeconds * v('redisLocationJob')!) / GB)} GB` }));
-  add(`Redis — ${A.backlogSeconds} s of notification jobs`, ['redisNotificationJob'], () => ({ formula: `${n(s.orderTps)} orders/s × ${A.notificationsPerOrder} × ${A.backlogSeconds} s × ${n(v('redisNotificationJob')!)} B`, result: `${n((notifications * A.backlogSeconds * v('redisNotificationJob')!) / GB)} GB` }));
+  add(`Redis — ${A.backlogSeconds} s of notification jobs`, ['redisNotificationJob'], () => ({ formula: `${n(s.ordersPlacedPerSec)} orders placed/s × ${A.notificationsPerOrder} × ${A.backlogSeconds} s × ${n(v('redisNotificationJob')!)} B`, result: `${n((notifications * A.backlogSeconds * v('redisNotificationJob')!) / GB)} GB` }));
   add('Redis — pending offer timeouts', ['redisOfferJob'], () => ({ formula: `${n(s.matchesPerSec)}/s × ${A.offerSeconds} s × ${n(v('redisOfferJob')!)} B`, result: `${n((s.matchesPerSec * A.offerSeconds * v('redisOfferJob')!) / GB)} GB` }));
   add('Redis — scheduled gifts', ['redisGift'], () => ({ formula: `${n(A.scheduledGifts)} × ${n(v('redisGift')!)} B`, result: `${n((A.scheduledGifts * v('redisGift')!) / GB)} GB` }));
   add('**Redis 메모리 용량**', ['redisRider', 'redisTrack', 'redisOrderTracking', 'redisLocationJob', 'redisNotificationJob', 'redisOfferJob', 'redisGift'], () => {
@@ -191,8 +195,13 @@ export function planLines(s: Scenario, inputs: Record<string, Input>): PlanLine[
 
   // 메시지 큐 처리량.
   const jobs = locationJobs + s.matchesPerSec * 2 + notifications;
-  add('**메시지 큐 처리량** (jobs/s)', [], () => ({ formula: `location ${n(locationJobs)} + dispatch.match ${n(s.matchesPerSec)} + offer timeouts ${n(s.matchesPerSec)} + notifications ${n(s.orderTps)} × ${A.notificationsPerOrder}`, result: `**${n(jobs)} jobs/s**` }));
+  add('**메시지 큐 처리량** (jobs/s)', [], () => ({ formula: `location ${n(locationJobs)} + dispatch.match ${n(s.matchesPerSec)} + offer timeouts ${n(s.matchesPerSec)} + notifications ${n(s.ordersPlacedPerSec)} orders placed/s × ${A.notificationsPerOrder}`, result: `**${n(jobs)} jobs/s**` }));
   add('notification worker cores', ['notificationJobsPerSec'], () => ({ formula: `${n(notifications)} jobs/s ÷ ${n(v('notificationJobsPerSec')!)} jobs/s per worker process (≈ 1 core) ÷ ${util}`, result: `${n(notifications / v('notificationJobsPerSec')! / A.targetUtilization)} cores` }));
+  add('**Other worker servers** (order relay + notifications)', ['orderWorkerUs', 'notificationJobsPerSec'], () => {
+    const c = coresFor(s.ordersPlacedPerSec, v('orderWorkerUs')!) + notifications / v('notificationJobsPerSec')! / A.targetUtilization;
+    return { formula: `⌈(${n(s.ordersPlacedPerSec)} orders placed/s × ${n(v('orderWorkerUs')!)} µs ÷ ${util} + notification cores) ÷ ${A.coresPerServer}⌉`, result: `**${serversFor(c)} servers** (${n(c)} cores)` };
+  });
+  add('Redis shards for the queues (lower bound)', ['rawBullmqJobsPerSec'], () => ({ formula: `${n(jobs)} jobs/s ÷ ${n(v('rawBullmqJobsPerSec')!)} empty jobs/s measured through one Redis ÷ ${util}`, result: `${n(Math.ceil(jobs / v('rawBullmqJobsPerSec')! / A.targetUtilization))} shards` }));
   return lines;
 }
 

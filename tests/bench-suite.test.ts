@@ -113,6 +113,7 @@ describe('capacity plan', () => {
     measured('memory', 'redis-rider', 1_000, 'B'),
     measured('memory', 'redis-rider-track', 10_000, 'B'),
     measured('memory', 'pg-raw-point', 134, 'B'),
+    { ...measured('notifications', 'throughput', 2_000, 'jobs/s'), baseline: 20_000 },
   ];
 
   it('turns CPU per operation into cores at the target utilization and whole servers', () => {
@@ -138,6 +139,12 @@ describe('capacity plan', () => {
     assert.match(planLines(SEED_001, inputs).find((l) => /위치 데이터 처리 서버 대수/.test(l.item))!.result, /7 servers.*50 cores/);
     // Raw points for 24 h: 20,000 × 86,400 × 134 B = 231.6 GB.
     assert.match(line(/raw points, 24 h/).result, /^232 GB$/);
+    // The baseline of a figure can be an input: queue shards from raw BullMQ's in-run rate.
+    assert.equal(inputs.rawBullmqJobsPerSec!.value, 20_000);
+    assert.equal(inputs.rawBullmqJobsPerSec!.metric, 'throughput (baseline)');
+    // 1,000 location + 5,000 + 5,000 dispatch + 1,667 × 6 notifications = 21,000 jobs/s ÷ 20,000 ÷ 60% → 2 shards.
+    assert.match(line(/메시지 큐 처리량/).result, /21,000 jobs\/s/);
+    assert.equal(line(/Redis shards/).result, '2 shards');
     // Riders in Redis: 50,000 × 11,000 B = 0.55 GB.
     assert.match(line(/Redis — riders/).result, /^0\.55 GB$/);
   });

@@ -59,7 +59,7 @@ export interface Input {
 }
 
 /** Where each input of the plan is looked up, first match wins (a bench run on its own, then the suite's fallbacks). */
-export const INPUT_SOURCES: Record<string, { what: string; sources: Array<[bench: string, metric: string]> }> = {
+export const INPUT_SOURCES: Record<string, { what: string; sources: Array<[bench: string, metric: string, field?: 'baseline']> }> = {
   ingestApiUs: { what: 'API CPU per single-point location request', sources: [['ingest', 'api-cpu-per-request'], ['scale', 'ingest-1-api-us']] },
   locationWorkerUs: { what: 'location worker CPU per point (live state, history COPY, fraud rules)', sources: [['scale', 'ingest-1-worker-us']] },
   trackingApiUs: { what: 'API CPU per tracking read', sources: [['tracking', 'api-cpu-per-request']] },
@@ -69,7 +69,7 @@ export const INPUT_SOURCES: Record<string, { what: string; sources: Array<[bench
   dispatchApiUs: { what: 'API CPU per restaurant acceptance (starts a dispatch)', sources: [['scale', 'dispatch-1-api-us']] },
   dispatchP99: { what: 'dispatch request → first offer p99', sources: [['scale', 'dispatch-1-p99'], ['dispatch', 'offer-p99']] },
   notificationJobsPerSec: { what: 'notification jobs/s drained by one worker process', sources: [['notifications', 'throughput']] },
-  rawBullmqJobsPerSec: { what: 'raw BullMQ empty jobs/s through one Redis (the notifications baseline)', sources: [['notifications', 'throughput-baseline']] },
+  rawBullmqJobsPerSec: { what: 'raw BullMQ empty jobs/s through one Redis (the notifications baseline)', sources: [['notifications', 'throughput', 'baseline']] },
   redisRider: { what: 'Redis bytes per rider (position, geo, presence)', sources: [['memory', 'redis-rider']] },
   redisOrderTracking: { what: 'Redis bytes per tracked order (status, rider, 20-point route)', sources: [['memory', 'redis-order-tracking']] },
   redisTrack: { what: 'Redis bytes per rider recent track (10 min)', sources: [['memory', 'redis-rider-track']] },
@@ -88,7 +88,13 @@ export function resolveInputs(results: BenchResult[]): { inputs: Record<string, 
   const inputs: Record<string, Input> = {};
   const missing: string[] = [];
   for (const [key, spec] of Object.entries(INPUT_SOURCES)) {
-    const found = spec.sources.map(([b, m]) => findResult(results, b, m)).find((r) => r !== undefined && Number.isFinite(r.value) && r.value > 0);
+    // A source may name the in-run baseline of a figure instead of the figure itself.
+    const found = spec.sources
+      .map(([b, m, field]) => {
+        const r = findResult(results, b, m);
+        return r && (field === 'baseline' ? { ...r, metric: `${m} (baseline)`, value: r.baseline ?? NaN } : r);
+      })
+      .find((r) => r !== undefined && Number.isFinite(r.value) && r.value > 0);
     if (found) inputs[key] = { key, what: spec.what, bench: found.bench, metric: found.metric, value: found.value, unit: found.unit, at: found.at };
     else missing.push(key);
   }

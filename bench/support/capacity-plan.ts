@@ -207,7 +207,7 @@ export function planLines(s: Scenario, inputs: Record<string, Input>): PlanLine[
     const c = coresFor(s.ordersPlacedPerSec, v('orderWorkerUs')!) + notifications / v('notificationJobsPerSec')! / A.targetUtilization;
     return { formula: `⌈(${n(s.ordersPlacedPerSec)} orders placed/s × ${n(v('orderWorkerUs')!)} µs ÷ ${util} + notification cores) ÷ ${A.coresPerServer}⌉`, result: `**${serversFor(c)} servers** (${n(c)} cores)` };
   });
-  add('Redis shards for the queues (lower bound)', ['rawBullmqJobsPerSec'], () => ({ formula: `${n(jobs)} jobs/s ÷ ${n(v('rawBullmqJobsPerSec')!)} empty jobs/s measured through one Redis ÷ ${util}`, result: `${n(Math.ceil(jobs / v('rawBullmqJobsPerSec')! / A.targetUtilization))} shards` }));
+  add('Redis shards for the queues (errs high: the measured rate was bound by a worker sharing 2 loaded cores, not by Redis)', ['rawBullmqJobsPerSec'], () => ({ formula: `${n(jobs)} jobs/s ÷ ${n(v('rawBullmqJobsPerSec')!)} empty jobs/s measured through one Redis ÷ ${util}`, result: `${n(Math.ceil(jobs / v('rawBullmqJobsPerSec')! / A.targetUtilization))} shards` }));
   return lines;
 }
 

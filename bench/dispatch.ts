@@ -25,6 +25,7 @@ import { around, gangnamRestaurants, keepFresh, loadRiders, paced, seeded } from
 import { startProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt, quantile } from './support/stats.ts';
+import { report } from './support/report.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const PER_MINUTE = Number(process.env.BENCH_ORDERS_PER_MINUTE ?? 10_000);
@@ -179,6 +180,7 @@ try {
         console.log(new Date().toISOString(), JSON.stringify(rows));
       }, 2_000)
     : undefined;
+  const workerCpuBefore = await workers.cpuSeconds();
   await paced(ORDERS, RATE, async (i) => {
     const t = performance.now();
     try {
@@ -201,6 +203,7 @@ try {
   const drainDeadline = Date.now() + 45_000;
   while (Date.now() < drainDeadline && (await settled()) < ORDERS) await sleep(500);
   const elapsed = (Date.now() - started) / 1_000;
+  const workerCpu = (await workers.cpuSeconds()) - workerCpuBefore;
   simulating = false;
   await riderLoop;
   await Promise.all(pendingAnswers);
@@ -250,6 +253,9 @@ try {
   console.log(`dispatches by status: ${JSON.stringify(statuses)}; offers ${fmt(offers)}; orders with a rider ${fmt(assigned)}; accept errors ${acceptErrors}; run ${fmt(elapsed, 1)} s`);
   console.log(`rider answers: ${JSON.stringify(answers)}; deliveries completed ${fmt(delivered.orders)} (errors ${delivered.errors}), each ${DELIVERY_SECONDS.join('–')} s after the accept`);
   console.log(`riders holding two active orders (orders table): ${twoOrders}; riders with two accepted offers on open orders: ${twoAccepted}; riders with two pending offers: ${twoPending} (target 0)`);
+  report({ bench: 'dispatch', metric: 'offer-p99', label: `dispatch request → first offer p99 at ${fmt(RATE, 1)} acceptances/s`, value: quantile(request, 0.99), unit: 'ms', baseline: quantile(raw, 0.99), baselineLabel: 'raw BullMQ add → process, same rate', target: 'p99 < 250 ms', met: quantile(request, 0.99) < 250 });
+  report({ bench: 'dispatch', metric: 'double-assignments', label: 'riders holding two active orders or two accepted offers', value: Number(twoOrders) + Number(twoAccepted), unit: 'riders', target: '0', met: Number(twoOrders) + Number(twoAccepted) === 0 });
+  report({ bench: 'dispatch', metric: 'worker-cpu-per-dispatch', label: 'orders + dispatch worker CPU per dispatched order', value: (workerCpu * 1e6) / Math.max(1, Object.values(statuses).reduce((a: number, b) => a + Number(b), 0)), unit: 'µs' });
   if (problems.length > 0) console.log(`\nwarnings and errors from the processes (first 20):\n${problems.join('\n')}`);
   console.log(`load average at the end (1/5 min): ${os.loadavg().slice(0, 2).map((n) => n.toFixed(1)).join(' / ')}`);
   console.log(`worker RSS ${fmt(await workers.rssMb())} MB, API RSS ${fmt(await api.rssMb())} MB`);

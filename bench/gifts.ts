@@ -25,6 +25,7 @@ import { signToken } from '../runtime/tokens.ts';
 import { startProcess, type BenchProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt, quantile } from './support/stats.ts';
+import { report } from './support/report.ts';
 
 const N = Number(process.env.BENCH_GIFTS ?? 100_000);
 const RESERVE_RATE = Number(process.env.BENCH_RESERVE_RATE ?? 200);
@@ -76,6 +77,7 @@ async function rawBurst(): Promise<void> {
   await queue.close();
   say(`raw BullMQ burst: ${fmt(N)} delayed empty jobs due at one instant (enqueued in ${s(enqueueMs)}), ${WORKERS} workers in one process`);
   say(`  lateness p50 ${s(quantile(lateness, 0.5))} · p99 ${s(quantile(lateness, 0.99))} · max ${s(Math.max(...lateness))} · duplicates ${duplicates} · missing ${N - seen.size}`);
+  report({ bench: 'gifts', metric: 'raw-burst-p99', label: `raw BullMQ: ${fmt(N)} delayed empty jobs due at one instant, lateness p99`, value: quantile(lateness, 0.99), unit: 'ms' });
 }
 
 async function midnightSpike(): Promise<void> {
@@ -125,6 +127,7 @@ async function midnightSpike(): Promise<void> {
   );
   say(`  delivered lateness p50 ${s(Number(late.p50))} · p99 ${s(Number(late.p99))} · max ${s(Number(late.max))}  (targets: p99 < 10 s, max < 60 s)`);
   say(`  claim lateness p50 ${s(Number(claim.p50))} · p99 ${s(Number(claim.p99))} · max ${s(Number(claim.max))} · earliest ${s(Number(claim.min))}`);
+  report({ bench: 'gifts', metric: 'spike-delivered-p99', label: `${fmt(N)} gifts due at one instant: delivered lateness p99`, value: Number(late.p99), unit: 'ms', target: 'p99 < 10 s, none missing or twice', met: Number(late.p99) < 10_000 && sent >= N && Number(dups.messages) === 0 });
   say(`  duplicates: ${dups.messages} gifts with two messages, ${dups.claims} claimed twice · ${dups.retried} deliveries re-run after a stalled worker · missing ${N - sent}`);
   await sleep(6_000);
   const { rows: [status] } = await db.raw(`SELECT count(*) FILTER (WHERE status = 'SENT') AS sent, count(*) FILTER (WHERE status <> 'SENT') AS other FROM gifts`);
@@ -160,7 +163,8 @@ async function reservations(): Promise<void> {
       ],
     });
     say(`reservations: POST /v1/gifts at ${RESERVE_RATE}/s for ${RESERVE_SECONDS} s through the API process (gift row + ledger debit in one transaction, delayed job, sender notification)`);
-    say(`  ${fmt(result.requests.average)} req/s · latency p50 ${result.latency.p50} ms · p99 ${result.latency.p99} ms · max ${result.latency.max} ms · non-2xx ${result.non2xx} · errors ${result.errors}  (target p99 < 100 ms)`);
+    report({ bench: 'gifts', metric: 'reserve-p99', label: `POST /v1/gifts p99 at ${RESERVE_RATE}/s`, value: result.latency.p99, unit: 'ms', target: 'p99 < 100 ms', met: result.latency.p99 < 100 && result.non2xx === 0 });
+  say(`  ${fmt(result.requests.average)} req/s · latency p50 ${result.latency.p50} ms · p99 ${result.latency.p99} ms · max ${result.latency.max} ms · non-2xx ${result.non2xx} · errors ${result.errors}  (target p99 < 100 ms)`);
   } finally {
     await api.stop();
   }

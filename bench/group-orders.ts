@@ -18,6 +18,7 @@ import { signToken } from '../runtime/tokens.ts';
 import { startProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt, paced, quantile } from './support/stats.ts';
+import { report } from './support/report.ts';
 import { seededRandom } from '../domain/random.ts';
 
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 100_000);
@@ -106,6 +107,7 @@ try {
   ] as const) {
     console.log(`| ${name} | ${fmt(quantile(l, 0.5), 2)} | ${fmt(quantile(l, 0.99), 2)} | ${fmt(Math.max(...l), 2)} | ${target} |`);
   }
+  report({ bench: 'group-orders', metric: 'nearby-p99', label: `GET /v1/group-orders p99 at ${RATE}/s (${fmt(GROUPS)} groups)`, value: quantile(ours, 0.99), unit: 'ms', baseline: quantile(bareExpress, 0.99), baselineLabel: 'bare Express 5 GET', target: 'p99 < 20 ms', met: quantile(ours, 0.99) < 20 });
 } finally {
   await Promise.all([api.stop(), bare.stop()]);
   await services.stop();

@@ -16,6 +16,7 @@ import { signToken } from '../runtime/tokens.ts';
 import { startProcess, type BenchProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt, median } from './support/stats.ts';
+import { report } from './support/report.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -164,6 +165,12 @@ try {
   console.log(`completeness after the paused phase: ${fmt(afterAlone.acked)} points acknowledged, ${fmt(afterAlone.stored)} in Postgres ${fmt(afterAlone.seconds, 1)} s after the queue resumed`);
   console.log(`completeness at the end: ${fmt(final.acked)} points acknowledged, ${fmt(final.stored)} in Postgres ${fmt(final.seconds, 1)} s after the load stopped`);
   console.log(`location worker RSS: ${fmt(await workers.rssMb())} MB, API RSS: ${fmt(await api.rssMb())} MB`);
+  const medianOf = (runs: Run[], key: keyof Run) => median(runs.map((r) => r[key]));
+  report({ bench: 'ingest', metric: 'api-alone', label: 'single-point requests/s, API alone (queue paused)', value: medianOf(alone.deligo, 'requestsPerSec'), unit: 'req/s', baseline: medianOf(alone.bare, 'requestsPerSec'), baselineLabel: 'bare Express 5 JSON POST', target: '≥ 0.7 × baseline', met: ratio(alone) >= 0.7 });
+  report({ bench: 'ingest', metric: 'api-cpu-per-request', label: 'API CPU per single-point request, API alone', value: medianOf(alone.deligo, 'cpuUs'), unit: 'µs', baseline: medianOf(alone.bare, 'cpuUs'), baselineLabel: 'bare Express 5 JSON POST' });
+  report({ bench: 'ingest', metric: 'with-worker', label: 'single-point requests/s, location worker draining on the same cores', value: medianOf(shared.deligo, 'requestsPerSec'), unit: 'req/s', baseline: medianOf(shared.bare, 'requestsPerSec'), baselineLabel: 'bare Express 5 JSON POST' });
+  if (batched) report({ bench: 'ingest', metric: 'batched-points', label: 'points/s in batches of 10 (with worker)', value: batched.pointsPerSec, unit: 'points/s', baseline: medianOf(shared.deligo, 'pointsPerSec'), baselineLabel: 'deligo, 1 point per request', target: '≥ 3 × baseline', met: batched.pointsPerSec >= 3 * medianOf(shared.deligo, 'pointsPerSec') });
+  report({ bench: 'ingest', metric: 'completeness', label: 'acknowledged points in Postgres after the load (s)', value: final.seconds, unit: 's', target: 'all within 10 s', met: final.stored >= final.acked });
 } finally {
   await Promise.all([api.stop(), workers.stop(), bare.stop()]);
   await services.stop();

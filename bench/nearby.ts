@@ -9,6 +9,7 @@ import type { LocationPoint } from '../domain/location/point.ts';
 import { createLiveLocation } from '../location/live-location.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt, paced, quantile } from './support/stats.ts';
+import { report } from './support/report.ts';
 
 const RIDERS = 50_000;
 const HOT = 1_000;
@@ -63,6 +64,7 @@ try {
   console.log('|---|---|---|---|---|');
   console.log(`| deligo nearby (cells + freshness/status check) | ${fmt(quantile(sharded, 0.5), 2)} | ${fmt(quantile(sharded, 0.99), 2)} | ${fmt(Math.max(...sharded), 2)} | p99 < 20 |`);
   console.log(`| raw GEOSEARCH, one unsharded key | ${fmt(quantile(unsharded, 0.5), 2)} | ${fmt(quantile(unsharded, 0.99), 2)} | ${fmt(Math.max(...unsharded), 2)} | |`);
+  report({ bench: 'nearby', metric: 'query-p99', label: `nearest available riders p99 at ${RATE}/s (${fmt(RIDERS)} riders)`, value: quantile(sharded, 0.99), unit: 'ms', baseline: quantile(unsharded, 0.99), baselineLabel: 'raw GEOSEARCH, one key', target: '< 20 ms', met: quantile(sharded, 0.99) < 20 });
 } finally {
   await services.stop();
 }

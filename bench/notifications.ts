@@ -14,6 +14,7 @@ import { startPool } from '../workers/pool-runner.ts';
 import { poolDefinitions } from '../workers/pools.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt, median, quantile } from './support/stats.ts';
+import { report } from './support/report.ts';
 
 const JOBS_PER_RUN = Number(process.env.BENCH_JOBS ?? 10_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -158,6 +159,8 @@ try {
   console.log(`| enqueue→sent p50 at ${RATE}/s (ms) | ${fmt(quantile(ourLat, 0.5), 1)} | ${fmt(quantile(rawLat, 0.5), 1)} | | |`);
   console.log(`| enqueue→sent p99 at ${RATE}/s (ms) | ${fmt(quantile(ourLat, 0.99), 1)} | ${fmt(quantile(rawLat, 0.99), 1)} | | < 1000 |`);
   console.log(`\nruns (jobs/s): deligo ${ours.map((r) => fmt(r)).join(', ')}; raw ${raw.map((r) => fmt(r)).join(', ')}; raw with retention ${rawRetained.map((r) => fmt(r)).join(', ')}`);
+  report({ bench: 'notifications', metric: 'throughput', label: `push notifications drained, dev provider (median of ${RUNS})`, value: median(ours), unit: 'jobs/s', baseline: median(raw), baselineLabel: 'raw BullMQ, empty jobs', target: '≥ 0.5 × baseline', met: ratio >= 0.5 });
+  report({ bench: 'notifications', metric: 'latency-p99', label: `enqueue → sent p99 at ${RATE}/s`, value: quantile(ourLat, 0.99), unit: 'ms', baseline: quantile(rawLat, 0.99), baselineLabel: 'raw BullMQ add → process', target: '< 1,000 ms', met: quantile(ourLat, 0.99) < 1_000 });
 } finally {
   await deps.close();
   await services.stop();

@@ -16,6 +16,7 @@ import { around, gangnamRestaurants, seeded } from './support/hot-spot.ts';
 import { startProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt } from './support/stats.ts';
+import { report } from './support/report.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const RATE = Number(process.env.BENCH_ORDERS_PER_SECOND ?? 500);
@@ -74,20 +75,26 @@ try {
   const baseline = await load(bareUrl, '/v1/riders/me/locations');
   const bareCpu = (await bare.cpuSeconds()) - cpu;
   const before = Number((await platform.db('orders').count('* as n'))[0]!.n);
-  cpu = await api.cpuSeconds();
+  const cpuBefore = await api.cpuSeconds();
+  const workerCpuBefore = await workers.cpuSeconds();
   const ours = await load(apiUrl, '/v1/orders');
-  const apiCpu = (await api.cpuSeconds()) - cpu;
+  const cpuAfter = await api.cpuSeconds();
+  const workerCpuAfter = await workers.cpuSeconds();
   const created = Number((await platform.db('orders').count('* as n'))[0]!.n) - before;
 
   console.log(`\nbench/orders  ${new Date().toISOString()}  ${machine()}`);
   console.log(`${fmt(RATE)} requests/s offered for ${SECONDS} s, 64 connections, ${fmt(CUSTOMERS)} customers, ${restaurants.length} restaurants near 강남역\n`);
   console.log('| run | requests/s | p50 (ms) | p97.5 (ms) | p99 (ms) | max (ms) | non-2xx | server CPU per request (µs) | target |');
   console.log('|---|---|---|---|---|---|---|---|---|');
-  for (const [name, r, cpuSeconds, target] of [['bare Express 5 JSON POST', baseline, bareCpu, ''], ['deligo POST /v1/orders', ours, apiCpu, 'p99 < 100']] as const) {
+  for (const [name, r, cpuSeconds, target] of [['bare Express 5 JSON POST', baseline, bareCpu, ''], ['deligo POST /v1/orders', ours, cpuAfter - cpuBefore, 'p99 < 100']] as const) {
     const perRequest = (cpuSeconds * 1e6) / Math.max(1, r['2xx']);
     console.log(`| ${name} | ${fmt(r['2xx'] / SECONDS)} | ${r.latency.p50} | ${r.latency.p97_5} | ${r.latency.p99} | ${r.latency.max} | ${r.non2xx + r.errors + r.timeouts} | ${fmt(perRequest)} | ${target} |`);
   }
   console.log(`\norders written: ${fmt(created)} for ${fmt(ours['2xx'])} answered 201`);
+  report({ bench: 'orders', metric: 'p99', label: `POST /v1/orders p99 at ${fmt(RATE)}/s offered`, value: ours.latency.p99, unit: 'ms', baseline: baseline.latency.p99, baselineLabel: 'bare Express 5 JSON POST', target: 'p99 < 100 ms', met: ours.latency.p99 < 100 });
+  report({ bench: 'orders', metric: 'orders-per-s', label: 'orders placed per second', value: ours['2xx'] / SECONDS, unit: 'orders/s', baseline: baseline['2xx'] / SECONDS, baselineLabel: 'bare Express 5 JSON POST' });
+  report({ bench: 'orders', metric: 'api-cpu-per-order', label: 'API CPU per order placed', value: ((cpuAfter - cpuBefore) * 1e6) / Math.max(1, ours['2xx']), unit: 'µs' });
+  report({ bench: 'orders', metric: 'worker-cpu-per-order', label: 'orders worker (outbox relay) CPU per order placed', value: ((workerCpuAfter - workerCpuBefore) * 1e6) / Math.max(1, ours['2xx']), unit: 'µs' });
   console.log(`load average at the end (1/5 min): ${os.loadavg().slice(0, 2).map((n) => n.toFixed(1)).join(' / ')}`);
 } finally {
   await Promise.all([api.stop(), workers.stop(), bare.stop()]);

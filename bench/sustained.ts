@@ -16,6 +16,7 @@ import { signToken } from '../runtime/tokens.ts';
 import { cpuSecondsOfPid, machineBusySeconds, startProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt, quantile } from './support/stats.ts';
+import { report } from './support/report.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const POINTS_PER_SECOND = Number(process.env.BENCH_POINTS_PER_SECOND ?? 10_000);
@@ -178,6 +179,10 @@ try {
   console.log(`\nworker RSS every 5 s (MB): ${rss.map((mb) => fmt(mb)).join(' ')}`);
   console.log(`worker RSS at the start, each minute and the end (MB): ${rss.filter((_, i) => i % 12 === 0).concat(rss.length % 12 === 1 ? [] : [rss.at(-1)!]).map((mb) => fmt(mb)).join(' → ')}`);
   console.log(`warm-up: ${fmt(warmAcked)} first fixes (one per rider) before the measured load, at ${fmt(warmup.requests.average)} requests/s`);
+  report({ bench: 'sustained', metric: 'points-per-s', label: `points acknowledged per second, ${PER_REQUEST} per request`, value: loadAcked / SECONDS, unit: 'points/s', baseline: POINTS_PER_SECOND, baselineLabel: 'offered', target: '= offered', met: loadAcked / SECONDS >= 0.95 * POINTS_PER_SECOND });
+  report({ bench: 'sustained', metric: 'visible-p99', label: 'ingest → latest position visible, p99', value: quantile(visible, 0.99), unit: 'ms', target: 'p99 < 250 ms', met: quantile(visible, 0.99) < 250 });
+  report({ bench: 'sustained', metric: 'cpu-per-point', label: 'API + location worker CPU per point', value: ((cores.api + cores.worker) * 1e6) / Math.max(1, loadAcked / SECONDS), unit: 'µs' });
+  report({ bench: 'sustained', metric: 'worker-rss-max', label: 'location worker RSS, max', value: Math.max(...rss), unit: 'MB', target: '< 300 MB', met: Math.max(...rss) < 300 });
 } finally {
   subscriber.disconnect();
   await Promise.all([api.stop(), workers.stop()]);

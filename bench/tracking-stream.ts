@@ -16,6 +16,7 @@ import { around, GANGNAM_STATION, seeded } from './support/hot-spot.ts';
 import { startProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt, quantile } from './support/stats.ts';
+import { report } from './support/report.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 2_000);
@@ -148,6 +149,7 @@ try {
   console.log(row('ingest POST sent → position event received', fromSend));
   console.log(row('baseline: raw Redis PUBLISH → subscriber, same message rate', raw));
   console.log(`\nfixes accepted ${fmt(posted)} (errors ${postErrors}); position events received ${fmt(fromSend.length)} of ${fmt(expected)} expected (${fmt((fromSend.length / Math.max(1, expected)) * 100, 1)}%)`);
+  report({ bench: 'tracking-stream', metric: 'event-p99', label: `ingest accepted → position event on ${fmt(opened)} streams, p99`, value: quantile(fromAck, 0.99), unit: 'ms', baseline: quantile(raw, 0.99), baselineLabel: 'raw Redis PUBLISH → subscriber', target: 'p99 < 500 ms, every event delivered', met: quantile(fromAck, 0.99) < 500 && fromSend.length >= expected });
   console.log(`API RSS ${fmt(await api.rssMb())} MB; load average at the end (1/5 min): ${os.loadavg().slice(0, 2).map((n) => n.toFixed(1)).join(' / ')}`);
 } finally {
   for (const c of controllers) c.abort();

@@ -15,6 +15,7 @@ import { signToken } from '../runtime/tokens.ts';
 import { startProcess, type BenchProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt, median } from './support/stats.ts';
+import { report } from './support/report.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -100,6 +101,9 @@ try {
   console.log(`tracking vs bare Express: ${fmt(median(runs.deligo.map((r) => r.perSec)) / median(runs.bare.map((r) => r.perSec)), 2)} × requests/s (target ≥ 0.8)`);
   console.log(`  the same as CPU per request (bare ÷ deligo, medians): ${fmt(median(runs.bare.map((r) => r.cpuUs)) / median(runs.deligo.map((r) => r.cpuUs)), 2)} ×`);
   // Background jobs do not run here; the count includes the benchmark's own first count query.
+  report({ bench: 'tracking', metric: 'requests-per-s', label: 'GET tracking requests/s', value: median(runs.deligo.map((r) => r.perSec)), unit: 'req/s', baseline: median(runs.bare.map((r) => r.perSec)), baselineLabel: 'bare Express 5 GET', target: '≥ 0.8 × baseline', met: median(runs.deligo.map((r) => r.perSec)) >= 0.8 * median(runs.bare.map((r) => r.perSec)) });
+  report({ bench: 'tracking', metric: 'api-cpu-per-request', label: 'API CPU per tracking read', value: median(runs.deligo.map((r) => r.cpuUs)), unit: 'µs', baseline: median(runs.bare.map((r) => r.cpuUs)), baselineLabel: 'bare Express 5 GET' });
+  report({ bench: 'tracking', metric: 'postgres-accesses', label: "Postgres scans or row writes during the reads", value: accesses, unit: 'accesses', target: '0', met: accesses === 0 });
   console.log(`Postgres across all the runs: ${accesses} scans or row writes on deligo's tables (target 0); ${transactions} transactions in the database, which also counts the benchmark's own count query and autovacuum`);
 } finally {
   await Promise.all([api.stop(), bare.stop()]);

@@ -48,7 +48,7 @@ function runNodeTests(testFiles: string[], env: Record<string, string>): Promise
     '--import', 'tsx',
     '--test',
     '--test-concurrency=2',
-    '--test-timeout=120000',
+    '--test-timeout=300000',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=./tests/support/summary-reporter.mjs', '--test-reporter-destination=stdout',
     ...testFiles,

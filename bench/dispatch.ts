@@ -144,10 +144,12 @@ try {
           (async () => {
             await sleep(500 + riderRandom() * 2_500);
             const res = await fetch(`${apiUrl}/v1/offers/${offer.id}/${action}`, { method: 'POST', headers: { authorization: `Bearer ${await tokenOf(offer.rider_id)}` } });
-            if (res.status !== 200) await res.arrayBuffer();
-            if (res.status === 200) answers[action === 'accept' ? 'accepted' : 'rejected']++;
-            if (res.status === 200 && action === 'accept') deliveries.push(deliver(offer.rider_id, ((await res.json()) as { orderId: string }).orderId));
-            else if (res.status === 409 && action === 'accept') answers.acceptConflict++;
+            const body = (await res.json().catch(() => ({}))) as { orderId?: string };
+            if (res.status === 200 && action === 'reject') answers.rejected++;
+            else if (res.status === 200) {
+              answers.accepted++;
+              deliveries.push(deliver(offer.rider_id, body.orderId!));
+            } else if (res.status === 409 && action === 'accept') answers.acceptConflict++;
             else answers.errors++;
           })().catch(() => void answers.errors++),
         );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { prepareBursts } from '../gifts/burst.ts';
 import { expireGifts, remindHolders } from '../gifts/housekeeping.ts';
 import { reconcileSends } from '../gifts/reconcile.ts';
 import { settleSends } from '../gifts/settle.ts';
@@ -26,13 +27,22 @@ export const giftsReconcile = defineJob({
   },
 });
 
+/** More gift jobs than this active or waiting: a burst is being sent. */
+const BUSY_JOBS = 50;
+
 /** SENDING → SENT or FAILED_REFUNDED, from the delivery records. */
 export const giftsSettle = defineJob({
   name: 'gifts.settle',
   queue: 'maintenance',
   payload: z.object({}),
   options: sweep,
-  handler: (_payload, ctx) => settleSends({ ...ctx, logger: ctx.logger }),
+  async handler(_payload, ctx) {
+    // While a burst is being sent, the recipients go first: the senders' "발송 완료" (and SENT
+    // on the gift) follow in small steps, and in full once the gift queue has drained.
+    const counts = await ctx.queues.get('gifts').getJobCounts('active', 'wait');
+    const busy = (counts.active ?? 0) + (counts.wait ?? 0) > BUSY_JOBS;
+    return settleSends({ ...ctx, logger: ctx.logger }, { limit: busy ? 1_000 : 10_000 });
+  },
 });
 
 /** Expiry with refund, then D-3/D-1 reminders. */
@@ -47,4 +57,13 @@ export const giftsHousekeeping = defineJob({
     const reminded = await remindHolders(deps);
     return { expired, reminded };
   },
+});
+
+/** Cuts bursts due soon (many gifts at one instant) into batch jobs ahead of time (gifts/burst.ts). */
+export const giftsPrepare = defineJob({
+  name: 'gifts.prepare',
+  queue: 'maintenance',
+  payload: z.object({}),
+  options: sweep,
+  handler: (_payload, ctx) => prepareBursts({ ...ctx, logger: ctx.logger }, { horizonMs: ctx.config.gifts.burstHorizonMs, minGifts: ctx.config.gifts.burstMin }),
 });

@@ -40,7 +40,7 @@ describe('gifts: a burst prepared ahead is sent in batches, exactly once', () =>
     assert.ok(first, 'the first batch marks the instant as prepared');
     assert.ok(runs.reduce((n, r) => n + r.gifts, 0) <= gifts.length, 'no gift prepared twice');
     // BullMQ scores a delayed job by its due time × 4096.
-    const score = Number(await bed.platform.redis.zscore(queue.keys.delayed, onTime[0]!.id));
+    const score = Number(await bed.platform.redis.zscore(queue.keys.delayed!, onTime[0]!.id));
     assert.ok(score / 0x1000 >= at + FALLBACK_MS - 1_000, `the own job became the fallback (due ${score / 0x1000 - at} ms after the instant)`);
 
     const cancelled = onTime.slice(0, 3);

@@ -145,7 +145,11 @@ async function midnightSpike(): Promise<void> {
 }
 
 async function reservations(): Promise<void> {
-  const api = startProcess('api/main.ts', [], { ...env, PORT: '0' });
+  // BENCH_API_CPU_PROF=dir writes a V8 CPU profile of the API process there (open it in Chrome DevTools).
+  const profile = process.env.BENCH_API_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_CPU_PROF}`] : [];
+  const api = startProcess('api/main.ts', [], { ...env, PORT: '0' }, profile);
+  // BENCH_RESERVE_KEYS=1 sends an Idempotency-Key with every reservation, as a retrying app would.
+  const withKeys = process.env.BENCH_RESERVE_KEYS === '1';
   try {
     const url = await api.waitFor(/"url":"([^"]+)"/);
     const senders = 50;
@@ -153,8 +157,10 @@ async function reservations(): Promise<void> {
       for (let i = 0; i < senders; i++) await topUp(trx, { userId: `bench-r${i}`, amount: 1_000_000_000, ref: { type: 'bench', id: randomUUID() } });
     });
     const tokens = await Promise.all(Array.from({ length: senders }, (_, i) => signToken({ sub: `bench-r${i}`, role: 'customer' }, platform.config.jwt)));
+    const started = Date.now();
     const sendAt = DateTime.now().setZone('Asia/Seoul').plus({ days: 30 }).toFormat("yyyy-LL-dd'T'HH:mm");
     let n = 0;
+    const cpuBefore = await api.cpuSeconds();
     const result = await autocannon({
       url: `${url}/v1/gifts`,
       connections: 20,
@@ -166,12 +172,15 @@ async function reservations(): Promise<void> {
           setupRequest: (req) => {
             const i = n++;
             const body = { productId: 'gp-starbucks-latte-t', recipient: { name: `친구${i}`, phone: '010-1234-5678' }, channel: 'kakao', message: '다음 달에 만나!', sendAt, timeZone: 'Asia/Seoul' };
-            return { ...req, body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i % senders]}` } };
+            const key = withKeys ? { 'idempotency-key': `bench-${i}-${started}` } : {};
+            return { ...req, body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i % senders]}`, ...key } };
           },
         },
       ],
     });
-    say(`reservations: POST /v1/gifts at ${RESERVE_RATE}/s for ${RESERVE_SECONDS} s through the API process (gift row + ledger debit in one transaction, delayed job, sender notification)`);
+    const cpu = (await api.cpuSeconds()) - cpuBefore;
+    say(`reservations: POST /v1/gifts at ${RESERVE_RATE}/s for ${RESERVE_SECONDS} s through the API process (gift, history, ledger debit and confirmation record in one statement; delayed job and notification job)${withKeys ? ', each with an Idempotency-Key' : ''}`);
+    say(`  API CPU ${fmt((cpu * 1e6) / Math.max(1, result.requests.total), 0)} µs per request`);
     say(`  ${fmt(result.requests.average)} req/s · latency p50 ${result.latency.p50} ms · p99 ${result.latency.p99} ms · max ${result.latency.max} ms · non-2xx ${result.non2xx} · errors ${result.errors}  (target p99 < 100 ms)`);
   } finally {
     await api.stop();

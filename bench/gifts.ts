@@ -138,9 +138,17 @@ async function midnightSpike(): Promise<void> {
   }
   say(`  claim lateness p50 ${s(Number(claim.p50))} · p99 ${s(Number(claim.p99))} · max ${s(Number(claim.max))} · earliest ${s(Number(claim.min))}`);
   say(`  duplicates: ${dups.messages} gifts with two messages, ${dups.claims} claimed twice · ${dups.retried} deliveries re-run after a stalled worker · missing ${N - sent}`);
-  await sleep(6_000);
+  // The senders' "발송 완료" follows the recipients (the settle sweep holds back during a burst).
+  const settled = async () => Number((await db.raw(`SELECT count(*) AS n FROM gifts WHERE status = 'SENT'`)).rows[0].n);
+  const settleDeadline = Date.now() + 180_000;
+  while ((await settled()) < N && Date.now() < settleDeadline) await sleep(1_000);
   const { rows: [status] } = await db.raw(`SELECT count(*) FILTER (WHERE status = 'SENT') AS sent, count(*) FILTER (WHERE status <> 'SENT') AS other FROM gifts`);
-  say(`  gift rows after the settle sweep: ${fmt(Number(status.sent))} SENT, ${fmt(Number(status.other))} other`);
+  const { rows: [told] } = await db.raw(
+    `SELECT count(*) AS n, percentile_disc(0.5) WITHIN GROUP (ORDER BY x) AS p50, percentile_disc(0.99) WITHIN GROUP (ORDER BY x) AS p99, max(x) AS max
+       FROM (SELECT extract(epoch FROM d.sent_at - g.send_at) * 1000 AS x FROM notification_deliveries d JOIN gifts g ON g.id = d.data->>'giftId'
+              WHERE d.event = 'gift.sent' AND d.status = 'sent') t`,
+  );
+  say(`  gift rows after the settle sweep: ${fmt(Number(status.sent))} SENT, ${fmt(Number(status.other))} other · senders told (발송 완료) ${fmt(Number(told.n))}, p50 ${s(Number(told.p50))} · p99 ${s(Number(told.p99))} · max ${s(Number(told.max))} after the send time`);
   await Promise.all(workers.map((w) => w.stop()));
 }
 

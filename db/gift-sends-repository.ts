@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { GiftRow } from './gifts-repository.ts';
+import type { SentResult } from './notification-deliveries-repository.ts';
 
 export interface ClaimOptions {
   /** Other due gifts this claim may take besides `ids` (0: only `ids`). */
@@ -72,5 +73,31 @@ export async function recordDeliveries(db: Knex, rows: RecordedSend[]): Promise<
                     unnest(?::timestamptz[]) AS d3, unnest(?::timestamptz[]) AS d1) r
       WHERE g.id = r.id`,
     [rows.map((r) => r.giftId), rows.map((r) => r.deliveryId), rows.map((r) => r.expiresAt), rows.map((r) => r.remindD3At), rows.map((r) => r.remindD1At)] as unknown as Knex.RawBinding[],
+  );
+}
+
+/**
+ * {@link recordDeliveries} and the sent-marks of their delivery records in one statement: at
+ * 00:00 every round trip and commit per batch counts. The delivery columns are the ones
+ * `markSent` writes.
+ */
+export async function recordSentDeliveries(db: Knex, sent: SentResult[], gifts: RecordedSend[]): Promise<void> {
+  const column = <K extends keyof SentResult>(key: K) => sent.map((r) => r[key] ?? null);
+  await db.raw(
+    `WITH s AS (SELECT unnest(?::text[]) AS id, unnest(?::int[]) AS attempts, unnest(?::text[]) AS provider,
+                       unnest(?::text[]) AS message_id, unnest(?::jsonb[]) AS detail),
+     marked AS (
+       UPDATE notification_deliveries d
+          SET status = 'sent', sent_at = now(), updated_at = now(), last_error = NULL, attempts = s.attempts,
+              provider = s.provider, provider_message_id = s.message_id, detail = s.detail
+         FROM s WHERE d.id = s.id)
+     UPDATE gifts g SET delivery_id = r.delivery_id, expires_at = r.expires_at, remind_d3_at = r.d3, remind_d1_at = r.d1
+       FROM (SELECT unnest(?::text[]) AS id, unnest(?::text[]) AS delivery_id, unnest(?::timestamptz[]) AS expires_at,
+                    unnest(?::timestamptz[]) AS d3, unnest(?::timestamptz[]) AS d1) r
+      WHERE g.id = r.id`,
+    [
+      column('id'), column('attempts'), column('provider'), column('providerMessageId'), sent.map((r) => (r.detail ? JSON.stringify(r.detail) : null)),
+      gifts.map((r) => r.giftId), gifts.map((r) => r.deliveryId), gifts.map((r) => r.expiresAt), gifts.map((r) => r.remindD3At), gifts.map((r) => r.remindD1At),
+    ] as unknown as Knex.RawBinding[],
   );
 }

@@ -20,6 +20,8 @@ import type { Providers } from '../notifications/providers/index.ts';
 export async function deliverDirectly(
   deps: NotifyDeps & { providers: Providers },
   notices: ReadonlyArray<NotifyInput>,
+  /** Records the sends that went out; the caller may fold its own bookkeeping into the same statement. */
+  recordSent: (sent: SentResult[]) => Promise<void> = (sent) => markSent(deps.db, sent),
 ): Promise<string[]> {
   const rows = notices.map((n) => {
     const [row] = deliveryRows(n);
@@ -33,7 +35,7 @@ export async function deliverDirectly(
   const attempts = await Promise.all(rows.filter((r) => fresh.has(r.id)).map((row) => attempt(deps.providers, row)));
   const sent = attempts.filter((a): a is { row: NewDelivery; sent: SentResult } => 'sent' in a);
   const failed = attempts.filter((a): a is Failure => 'error' in a);
-  if (sent.length > 0) await markSent(deps.db, sent.map((a) => a.sent));
+  await recordSent(sent.map((a) => a.sent));
   await recordFailures(deps.db, failed);
   await enqueueDeliveries(deps, earlier);
   await enqueueDeliveries(deps, failed.filter((f) => !(f.error instanceof PermanentDeliveryError)).map((f) => f.row), { priorAttempts: 1 });

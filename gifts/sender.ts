@@ -1,9 +1,9 @@
-import { claimGifts, recordDeliveries } from '../db/gift-sends-repository.ts';
+import { claimGifts, recordDeliveries, recordSentDeliveries } from '../db/gift-sends-repository.ts';
 import type { GiftRow } from '../db/gifts-repository.ts';
 import { generateGiftCode } from '../domain/gifts/gift-code.ts';
 import { newLinkToken } from '../domain/gifts/link-token.ts';
 import { giftValidity } from '../domain/gifts/validity.ts';
-import { notifyMany } from '../notifications/notify.ts';
+import { deliveryRows, notifyMany } from '../notifications/notify.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 import { createBatcher } from '../runtime/batcher.ts';
 import { receivedNotice } from './deliver.ts';
@@ -51,10 +51,16 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
       return { gift, validity, notice: receivedNotice(deps.config, gift, validity.validUntil) };
     });
     const notices = prepared.map((p) => p.notice);
-    const ids = direct && mode === 'direct'
-      ? await deliverDirectly({ ...deps, providers: direct }, notices)
-      : (await notifyMany(deps, notices)).map((r) => r.deliveries[0]!.id);
-    await recordDeliveries(deps.db, prepared.map((p, i) => ({ giftId: p.gift.id, deliveryId: ids[i]!, ...p.validity })));
+    const records = (ids: string[]) => prepared.map((p, i) => ({ giftId: p.gift.id, deliveryId: ids[i]!, ...p.validity }));
+    if (direct && mode === 'direct') {
+      // Delivery ids are known before sending (a hash of the notice), so the gifts are recorded
+      // in the same statement that marks their messages sent.
+      const ids = notices.map((n) => deliveryRows(n)[0]!.id);
+      await deliverDirectly({ ...deps, providers: direct }, notices, (sent) => recordSentDeliveries(deps.db, sent, records(ids)));
+      return ids;
+    }
+    const ids = (await notifyMany(deps, notices)).map((r) => r.deliveries[0]!.id);
+    await recordDeliveries(deps.db, records(ids));
     return ids;
   };
 

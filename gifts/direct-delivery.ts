@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { insertDeliveries, markSent, markUnsent, type NewDelivery, type SentResult } from '../db/notification-deliveries-repository.ts';
 import { render } from '../domain/notifications/templates.ts';
-import { deliveryRows, enqueueDeliveries, type NotifyDeps, type NotifyInput } from '../notifications/notify.ts';
+import { enqueueDeliveries, type NotifyDeps } from '../notifications/notify.ts';
 import { PermanentDeliveryError } from '../notifications/provider.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 
@@ -19,15 +19,11 @@ import type { Providers } from '../notifications/providers/index.ts';
  */
 export async function deliverDirectly(
   deps: NotifyDeps & { providers: Providers },
-  notices: ReadonlyArray<NotifyInput>,
+  /** One row per message, from `deliveryRows` (checked there). */
+  rows: ReadonlyArray<NewDelivery>,
   /** Records the sends that went out; the caller may fold its own bookkeeping into the same statement. */
   recordSent: (sent: SentResult[]) => Promise<void> = (sent) => markSent(deps.db, sent),
 ): Promise<string[]> {
-  const rows = notices.map((n) => {
-    const [row] = deliveryRows(n);
-    if (!row) throw new Error(`${n.event}: no channel`);
-    return row;
-  });
   const fresh = new Set<string>();
   for (let i = 0; i < rows.length; i += 5_000) for (const id of await insertDeliveries(deps.db, rows.slice(i, i + 5_000))) fresh.add(id);
   // A row that already existed belongs to an earlier attempt: its job (added again, harmlessly) finishes it.
@@ -47,6 +43,7 @@ type Failure = { row: NewDelivery; error: Error; provider: string };
 async function attempt(providers: Providers, row: NewDelivery): Promise<{ row: NewDelivery; sent: SentResult } | Failure> {
   const provider = providers[row.channel];
   try {
+    // The data was checked when the row was built; rendering only fills the template.
     const message = render(row.event as Parameters<typeof render>[0], row.data);
     const result = await provider.send({ deliveryId: row.id, event: row.event, recipient: row.recipient, message });
     return { row, sent: { id: row.id, attempts: 1, provider: provider.name, ...result } };

@@ -55,8 +55,9 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
     if (direct && mode === 'direct') {
       // Delivery ids are known before sending (a hash of the notice), so the gifts are recorded
       // in the same statement that marks their messages sent.
-      const ids = notices.map((n) => deliveryRows(n)[0]!.id);
-      await deliverDirectly({ ...deps, providers: direct }, notices, (sent) => recordSentDeliveries(deps.db, sent, records(ids)));
+      const rows = notices.map((n) => deliveryRows(n)[0]!);
+      const ids = rows.map((r) => r.id);
+      await deliverDirectly({ ...deps, providers: direct }, rows, (sent) => recordSentDeliveries(deps.db, sent, records(ids)));
       return ids;
     }
     const ids = (await notifyMany(deps, notices)).map((r) => r.deliveries[0]!.id);

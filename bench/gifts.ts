@@ -84,9 +84,10 @@ async function midnightSpike(): Promise<void> {
   await Promise.all(workers.map((w) => w.waitFor(/workers ready/)));
   await syncSchedulers(platform.queues, giftSchedulers(platform.config.gifts), platform.logger);
 
-  // Far enough ahead for a gifts.prepare tick (every 30 s, 90 s horizon) to see the burst after
-  // the setup, as it would see a real midnight whose gifts were reserved at least 10 minutes ahead.
-  const due = dueAfter(45_000 + N * 0.8);
+  // Far enough ahead for gifts.prepare ticks (every 30 s, 90 s horizon) to see the burst a full
+  // minute ahead after the setup, as they see a real midnight whose gifts were reserved at least
+  // 10 minutes ahead.
+  const due = dueAfter(100_000 + N * 0.8);
   const local = DateTime.fromMillis(due, { zone: 'Asia/Seoul' }).toFormat("yyyy-LL-dd'T'HH:mm:ss");
   const started = Date.now();
   // Bulk SQL: the reservations themselves are measured separately (step 3).
@@ -110,7 +111,9 @@ async function midnightSpike(): Promise<void> {
   await sleep(Math.max(0, due - Date.now()));
   const batches = await platform.queues.get('gifts').getJobs(['delayed', 'wait', 'active', 'completed', 'prioritized']);
   const burstJobs = () => batches.filter((j) => j.name === 'gift.send-batch' && j.data.dueAt === due);
-  say(`  burst prepared ahead: ${burstJobs().length > 0 ? `yes, ${burstJobs().length} batch jobs` : 'no (single-gift jobs only)'}`);
+  const prepared = await Promise.any(workers.map((w) => w.waitFor(/"tookMs":(\d+,"aheadMs":-?\d+)[^\n]*gift burst prepared/, 1_000))).catch(() => undefined);
+  const [tookMs, aheadMs] = (prepared ?? '').split(',"aheadMs":').map(Number);
+  say(`  burst prepared ahead: ${burstJobs().length > 0 ? `yes, ${burstJobs().length} batch jobs` : 'no (single-gift jobs only)'}${prepared ? `; preparing took ${s(tookMs!)} and ended ${s(aheadMs!)} before the instant` : ''}`);
   const sentCount = async () => Number((await db.raw(`SELECT count(*) AS n FROM notification_deliveries WHERE event = 'gift.received' AND status = 'sent'`)).rows[0].n);
   // Long enough that "missing" means lost, not slow; the lateness figures show slow.
   const deadline = due + Number(process.env.BENCH_WAIT_SECONDS ?? 900) * 1_000;

@@ -16,8 +16,12 @@ const EARLY_TOLERANCE_MS = 5_000;
 /** Extra due gifts one claim of single-gift jobs may take besides its own (see {@link GiftSender}). */
 const CLAIM_EXTRA = 500;
 
-/** Gifts claimed recently by someone else are being delivered by them; older ones were abandoned. */
-const ABANDONED_AFTER_MS = 30_000;
+/**
+ * Gifts claimed recently by someone else are being delivered by them; older ones were abandoned
+ * (their sender died mid-way). Generous: at 00:00 a batch can take tens of seconds from claim
+ * to record on a busy machine, and resuming it early only doubles the work (never the message).
+ */
+const ABANDONED_AFTER_MS = 120_000;
 
 export type SendOutcome = { sent: true; deliveryId: string } | { skipped: string };
 

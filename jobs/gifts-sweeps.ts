@@ -21,7 +21,9 @@ export const giftsReconcile = defineJob({
   async handler(_payload, ctx) {
     const every = ctx.config.gifts.reconcileMs;
     // Look one run ahead (plus slack), so a lost job is back before its gift is due.
-    const result = await reconcileSends(ctx, { lookaheadMs: 2 * every + 5_000, graceMs: Math.max(10_000, every), stuckAfterMs: Math.max(30_000, every) });
+    // A send claimed but not recorded for two minutes was abandoned (see ABANDONED_AFTER_MS in
+    // gifts/sender.ts); sooner, it is still being delivered, and re-adding it is wasted work.
+    const result = await reconcileSends(ctx, { lookaheadMs: 2 * every + 5_000, graceMs: Math.max(10_000, every), stuckAfterMs: Math.max(120_000, every) });
     if (result.readded > 0) ctx.logger.warn(result, 're-added missing gift send jobs');
     return result;
   },

@@ -22,17 +22,24 @@ export interface ClaimOutcome {
  * Claims gifts for sending, in one statement: the conditional update SCHEDULED → SENDING that
  * draws each gift's code and link token, its history step, and the state of every asked-for gift
  * that was not claimed (so the caller needs no second read to say why). Only the statement whose
- * update matched sends a gift, which is what makes sending exactly-once. Extra due gifts are
- * taken oldest first with SKIP LOCKED, never waiting on rows another claim holds.
+ * update matched sends a gift, which is what makes sending exactly-once. Every row is locked with
+ * SKIP LOCKED before it is updated, the asked-for ones as well as the extra due ones (oldest
+ * first): a claim never waits on a row that another claim or a cancel holds, so claims that
+ * overlap cannot deadlock each other or a cancel. A gift skipped that way is sent by the claim
+ * that holds it, or was cancelled; should that other transaction roll back, the reconciler
+ * re-adds the gift's job within a minute.
  */
 export async function claimGifts(db: Knex, ids: string[], options: ClaimOptions): Promise<ClaimOutcome> {
   const { codes, tokens } = options.secrets(ids.length + options.extra);
   const { rows } = await db.raw<{ rows: Array<GiftRow & { claimed_now: boolean }> }>(
     `WITH own AS (SELECT DISTINCT unnest(?::text[]) AS id),
+     mine AS (
+       SELECT g.id FROM gifts g JOIN own o ON o.id = g.id
+        WHERE g.status = 'SCHEDULED' AND g.send_at <= now() + (? * interval '1 millisecond') FOR UPDATE OF g SKIP LOCKED),
      extra AS (
        SELECT id FROM gifts WHERE ? > 0 AND status = 'SCHEDULED' AND send_at <= now() AND id <> ALL(?::text[])
         ORDER BY send_at LIMIT ? FOR UPDATE SKIP LOCKED),
-     targets AS (SELECT id, row_number() OVER () AS n FROM (SELECT id FROM own UNION ALL SELECT id FROM extra) t),
+     targets AS (SELECT id, row_number() OVER () AS n FROM (SELECT id FROM mine UNION ALL SELECT id FROM extra) t),
      input AS (
        SELECT t.id, s.code, s.token FROM targets t JOIN unnest(?::text[], ?::text[]) WITH ORDINALITY AS s(code, token, n) ON s.n = t.n),
      claimed AS (
@@ -45,7 +52,7 @@ export async function claimGifts(db: Knex, ids: string[], options: ClaimOptions)
      SELECT true AS claimed_now, c.* FROM claimed c
      UNION ALL
      SELECT false AS claimed_now, g.* FROM gifts g JOIN own o ON o.id = g.id WHERE g.id NOT IN (SELECT id FROM claimed)`,
-    [ids, options.extra, ids, options.extra, codes, tokens, options.earlyToleranceMs] as unknown as Knex.RawBinding[],
+    [ids, options.earlyToleranceMs, options.extra, ids, options.extra, codes, tokens, options.earlyToleranceMs] as unknown as Knex.RawBinding[],
   );
   const claimed: GiftRow[] = [];
   const others = new Map<string, GiftRow>();

@@ -95,7 +95,9 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
 function whyNot(gift: GiftRow | undefined): string {
   if (!gift) return 'no such gift';
   // A job fired early (its gift was moved later meanwhile): the reconciler adds the right one.
-  if (gift.status === 'SCHEDULED') return `not due until ${gift.send_at.toISOString()}`;
+  if (gift.status === 'SCHEDULED' && gift.send_at.getTime() > Date.now() + EARLY_TOLERANCE_MS) return `not due until ${gift.send_at.toISOString()}`;
+  // Due, but held at that moment by another claim or a cancel (see claimGifts).
+  if (gift.status === 'SCHEDULED') return 'held by a concurrent claim or change';
   if (gift.status === 'SENDING') return gift.delivery_id ? 'delivered with another batch' : 'being delivered with another batch';
   return `already ${gift.status}`;
 }

@@ -156,6 +156,8 @@ async function midnightSpike(): Promise<void> {
 }
 
 async function reservations(): Promise<void> {
+  // Also when the spike was skipped (BENCH_SKIP_SPIKE=1): reservations need the catalogue.
+  await seedGiftProducts(db);
   // BENCH_API_CPU_PROF=dir writes a V8 CPU profile of the API process there (open it in Chrome DevTools).
   const profile = process.env.BENCH_API_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_CPU_PROF}`] : [];
   const api = startProcess('api/main.ts', [], { ...env, PORT: '0' }, profile);

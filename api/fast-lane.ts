@@ -84,6 +84,7 @@ export function createFastLane(routes: ReadonlyArray<Route<any, any, any>>, deps
       const id = typeof incoming === 'string' && SANE_ID.test(incoming) ? incoming : randomUUID();
       let log: Logger | undefined;
       const input = {
+        method: 'POST',
         body,
         params: {},
         query: {},

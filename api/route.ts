@@ -15,6 +15,8 @@ export interface RouteInput<B, Q, P> {
   /** The caller, present on every route with `roles`. */
   user: Identity;
   headers: Request['headers'];
+  /** GET, HEAD (answered by the GET route), POST, … */
+  method: string;
   log: Logger;
 }
 
@@ -73,6 +75,7 @@ export function mountRoutes(router: Router, routes: ReadonlyArray<Route<any, any
         params: req.params,
         user: req.user!,
         headers: req.headers,
+        method: req.method,
         // Lazy: Express 5 parses the query string on every read of req.query, and the request's
         // child logger is built on first use; most handlers need neither.
         get query() {

@@ -38,6 +38,9 @@ export interface GiftRow {
   reminded_d1_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  /** The sender's Idempotency-Key of the reservation, and the hash of that request. */
+  idempotency_key: string | null;
+  request_hash: string | null;
 }
 
 export interface GiftEventRow {
@@ -53,7 +56,7 @@ export type NewGift = Pick<
   GiftRow,
   | 'id' | 'sender_id' | 'sender_name' | 'product_id' | 'product_name' | 'price' | 'validity_days' | 'recipient_name' | 'recipient_phone'
   | 'recipient_kakao_id' | 'recipient_email' | 'channel' | 'message' | 'send_at' | 'send_local' | 'time_zone'
->;
+> & Partial<Pick<GiftRow, 'idempotency_key' | 'request_hash'>>;
 
 export async function insertGift(trx: Knex, gift: NewGift): Promise<GiftRow> {
   const [row] = await trx<GiftRow>('gifts').insert({ ...gift, status: 'SCHEDULED' }).returning('*');

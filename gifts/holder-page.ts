@@ -33,3 +33,20 @@ ${view.code ? `<p>기프티콘 번호</p><p class="code">${escape(view.code)}</p
 ${view.validUntil ? `<p class="muted">유효기간: ${escape(view.validUntil)}까지</p>` : ''}
 </div></body></html>`;
 }
+
+/**
+ * What a link-preview bot gets: enough for a chat's preview card (title and Open Graph tags), and
+ * nothing of the gift itself — no code, no message, no status — since the fetch comes from a
+ * third party's servers.
+ */
+export function previewPage(gift: { sender_name: string; product_name: string }): string {
+  const title = `${gift.sender_name}님이 선물을 보냈어요`;
+  const description = `${gift.product_name} 선물이 도착했어요. 링크를 열어 확인하세요.`;
+  return `<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><meta name="robots" content="noindex">
+<title>${escape(title)}</title>
+<meta property="og:type" content="website"><meta property="og:site_name" content="deligo 선물하기">
+<meta property="og:title" content="${escape(title)}"><meta property="og:description" content="${escape(description)}">
+<meta name="twitter:card" content="summary"><meta name="twitter:title" content="${escape(title)}"><meta name="twitter:description" content="${escape(description)}">
+</head><body><p>${escape(description)}</p></body></html>`;
+}

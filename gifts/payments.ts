@@ -12,8 +12,10 @@ const ref = (giftId: string) => ({ type: 'gift', id: giftId });
 
 /** `options.welcome`: the grant a sender's first-ever account gets (CREDITS_WELCOME). */
 export async function chargeGift(trx: Knex, gift: { id: string; sender_id: string; price: number; product_name: string }, options?: LedgerOptions): Promise<void> {
-  await debit(trx, { userId: gift.sender_id, amount: gift.price, ref: ref(gift.id), memo: `선물: ${gift.product_name}` }, options);
+  await debit(trx, { userId: gift.sender_id, amount: gift.price, ref: ref(gift.id), memo: chargeMemo(gift) }, options);
 }
+
+export const chargeMemo = (gift: { product_name: string }) => `선물: ${gift.product_name}`;
 
 export async function refundGift(trx: Knex, gift: { id: string; sender_id: string }): Promise<void> {
   // The account exists: the reservation debited it.

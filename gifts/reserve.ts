@@ -1,15 +1,16 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { getGiftProduct } from '../db/gift-products-repository.ts';
 import type { GiftProduct } from '../domain/gifts/product-catalogue.ts';
-import { insertGift, type GiftChannel, type GiftRow } from '../db/gifts-repository.ts';
+import { findGiftByIdempotencyKey, insertPaidGift } from '../db/gift-reservations-repository.ts';
+import { insertGift, type GiftChannel, type GiftRow, type NewGift } from '../db/gifts-repository.ts';
 import { checkSendWindow, describeSendTime, resolveSendTime, type SendTimeKind } from '../domain/gifts/send-time.ts';
-import { notify } from '../notifications/notify.ts';
+import { deliveryRows, enqueueDeliveries, notify, type NotifyInput } from '../notifications/notify.ts';
 import type { Config } from '../runtime/config.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import { missingAddress, type GiftRecipientInput } from './gift-input.ts';
-import { chargeGift, InsufficientCreditsError } from './payments.ts';
+import { chargeGift, chargeMemo, InsufficientCreditsError } from './payments.ts';
 import { scheduleSend } from './schedule.ts';
 
 export interface GiftDeps {
@@ -28,22 +29,32 @@ export interface ReserveInput {
   message: string;
   sendAt: string;
   timeZone: string;
+  /** The client's Idempotency-Key: a retry with the same key and request gets the same gift. */
+  idempotencyKey?: string;
 }
 
 export type ReserveResult =
   | { kind: 'created'; gift: GiftRow; sendTimeKind: SendTimeKind }
+  /** The same Idempotency-Key and the same request: the gift made the first time, paid once. */
+  | { kind: 'replayed'; gift: GiftRow }
+  /** The same Idempotency-Key with a different request. */
+  | { kind: 'key-reused'; giftId: string }
   | { kind: 'invalid'; path: string; message: string }
   | { kind: 'insufficient'; available: number; required: number };
 
 /**
- * Reserves a gift: checks product, address and send window, then in one transaction writes the
- * gift and debits the sender. The delayed send job and the sender's confirmation follow the
+ * Reserves a gift: checks product, address and send window, then writes the gift and debits the
+ * sender atomically — usually in one statement (see insertPaidGift), otherwise in one
+ * transaction through the ledger. The delayed send job and the sender's confirmation follow the
  * commit; if Redis is unreachable at that moment the gift is still safe, because Postgres is the
  * schedule of record and the reconciler adds any missing job (and the notification reconciler
  * any missing notification).
  */
 export async function reserveGift(deps: GiftDeps, input: ReserveInput, now = new Date()): Promise<ReserveResult> {
-  const product = await productOf(deps, input.productId);
+  const key = input.idempotencyKey;
+  const requestHash = key ? reservationHash(input) : null;
+  const [product, earlier] = await Promise.all([productOf(deps, input.productId), key ? findGiftByIdempotencyKey(deps.db, input.senderId, key) : undefined]);
+  if (earlier) return answerRetry(earlier, requestHash);
   if (!product) return { kind: 'invalid', path: 'productId', message: `no gift product ${input.productId}` };
   const missing = missingAddress(input.channel, input.recipient);
   if (missing) return { kind: 'invalid', ...missing };
@@ -52,48 +63,79 @@ export async function reserveGift(deps: GiftDeps, input: ReserveInput, now = new
   const window = checkSendWindow(time.value.at, now, deps.config.gifts.minLeadMs);
   if (!window.ok) return { kind: 'invalid', path: 'sendAt', message: window.message };
 
-  let gift: GiftRow;
+  const row: NewGift = {
+    id: randomUUID(),
+    sender_id: input.senderId,
+    sender_name: input.senderName ?? input.senderId,
+    product_id: product.id,
+    product_name: `${product.brand} ${product.name}`,
+    price: product.price,
+    validity_days: product.validityDays,
+    recipient_name: input.recipient.name,
+    recipient_phone: input.recipient.phone ?? null,
+    recipient_kakao_id: input.recipient.kakaoId ?? null,
+    recipient_email: input.recipient.email ?? null,
+    channel: input.channel,
+    message: input.message,
+    send_at: time.value.at,
+    send_local: time.value.local,
+    time_zone: time.value.timeZone,
+    idempotency_key: key ?? null,
+    request_hash: requestHash,
+  };
+  const confirmation = reservedNotice(row);
+  const [confirmationRow] = deliveryRows(confirmation);
+  let gift: GiftRow | undefined;
+  let confirmationWritten = true;
   try {
-    gift = await deps.db.transaction(async (trx) => {
-      const row = await insertGift(trx, {
-        id: randomUUID(),
-        sender_id: input.senderId,
-        sender_name: input.senderName ?? input.senderId,
-        product_id: product.id,
-        product_name: `${product.brand} ${product.name}`,
-        price: product.price,
-        validity_days: product.validityDays,
-        recipient_name: input.recipient.name,
-        recipient_phone: input.recipient.phone ?? null,
-        recipient_kakao_id: input.recipient.kakaoId ?? null,
-        recipient_email: input.recipient.email ?? null,
-        channel: input.channel,
-        message: input.message,
-        send_at: time.value.at,
-        send_local: time.value.local,
-        time_zone: time.value.timeZone,
+    gift = await insertPaidGift(deps.db, row as NewGift & { idempotency_key: string | null; request_hash: string | null }, { memo: chargeMemo(row) }, confirmationRow!);
+    if (!gift) {
+      // No account yet, or not enough credits: the ledger's own path decides (welcome grant, shortfall).
+      confirmationWritten = false;
+      gift = await deps.db.transaction(async (trx) => {
+        const inserted = await insertGift(trx, row);
+        await chargeGift(trx, inserted, { welcome: deps.config.credits.welcome });
+        return inserted;
       });
-      await chargeGift(trx, row, { welcome: deps.config.credits.welcome });
-      return row;
-    });
+    }
   } catch (err) {
     if (err instanceof InsufficientCreditsError) return { kind: 'insufficient', available: err.available, required: err.required };
+    // Two retries with one key raced: the loser answers with the winner's gift (debited once).
+    if ((err as { code?: string }).code === '23505' && key) {
+      const winner = await findGiftByIdempotencyKey(deps.db, input.senderId, key);
+      if (winner) return answerRetry(winner, requestHash);
+    }
     throw err;
   }
+  const created = gift;
   // Independent of each other, so the caller waits for the slower one, not both in turn.
   await Promise.all([
-    afterCommit(deps, gift, 'schedule', () => scheduleSend(deps.queues, gift, now.getTime())),
-    afterCommit(deps, gift, 'confirm', () =>
-      notify(deps, {
-        event: 'gift.reserved',
-        recipient: { userId: gift.sender_id },
-        channels: ['push'],
-        data: { giftId: gift.id, productName: gift.product_name, recipientName: gift.recipient_name, sendAt: describeSendTime(gift.send_at, gift.time_zone) },
-        idempotencyKey: `gift:${gift.id}:reserved`,
-      }),
-    ),
+    afterCommit(deps, created, 'schedule', () => scheduleSend(deps.queues, created, now.getTime())),
+    afterCommit(deps, created, 'confirm', () => (confirmationWritten ? enqueueDeliveries(deps, [confirmationRow!]) : notify(deps, confirmation))),
   ]);
-  return { kind: 'created', gift, sendTimeKind: time.value.kind };
+  return { kind: 'created', gift: created, sendTimeKind: time.value.kind };
+}
+
+/** The sender's "예약 확인". */
+function reservedNotice(gift: Pick<GiftRow, 'id' | 'sender_id' | 'product_name' | 'recipient_name' | 'send_at' | 'time_zone'>): NotifyInput<'gift.reserved'> {
+  return {
+    event: 'gift.reserved',
+    recipient: { userId: gift.sender_id },
+    channels: ['push'],
+    data: { giftId: gift.id, productName: gift.product_name, recipientName: gift.recipient_name, sendAt: describeSendTime(gift.send_at, gift.time_zone) },
+    idempotencyKey: `gift:${gift.id}:reserved`,
+  };
+}
+
+function answerRetry(earlier: GiftRow, requestHash: string | null): ReserveResult {
+  return earlier.request_hash === requestHash ? { kind: 'replayed', gift: earlier } : { kind: 'key-reused', giftId: earlier.id };
+}
+
+/** What makes two reservations the same request (the sender is part of the key's scope). */
+function reservationHash(input: ReserveInput): string {
+  const { productId, recipient, channel, message, sendAt, timeZone, senderName } = input;
+  const r = { name: recipient.name, phone: recipient.phone ?? null, kakaoId: recipient.kakaoId ?? null, email: recipient.email ?? null };
+  return createHash('sha256').update(JSON.stringify({ productId, recipient: r, channel, message, sendAt, timeZone, senderName: senderName ?? null })).digest('hex').slice(0, 32);
 }
 
 const PRODUCT_CACHE_MS = 30_000;

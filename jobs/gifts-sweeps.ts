@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { prepareBursts } from '../gifts/burst.ts';
 import { expireGifts, remindHolders } from '../gifts/housekeeping.ts';
 import { reconcileSends } from '../gifts/reconcile.ts';
 import { settleSends } from '../gifts/settle.ts';
@@ -20,11 +21,16 @@ export const giftsReconcile = defineJob({
   async handler(_payload, ctx) {
     const every = ctx.config.gifts.reconcileMs;
     // Look one run ahead (plus slack), so a lost job is back before its gift is due.
-    const result = await reconcileSends(ctx, { lookaheadMs: 2 * every + 5_000, graceMs: Math.max(10_000, every), stuckAfterMs: Math.max(30_000, every) });
+    // A send claimed but not recorded for two minutes was abandoned (see ABANDONED_AFTER_MS in
+    // gifts/sender.ts); sooner, it is still being delivered, and re-adding it is wasted work.
+    const result = await reconcileSends(ctx, { lookaheadMs: 2 * every + 5_000, graceMs: Math.max(10_000, every), stuckAfterMs: Math.max(120_000, every) });
     if (result.readded > 0) ctx.logger.warn(result, 're-added missing gift send jobs');
     return result;
   },
 });
+
+/** More gift jobs than this active or waiting: a burst is being sent. */
+const BUSY_JOBS = 50;
 
 /** SENDING → SENT or FAILED_REFUNDED, from the delivery records. */
 export const giftsSettle = defineJob({
@@ -32,7 +38,13 @@ export const giftsSettle = defineJob({
   queue: 'maintenance',
   payload: z.object({}),
   options: sweep,
-  handler: (_payload, ctx) => settleSends({ ...ctx, logger: ctx.logger }),
+  async handler(_payload, ctx) {
+    // While a burst is being sent, the recipients go first: the senders' "발송 완료" (and SENT
+    // on the gift) follow in small steps, and in full once the gift queue has drained.
+    const counts = await ctx.queues.get('gifts').getJobCounts('active', 'wait');
+    const busy = (counts.active ?? 0) + (counts.wait ?? 0) > BUSY_JOBS;
+    return settleSends({ ...ctx, logger: ctx.logger }, { limit: busy ? 1_000 : 10_000 });
+  },
 });
 
 /** Expiry with refund, then D-3/D-1 reminders. */
@@ -47,4 +59,13 @@ export const giftsHousekeeping = defineJob({
     const reminded = await remindHolders(deps);
     return { expired, reminded };
   },
+});
+
+/** Cuts bursts due soon (many gifts at one instant) into batch jobs ahead of time (gifts/burst.ts). */
+export const giftsPrepare = defineJob({
+  name: 'gifts.prepare',
+  queue: 'maintenance',
+  payload: z.object({}),
+  options: sweep,
+  handler: (_payload, ctx) => prepareBursts({ ...ctx, logger: ctx.logger }, { horizonMs: ctx.config.gifts.burstHorizonMs, minGifts: ctx.config.gifts.burstMin }),
 });

@@ -13,10 +13,11 @@ import { ordersRefreshEta } from './orders-refresh-eta.ts';
 import { ordersReindexActive } from './orders-reindex-active.ts';
 import { notificationSend } from './notification-send.ts';
 import { giftSend } from './gift-send.ts';
-import { giftsHousekeeping, giftsReconcile, giftsSettle } from './gifts-sweeps.ts';
+import { giftSendBatch } from './gift-send-batch.ts';
+import { giftsHousekeeping, giftsPrepare, giftsReconcile, giftsSettle } from './gifts-sweeps.ts';
 
 import { groupOrderExpire } from './group-order-expire.ts';
 import { groupOrderReconcile } from './group-order-reconcile.ts';
 
 /** Every job type deligo runs. A worker refuses job names that are not listed here. */
-export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout, ordersArchiveRoute, ordersRefreshEta, giftSend, giftsReconcile, giftsSettle, giftsHousekeeping, groupOrderExpire, groupOrderReconcile, ordersReindexActive];
+export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout, ordersArchiveRoute, ordersRefreshEta, giftSend, giftsReconcile, giftsSettle, giftsHousekeeping, groupOrderExpire, groupOrderReconcile, giftSendBatch, giftsPrepare, ordersReindexActive];

@@ -15,8 +15,9 @@ import { defineJob } from './job-definition.ts';
 export const notificationSend = defineJob({
   name: 'notification.send',
   queue: NOTIFICATION_QUEUES,
-  payload: z.object({ deliveryId: z.string().min(1) }),
-  async handler({ deliveryId }, ctx) {
+  // priorAttempts: attempts made before this job existed (see enqueueDeliveries).
+  payload: z.object({ deliveryId: z.string().min(1), priorAttempts: z.number().int().min(0).max(10).optional() }),
+  async handler({ deliveryId, priorAttempts = 0 }, ctx) {
     const channel = channelOfQueue(ctx.job.queue);
     if (!channel) throw new UnrecoverableError(`${ctx.job.queue} is not a notification queue`);
     const { providers, deliveries } = ctx.notifications;
@@ -24,8 +25,16 @@ export const notificationSend = defineJob({
     const row = await deliveries.load(deliveryId);
     if (!row) throw new UnrecoverableError(`no notification delivery ${deliveryId}`);
     if (row.status === 'sent') return { skipped: 'already sent', sentAt: row.sent_at };
+    // What the message stands for may have changed since it was queued (a replayed dead letter
+    // carrying the link of a gift refunded or passed on meanwhile): the owner of the event decides.
+    const withdrawn = await ctx.notifications.guards[row.event]?.(row);
+    if (withdrawn) {
+      await deliveries.markUnsent({ id: deliveryId, attempts: priorAttempts + ctx.job.attemptsStarted, provider: provider.name, status: 'failed', error: `withdrawn before sending: ${withdrawn}` });
+      ctx.logger.info({ deliveryId, event: row.event, channel, withdrawn }, 'notification withdrawn');
+      return { withdrawn };
+    }
     // attemptsStarted counts this attempt and any that died with a crashed worker.
-    const attempt = { id: deliveryId, attempts: ctx.job.attemptsStarted, provider: provider.name };
+    const attempt = { id: deliveryId, attempts: priorAttempts + ctx.job.attemptsStarted, provider: provider.name };
     try {
       if (!isNotificationEvent(row.event)) throw new PermanentDeliveryError(`unknown event ${row.event}`);
       const message = render(row.event, row.data);

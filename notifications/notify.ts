@@ -50,7 +50,7 @@ export async function notify<E extends NotificationEvent>(deps: NotifyDeps, inpu
  * Every input is checked before anything is written, so one bad input writes nothing.
  */
 export async function notifyMany(deps: NotifyDeps, inputs: ReadonlyArray<NotifyInput>): Promise<NotifyResult[]> {
-  const perInput = inputs.map(toRows);
+  const perInput = inputs.map(deliveryRows);
   const unique = [...new Map(perInput.flat().map((r) => [r.id, r])).values()];
   const fresh = new Set<string>();
   // Postgres takes at most 65,535 parameters per statement: seven per row.
@@ -59,7 +59,8 @@ export async function notifyMany(deps: NotifyDeps, inputs: ReadonlyArray<NotifyI
   return perInput.map((rows) => ({ deliveries: rows.map((r) => ({ id: r.id, channel: r.channel, enqueued: fresh.has(r.id) })) }));
 }
 
-function toRows(input: NotifyInput): NewDelivery[] {
+/** The delivery rows of one input (one per channel), checked; throws {@link NotifyError}. */
+export function deliveryRows(input: NotifyInput): NewDelivery[] {
   const parsed = EVENT_DATA[input.event].safeParse(input.data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -81,9 +82,17 @@ function toRows(input: NotifyInput): NewDelivery[] {
   });
 }
 
-/** Adds one send job per delivery; a job that already exists under that id is left alone. */
-export async function enqueueDeliveries(deps: Pick<NotifyDeps, 'queues' | 'config'>, rows: Array<{ id: string; channel: Channel }>): Promise<void> {
+/**
+ * Adds one send job per delivery; a job that already exists under that id is left alone.
+ * `priorAttempts`: attempts already made outside a job (a gift's first attempt goes straight to
+ * the provider from the gift worker); the job gets only what is left of the 3, starting after
+ * one backoff delay.
+ */
+export async function enqueueDeliveries(deps: Pick<NotifyDeps, 'queues' | 'config'>, rows: Array<{ id: string; channel: Channel }>, options: { priorAttempts?: number } = {}): Promise<void> {
   const backoff = { type: 'exponential', delay: deps.config.notifications.backoffMs, jitter: 0.5 };
+  const prior = Math.min(options.priorAttempts ?? 0, 2);
+  const data = (id: string) => (prior > 0 ? { deliveryId: id, priorAttempts: prior } : { deliveryId: id });
+  const later = prior > 0 ? { delay: deps.config.notifications.backoffMs } : {};
   const byQueue = new Map<Channel, Array<{ id: string }>>();
   for (const row of rows) {
     const list = byQueue.get(row.channel);
@@ -93,7 +102,7 @@ export async function enqueueDeliveries(deps: Pick<NotifyDeps, 'queues' | 'confi
   await Promise.all(
     [...byQueue].map(([channel, list]) =>
       deps.queues.get(CHANNEL_QUEUE[channel]).addBulk(
-        list.map(({ id }) => ({ name: 'notification.send', data: { deliveryId: id }, opts: { jobId: id, attempts: 3, backoff } })),
+        list.map(({ id }) => ({ name: 'notification.send', data: data(id), opts: { jobId: id, attempts: 3 - prior, backoff, ...later } })),
       ),
     ),
   );

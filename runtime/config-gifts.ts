@@ -17,6 +17,16 @@ export const giftEnv = {
   GIFT_HOUSEKEEPING_MS: ms(60_000),
   /** Local hour (in the recipient's zone) at which D-3 and D-1 reminders go out. Default 10. */
   GIFT_REMINDER_HOUR: z.coerce.number({ error: 'an hour from 0 to 23' }).int().min(0).max(23).default(10),
+  /**
+   * Whether the gift worker makes the first delivery attempt itself (retries go through the
+   * channel queue). Set false when a provider quota must be enforced by the channel queue's rate
+   * limiter for every message. Default true.
+   */
+  GIFT_DIRECT_SEND: z.enum(['true', 'false'], { error: 'true or false' }).default('true'),
+  /** Gifts due at one instant from which sending is prepared ahead as a burst (batch jobs). Default 500. */
+  GIFT_BURST_MIN: z.coerce.number({ error: 'a whole number' }).int().min(1).default(500),
+  /** How far ahead bursts are prepared, in ms. Default 90000. */
+  GIFT_BURST_HORIZON_MS: ms(90_000),
   /** Public base URL of recipient links (`<base>/g/<token>`). Default http://localhost:3000. */
   GIFT_LINK_BASE_URL: z.url({ protocol: /^https?$/, error: 'an http(s) URL such as https://gift.deligo.kr' }).default('http://localhost:3000'),
 };
@@ -31,6 +41,9 @@ export interface GiftConfig {
   housekeepingMs: number;
   reminderHour: number;
   linkBaseUrl: string;
+  directSend: boolean;
+  burstMin: number;
+  burstHorizonMs: number;
 }
 
 export function toGiftConfig(e: GiftEnv): GiftConfig {
@@ -42,5 +55,8 @@ export function toGiftConfig(e: GiftEnv): GiftConfig {
     housekeepingMs: e.GIFT_HOUSEKEEPING_MS,
     reminderHour: e.GIFT_REMINDER_HOUR,
     linkBaseUrl: e.GIFT_LINK_BASE_URL.replace(/\/+$/, ''),
+    directSend: e.GIFT_DIRECT_SEND === 'true',
+    burstMin: e.GIFT_BURST_MIN,
+    burstHorizonMs: e.GIFT_BURST_HORIZON_MS,
   };
 }

@@ -36,6 +36,8 @@ export function giftSchedulers(gifts: Config['gifts']): SchedulerDefinition[] {
     { id: 'gifts-reconcile', every: gifts.reconcileMs, job: { queue: 'maintenance', name: 'gifts.reconcile', data: {} } },
     { id: 'gifts-settle', every: gifts.settleMs, job: { queue: 'maintenance', name: 'gifts.settle', data: {} } },
     { id: 'gifts-housekeeping', every: gifts.housekeepingMs, job: { queue: 'maintenance', name: 'gifts.housekeeping', data: {} } },
+    // A third of the horizon: every burst is seen at least twice before its instant.
+    { id: 'gifts-prepare', every: Math.max(1_000, Math.floor(gifts.burstHorizonMs / 3)), job: { queue: 'maintenance', name: 'gifts.prepare', data: {} } },
   ];
 }
 

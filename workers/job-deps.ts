@@ -5,6 +5,7 @@ import { createOrderTracking } from '../location/order-tracking.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 import { createNotificationServices } from '../notifications/services.ts';
 import type { Platform } from '../runtime/platform.ts';
+import { giftSendGuards } from '../gifts/link-guard.ts';
 import { createGiftSender } from '../gifts/sender.ts';
 
 /**
@@ -12,7 +13,7 @@ import { createGiftSender } from '../gifts/sender.ts';
  * `providers` replaces the configured notification providers (tests point them at stand-ins).
  */
 export function createJobDeps(platform: Platform, overrides: { providers?: Providers } = {}): JobDeps & { close(): Promise<void> } {
-  const notifications = createNotificationServices(platform.config, platform, overrides.providers);
+  const notifications = createNotificationServices(platform.config, platform, overrides.providers, giftSendGuards(platform.db));
   return {
     config: platform.config,
     db: platform.db,
@@ -22,7 +23,7 @@ export function createJobDeps(platform: Platform, overrides: { providers?: Provi
     location: createLiveLocation(platform.redis, platform.config.queuePrefix),
     history: createHistoryWriter(platform.db),
     tracking: createOrderTracking(platform.redis, platform.config.queuePrefix),
-    gifts: { sender: createGiftSender({ db: platform.db, queues: platform.queues, config: platform.config, logger: platform.logger }) },
+    gifts: { sender: createGiftSender({ db: platform.db, queues: platform.queues, config: platform.config, logger: platform.logger }, { providers: notifications.providers }) },
     close: () => notifications.close(),
   };
 }

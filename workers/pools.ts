@@ -40,7 +40,10 @@ export function poolDefinitions(config: Config): readonly PoolDefinition[] {
     },
     // Sends wait on Postgres and Redis, not CPU, and are group-committed: at 00:00 many in flight
     // make the claim and notification batches large.
-    { name: 'gifts', queues: ['gifts'], concurrency: 200 },
+    // A burst batch (1,000 gifts) can take tens of seconds on a busy machine; with BullMQ's 30 s
+    // lock it would be taken for stalled and run again. A crashed worker's sends still come back:
+    // the lock expires, and each gift's own job and the reconciler stand behind them.
+    { name: 'gifts', queues: ['gifts'], concurrency: 200, lockDuration: 120_000 },
     { name: 'group-orders', queues: ['groupOrders'], concurrency: 20 },
     { name: 'maintenance', queues: ['maintenance'], concurrency: 2, lockDuration: 120_000 },
   ];

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { giftEvents } from '../../db/gifts-repository.ts';
+import { findGiftByToken, giftEvents } from '../../db/gifts-repository.ts';
+import { isLinkPreview } from '../../domain/gifts/link-preview.ts';
 import { giftChannel, giftRecipient, timeZoneText } from '../../gifts/gift-input.ts';
-import { holderPage } from '../../gifts/holder-page.ts';
+import { holderPage, previewPage } from '../../gifts/holder-page.ts';
 import { presentForHolder } from '../../gifts/present.ts';
 import { openGift, redeemGift, transferGift, type LinkResult } from '../../gifts/recipient.ts';
 import type { GiftDeps } from '../../gifts/reserve.ts';
@@ -36,12 +37,19 @@ export function giftLinkRoutes(deps: GiftDeps) {
       }
     }
   };
+  const preview = (found: Awaited<ReturnType<typeof findGiftByToken>>): RouteResult => {
+    // A retired link (the gift was passed on) previews like an unknown one: the card says nothing.
+    if (!found || !found.current) throw notFound('no gift behind this link');
+    return { headers: PRIVATE, html: previewPage(found.gift) };
+  };
   return [
     defineRoute({
       method: 'get',
       path: '/g/:token',
       params: link,
-      async handler({ params, headers }) {
+      async handler({ params, headers, method }) {
+        // A chat drawing a preview card, a prefetch or a HEAD probe: a preview, and the gift stays unopened.
+        if (isLinkPreview({ method, headers })) return preview(await findGiftByToken(deps.db, params.token));
         const accept = String(headers.accept ?? '');
         const wantsHtml = !/application\/json/.test(accept) || /text\/html/.test(accept.split(',')[0] ?? '');
         return answer(await openGift(deps, params.token), wantsHtml);

@@ -52,8 +52,18 @@ export function giftRoutes(deps: GiftDeps) {
         timeZone: timeZoneText.default('Asia/Seoul'),
         senderName: z.string().trim().min(1).max(50).optional(),
       }),
-      async handler({ user, body }) {
-        const result = await reserveGift(deps, { senderId: user.sub, ...body });
+      async handler({ user, body, headers }) {
+        const key = headers['idempotency-key'];
+        if (key !== undefined && (typeof key !== 'string' || !/^[\w.:-]{1,128}$/.test(key))) {
+          throw badRequest('Idempotency-Key: 1–128 letters, digits, "_", "-", "." or ":"', [{ path: 'headers.idempotency-key', message: 'invalid format' }]);
+        }
+        const result = await reserveGift(deps, { senderId: user.sub, ...body, idempotencyKey: key });
+        if (result.kind === 'key-reused') {
+          const message = 'this Idempotency-Key was already used for a different gift reservation; use a new key for a new gift';
+          throw new HttpError(422, 'Unprocessable Content', message, { giftId: result.giftId, errors: [{ path: 'headers.idempotency-key', message }] });
+        }
+        // A retry of a reservation already made: the same gift, paid once, with its history so far.
+        if (result.kind === 'replayed') return { status: 200, headers: { location: `/v1/gifts/${result.gift.id}` }, body: presentGift(result.gift, { ...cutoff, events: await giftEvents(deps.db, result.gift.id) }) };
         if (result.kind === 'invalid') throw badRequest(`${result.path}: ${result.message}`, [{ path: result.path, message: result.message }]);
         if (result.kind === 'insufficient') {
           const message = `not enough credits: ${result.required.toLocaleString('ko-KR')}원 needed, ${result.available.toLocaleString('ko-KR')}원 available`;

@@ -29,8 +29,18 @@ export type SendTimeResult = { ok: true; value: ResolvedSendTime } | { ok: false
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?$/;
 
+const zoneValidity = new Map<string, boolean>();
+
 export function isValidTimeZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  // Asking Intl is the costliest step of a reservation (a profile at 200/s put it first among
+  // luxon's); zone names are few, so each answer is kept. Bounded, as the input comes from clients.
+  let valid = zoneValidity.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    if (zoneValidity.size >= 1_000) zoneValidity.clear();
+    zoneValidity.set(zone, valid);
+  }
+  return valid;
 }
 
 export function resolveSendTime(sendAt: string, timeZone: string): SendTimeResult {

@@ -1,0 +1,74 @@
+import type { Knex } from 'knex';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../runtime/logger.ts';
+import type { QueueSet } from '../runtime/queues.ts';
+
+export const GIFT_SEND_BATCH_JOB = 'gift.send-batch';
+
+/** Gifts per batch job: one claim statement and one delivery batch each. */
+const BATCH = 1_000;
+
+/** How long one preparer holds an instant. */
+const LOCK_MS = 20_000;
+
+/** How long after its instant a prepared gift's own job fires, as the fallback should its batch not. */
+export const FALLBACK_MS = 30_000;
+
+/**
+ * Prepares the sending of a burst — many gifts due at one instant, like 00:00 on Valentine's Day
+ * (seed 004: 자정 집중, 50배) — a little ahead of time, so that at the instant itself only the
+ * sending is left:
+ * - the gifts are cut into batches of {@link BATCH}, each one delayed job due at the instant, so
+ *   the burst is a few hundred claims of a thousand gifts, not a hundred thousand single jobs
+ *   competing for the same two cores as the sending;
+ * - each gift keeps its own delayed job (jobId = gift id) as the fallback, moved to
+ *   {@link FALLBACK_MS} after the instant: if a batch is lost, its gifts still go within the
+ *   minute, and the claim being conditional, a gift sent by its batch makes its own job a no-op.
+ * Nothing is claimed ahead: a gift can still be cancelled until the instant. The batch job ids
+ * name the instant, so running this again (or from two processes) adds nothing twice; the first
+ * batch is added last and marks the instant as prepared.
+ */
+export async function prepareBursts(
+  deps: { db: Knex; redis: Redis; queues: QueueSet; logger: Logger },
+  options: { horizonMs: number; minGifts: number; leadMs?: number },
+): Promise<{ instants: number; gifts: number }> {
+  const queue = deps.queues.get('gifts');
+  const { rows: instants } = await deps.db.raw<{ rows: Array<{ send_at: Date; n: number }> }>(
+    `SELECT send_at, count(*)::int AS n FROM gifts
+      WHERE status = 'SCHEDULED' AND send_at > now() + (? * interval '1 millisecond') AND send_at <= now() + (? * interval '1 millisecond')
+      GROUP BY send_at HAVING count(*) >= ? ORDER BY send_at`,
+    [options.leadMs ?? 3_000, options.horizonMs, options.minGifts],
+  );
+  let gifts = 0;
+  let prepared = 0;
+  for (const { send_at } of instants) {
+    const at = send_at.getTime();
+    const jobId = (i: number) => `burst-${at}-${i}`;
+    if ((await deps.redis.exists(queue.toKey(jobId(0)))) === 1) continue;
+    // One preparer per instant at a time; should it die half-way, the next run after the lock
+    // expires finishes the job (adding the same ids again is harmless).
+    if ((await deps.redis.set(queue.toKey(`burst-lock-${at}`), '1', 'PX', LOCK_MS, 'NX')) !== 'OK') continue;
+    const ids = (await deps.db('gifts').where({ status: 'SCHEDULED', send_at }).orderBy('id').select('id')).map((r: { id: string }) => r.id);
+    const batches = Array.from({ length: Math.ceil(ids.length / BATCH) }, (_, i) => ({ i, giftIds: ids.slice(i * BATCH, (i + 1) * BATCH) }));
+    const started = Date.now();
+    const add = (list: typeof batches) =>
+      list.length === 0
+        ? Promise.resolve()
+        : queue.addBulk(list.map(({ i, giftIds }) => ({ name: GIFT_SEND_BATCH_JOB, data: { giftIds, dueAt: at }, opts: { jobId: jobId(i), delay: Math.max(0, at - Date.now()), attempts: 3, removeOnComplete: { age: 3_600 } } })));
+    await add(batches.slice(1));
+    await deferOwnJobs(queue, ids, at + FALLBACK_MS);
+    await add(batches.slice(0, 1));
+    gifts += ids.length;
+    prepared++;
+    deps.logger.info({ at: send_at.toISOString(), gifts: ids.length, batches: batches.length, tookMs: Date.now() - started, aheadMs: at - Date.now() }, 'gift burst prepared');
+  }
+  return { instants: prepared, gifts };
+}
+
+/** Moves each gift's own delayed job to `at`; a job not delayed (or gone) is left as it is. */
+async function deferOwnJobs(queue: ReturnType<QueueSet['get']>, ids: string[], at: number): Promise<void> {
+  // Thousands in flight: ioredis writes them out together, so this is a few round trips per chunk.
+  for (let i = 0; i < ids.length; i += 5_000) {
+    await Promise.all(ids.slice(i, i + 5_000).map((id) => queue.backend.changeDelay(id, Math.max(0, at - Date.now())).catch(() => undefined)));
+  }
+}

@@ -16,7 +16,7 @@ import { CATEGORIES } from '../domain/catalogue/catalogue.ts';
 import { createOpenGroupIndex, type GroupCard } from '../group-orders/open-index.ts';
 import { signToken } from '../runtime/tokens.ts';
 import { startProcess } from './support/processes.ts';
-import { machine, startBenchServices } from './support/services.ts';
+import { machine, redisSettled, startBenchServices } from './support/services.ts';
 import { fmt, paced, quantile } from './support/stats.ts';
 import { report } from './support/report.ts';
 import { seededRandom } from '../domain/random.ts';
@@ -63,9 +63,7 @@ try {
     await platform.redis.geoadd(raw, ...cards.flatMap((c) => [c.lng, c.lat, c.id]));
   }
   const loadSeconds = (performance.now() - loadStarted) / 1_000;
-  // Loading 100k groups makes Redis rewrite its AOF in a forked child; measuring during that rewrite
-  // times the fork and the disk, not the list. Wait for Redis to settle first.
-  while (/(aof_rewrite|rdb_bgsave)_in_progress:1/.test(await platform.redis.info('persistence'))) await new Promise((r) => setTimeout(r, 200));
+  await redisSettled(platform.redis);
 
   // 80% of lookups at the 강남역 hot spot, 20% anywhere in Seoul.
   const queries = Array.from({ length: RATE * SECONDS }, (_, i) => (i % 5 === 4 ? around(CITY_HALL, 15_000) : around(GANGNAM, 800)));

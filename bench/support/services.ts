@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import type { Redis } from 'ioredis';
 import os from 'node:os';
 import path from 'node:path';
 import { migrateLatest } from '../../db/knex.ts';
@@ -48,4 +49,12 @@ export async function startBenchServices(env: Record<string, string> = {}): Prom
 export function machine(): string {
   const cpu = os.cpus()[0]?.model.replace(/\s+/g, ' ').trim() ?? 'unknown cpu';
   return `${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`;
+}
+
+/**
+ * Waits until Redis is not rewriting its AOF or saving a snapshot. Loading a benchmark's data set
+ * starts a rewrite in a forked child; measuring during it times the fork and the disk, not deligo.
+ */
+export async function redisSettled(redis: Redis): Promise<void> {
+  while (/(aof_rewrite|rdb_bgsave)_in_progress:1/.test(await redis.info('persistence'))) await new Promise((r) => setTimeout(r, 200));
 }

@@ -43,7 +43,7 @@ export const giftsSettle = defineJob({
     // on the gift) follow in small steps, and in full once the gift queue has drained.
     const counts = await ctx.queues.get('gifts').getJobCounts('active', 'wait');
     const busy = (counts.active ?? 0) + (counts.wait ?? 0) > BUSY_JOBS;
-    return settleSends({ ...ctx, logger: ctx.logger }, { limit: busy ? 1_000 : 10_000 });
+    return settleSends(ctx, { limit: busy ? 1_000 : 10_000 });
   },
 });
 
@@ -54,9 +54,8 @@ export const giftsHousekeeping = defineJob({
   payload: z.object({}),
   options: sweep,
   async handler(_payload, ctx) {
-    const deps = { ...ctx, logger: ctx.logger };
-    const expired = await expireGifts(deps);
-    const reminded = await remindHolders(deps);
+    const expired = await expireGifts(ctx);
+    const reminded = await remindHolders(ctx);
     return { expired, reminded };
   },
 });
@@ -67,5 +66,5 @@ export const giftsPrepare = defineJob({
   queue: 'maintenance',
   payload: z.object({}),
   options: sweep,
-  handler: (_payload, ctx) => prepareBursts({ ...ctx, logger: ctx.logger }, { horizonMs: ctx.config.gifts.burstHorizonMs, minGifts: ctx.config.gifts.burstMin }),
+  handler: (_payload, ctx) => prepareBursts(ctx, { horizonMs: ctx.config.gifts.burstHorizonMs, minGifts: ctx.config.gifts.burstMin }),
 });

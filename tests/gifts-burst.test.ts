@@ -2,25 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FALLBACK_MS, prepareBursts } from '../gifts/burst.ts';
 import { cancelGift } from '../gifts/manage.ts';
-import { createDevProvider } from '../notifications/providers/dev.ts';
-import type { NotificationProvider } from '../notifications/provider.ts';
-import { createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
+import { countingKakaoProviders, createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
 
 describe('gifts: a burst prepared ahead is sent in batches, exactly once', () => {
   let bed: GiftTestBed;
-  const calls = new Map<string, number>();
-  const counting: NotificationProvider = {
-    channel: 'kakao',
-    name: 'dev',
-    async send(request) {
-      calls.set(request.deliveryId, (calls.get(request.deliveryId) ?? 0) + 1);
-      return createDevProvider('kakao').send(request);
-    },
-  };
+  const { providers, calls } = countingKakaoProviders();
   before(async () => {
     // Bursts from 50 gifts; the scheduled prepare runs every few seconds besides the explicit runs below.
     bed = await createGiftTestBed({ GIFT_BURST_MIN: '50', GIFT_BURST_HORIZON_MS: '60000' });
-    await bed.start({ times: 2, providers: { push: createDevProvider('push'), sms: createDevProvider('sms'), email: createDevProvider('email'), kakao: counting } });
+    await bed.start({ times: 2, providers });
   });
   after(() => bed.platform.cleanup());
 

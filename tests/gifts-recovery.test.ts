@@ -3,12 +3,10 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { reconcileSends } from '../gifts/reconcile.ts';
-import { createDevProvider } from '../notifications/providers/dev.ts';
-import type { NotificationProvider } from '../notifications/provider.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../runtime/embedded/redis-server.ts';
 import { giftSchedulers } from '../schedulers/definitions.ts';
 import { syncSchedulers } from '../schedulers/sync.ts';
-import { createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
+import { countingKakaoProviders, createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
 import { testLogger } from './support/services.ts';
 
 describe('gifts: Postgres is the schedule of record', () => {
@@ -48,18 +46,10 @@ describe('gifts: Postgres is the schedule of record', () => {
 
 describe('gifts: two workers plus the reconciler send each gift exactly once', () => {
   let bed: GiftTestBed;
-  const calls = new Map<string, number>();
-  const counting: NotificationProvider = {
-    channel: 'kakao',
-    name: 'dev',
-    async send(request) {
-      calls.set(request.deliveryId, (calls.get(request.deliveryId) ?? 0) + 1);
-      return createDevProvider('kakao').send(request);
-    },
-  };
+  const { providers, calls } = countingKakaoProviders();
   before(async () => {
     bed = await createGiftTestBed();
-    await bed.start({ times: 2, providers: { push: createDevProvider('push'), sms: createDevProvider('sms'), email: createDevProvider('email'), kakao: counting } });
+    await bed.start({ times: 2, providers });
   });
   after(() => bed.platform.cleanup());
 

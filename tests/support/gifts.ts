@@ -7,6 +7,8 @@ import { reserveGift, type GiftDeps, type ReserveInput } from '../../gifts/reser
 import { giftSchedulers } from '../../schedulers/definitions.ts';
 import { syncSchedulers } from '../../schedulers/sync.ts';
 import type { Providers } from '../../notifications/providers/index.ts';
+import { createDevProvider } from '../../notifications/providers/dev.ts';
+import type { NotificationProvider } from '../../notifications/provider.ts';
 import { runPools } from '../../workers/run-pools.ts';
 import { createTestPlatform, eventually, type TestPlatform } from './services.ts';
 
@@ -74,4 +76,22 @@ export async function createGiftTestBed(env: Record<string, string> = {}): Promi
     },
   };
   return bed;
+}
+
+/**
+ * Dev providers for every channel, with KakaoTalk counting how often each delivery reached it:
+ * `calls.get(deliveryId)` is 1 for a message handed over exactly once.
+ */
+export function countingKakaoProviders(): { providers: Providers; calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  const kakao = createDevProvider('kakao');
+  const counting: NotificationProvider = {
+    channel: 'kakao',
+    name: 'dev',
+    async send(request) {
+      calls.set(request.deliveryId, (calls.get(request.deliveryId) ?? 0) + 1);
+      return kakao.send(request);
+    },
+  };
+  return { providers: { push: createDevProvider('push'), sms: createDevProvider('sms'), email: createDevProvider('email'), kakao: counting }, calls };
 }

@@ -1,12 +1,18 @@
 import type { Redis } from 'ioredis';
-import { cellId, cellsCovering } from '../domain/location/cells.ts';
+import { cellId, cellsByDistance } from '../domain/location/cells.ts';
 import type { LocationKeys } from './keys.ts';
 
 export interface NearbyCandidate {
   riderId: string;
   distanceMeters: number;
-  lat: number;
-  lng: number;
+}
+
+/**
+ * Nearest first; equal distances by rider id, compared as bytes (as the nearby script does), so
+ * every search path orders a tie the same way.
+ */
+export function nearestFirst(a: NearbyCandidate, b: NearbyCandidate): number {
+  return a.distanceMeters - b.distanceMeters || (a.riderId < b.riderId ? -1 : a.riderId > b.riderId ? 1 : 0);
 }
 
 /** Available riders by cell: one GEO key per ~1.1 km cell (see domain/location/cells.ts). */
@@ -14,7 +20,10 @@ export interface GeoIndex {
   /** Puts riders in their current cells and takes them out of the ones they left. */
   place(entries: Array<{ riderId: string; lat: number; lng: number; cell: string; previousCell: string }>): Promise<void>;
   remove(riderId: string, cell: string): Promise<void>;
-  /** Nearest members within the radius, across every cell the circle touches. Not yet filtered for freshness. */
+  /**
+   * The `limit` nearest members within the radius, across every cell the circle touches (one
+   * pipelined round trip, so it works across Redis Cluster slots). Not yet filtered for freshness.
+   */
   search(lat: number, lng: number, radiusMeters: number, limit: number): Promise<NearbyCandidate[]>;
 }
 
@@ -33,23 +42,23 @@ export function createGeoIndex(redis: Redis, keys: LocationKeys): GeoIndex {
       if (cell) await redis.zrem(keys.cell(cell), riderId);
     },
     async search(lat, lng, radiusMeters, limit) {
-      const cells = cellsCovering(lat, lng, radiusMeters);
       const pipeline = redis.pipeline();
-      for (const cell of cells) {
-        pipeline.geosearch(keys.cell(cellId(cell)), 'FROMLONLAT', lng, lat, 'BYRADIUS', radiusMeters, 'm', 'ASC', 'COUNT', limit, 'WITHDIST', 'WITHCOORD');
+      for (const { cell } of cellsByDistance(lat, lng, radiusMeters)) {
+        pipeline.geosearch(keys.cell(cellId(cell)), 'FROMLONLAT', lng, lat, 'BYRADIUS', radiusMeters, 'm', 'ASC', 'COUNT', limit, 'WITHDIST');
       }
       const results = (await pipeline.exec()) ?? [];
       const best = new Map<string, NearbyCandidate>();
       for (const [err, reply] of results) {
         if (err) throw err;
-        for (const [riderId, dist, [lngText, latText]] of reply as Array<[string, string, [string, string]]>) {
+        for (const [riderId, dist] of reply as Array<[string, string]>) {
           const distanceMeters = Number(dist);
           const seen = best.get(riderId);
           // A rider caught mid-move can sit in two cells for a moment; keep the nearer entry.
-          if (!seen || distanceMeters < seen.distanceMeters) best.set(riderId, { riderId, distanceMeters, lat: Number(latText), lng: Number(lngText) });
+          if (!seen) best.set(riderId, { riderId, distanceMeters });
+          else if (distanceMeters < seen.distanceMeters) seen.distanceMeters = distanceMeters;
         }
       }
-      return [...best.values()].sort((a, b) => a.distanceMeters - b.distanceMeters).slice(0, limit);
+      return [...best.values()].sort(nearestFirst).slice(0, limit);
     },
   };
 }

@@ -5,6 +5,8 @@
 export interface LocationKeys {
   /** Hash: latest position, its recordedAt, status, current cell. */
   rider(riderId: string): string;
+  /** What comes before and after the rider id in {@link rider}'s key, for a script that builds it. */
+  riderKeyAround: [string, string];
   /** GEO set of available riders in one cell. */
   cell(cellId: string): string;
   /** Pattern matching every cell key (for the sweeper). */
@@ -16,6 +18,7 @@ export interface LocationKeys {
 export function locationKeys(prefix: string): LocationKeys {
   return {
     rider: (riderId) => `${prefix}:rider:{${riderId}}`,
+    riderKeyAround: [`${prefix}:rider:{`, '}'],
     cell: (cellId) => `${prefix}:geo:{${cellId}}`,
     allCells: `${prefix}:geo:{*}`,
     updates: (riderId) => `${prefix}:rider-updates:{${riderId}}`,

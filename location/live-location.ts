@@ -3,17 +3,14 @@ import type { LocationPoint } from '../domain/location/point.ts';
 import { createGeoIndex, type GeoIndex } from './geo-index.ts';
 import { locationKeys, type LocationKeys } from './keys.ts';
 import { createRecentTrack, type RecentTrack } from './recent-track.ts';
+import { FRESH_MS, nearbyModeFor, pipelinedNearby, scriptedNearby, type NearbyQuery, type NearbyRider, type NearbySearchMode } from './nearby-search.ts';
 import { createRiderState, type RiderLive, type RiderState, type RiderStatus } from './rider-state.ts';
 
-/** A rider with no point for this long is not offered work and not shown as nearby. */
-export const FRESH_MS = 30_000;
+export { FRESH_MS, type NearbyRider } from './nearby-search.ts';
 
-export interface NearbyRider {
-  riderId: string;
-  distanceMeters: number;
-  lat: number;
-  lng: number;
-  recordedAt: number;
+export interface LiveLocationOptions {
+  /** How nearby searches Redis (see NearbySearchMode). Default: `nearbyModeFor(redis)`, the script on one Redis, the pipeline on a cluster. */
+  nearby?: NearbySearchMode;
 }
 
 /** Where every rider is now, who is available, and who is near a place: all in Redis. */
@@ -26,14 +23,16 @@ export interface LiveLocation {
   /** Applies a batch of points (any riders, any order); returns the riders whose position moved. */
   apply(points: LocationPoint[]): Promise<LocationPoint[]>;
   setStatus(riderId: string, status: RiderStatus, now: number): Promise<RiderLive | undefined>;
-  nearby(query: { lat: number; lng: number; radiusMeters: number; limit: number; now: number }): Promise<NearbyRider[]>;
+  /** Available riders seen in the last FRESH_MS within the radius, nearest first, at most `limit`. */
+  nearby(query: NearbyQuery): Promise<NearbyRider[]>;
   isFresh(rider: RiderLive, now: number): boolean;
 }
 
-export function createLiveLocation(redis: Redis, prefix: string): LiveLocation {
+export function createLiveLocation(redis: Redis, prefix: string, options: LiveLocationOptions = {}): LiveLocation {
   const keys = locationKeys(prefix);
   const state = createRiderState(redis, keys);
   const geo = createGeoIndex(redis, keys);
+  const nearby = (options.nearby ?? nearbyModeFor(redis)) === 'script' ? scriptedNearby(redis, keys) : pipelinedNearby(geo, state);
   const track = createRecentTrack(redis, prefix);
   const isFresh = (rider: RiderLive, now: number) => rider.recordedAt >= now - FRESH_MS;
   return {
@@ -75,20 +74,6 @@ export function createLiveLocation(redis: Redis, prefix: string): LiveLocation {
       }
       return rider;
     },
-    async nearby({ lat, lng, radiusMeters, limit, now }) {
-      // The index holds available riders (busy and offline ones are removed, stale ones swept),
-      // so a few more candidates than asked for almost always suffice; then check each is still
-      // available and fresh.
-      const candidates = await geo.search(lat, lng, radiusMeters, limit + 10);
-      const checks = await state.availability(candidates.map((c) => c.riderId));
-      const out: NearbyRider[] = [];
-      candidates.forEach((c, i) => {
-        const { status, recordedAt } = checks[i]!;
-        if (out.length < limit && status === 'available' && recordedAt >= now - FRESH_MS) {
-          out.push({ riderId: c.riderId, distanceMeters: Math.round(c.distanceMeters * 10) / 10, lat: c.lat, lng: c.lng, recordedAt });
-        }
-      });
-      return out;
-    },
+    nearby,
   };
 }

@@ -56,8 +56,8 @@ export interface RiderState {
   getMany(riderIds: string[]): Promise<Array<RiderLive | undefined>>;
   /** Position and recent speed (EWMA of reported speeds, m/s) for ETAs. */
   motion(riderIds: string[]): Promise<Array<{ lat: number; lng: number; speedEwma: number | null } | undefined>>;
-  /** Just what nearby needs to filter candidates: status and when the position was taken. */
-  availability(riderIds: string[]): Promise<Array<{ status: RiderStatus | null; recordedAt: number }>>;
+  /** Just what nearby needs to filter and show candidates: status, the position and when it was taken. */
+  availability(riderIds: string[]): Promise<Array<{ status: RiderStatus | null; recordedAt: number; lat: number; lng: number }>>;
 }
 
 export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
@@ -103,11 +103,14 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
     async availability(riderIds) {
       if (riderIds.length === 0) return [];
       const pipeline = redis.pipeline();
-      for (const id of riderIds) pipeline.hmget(keys.rider(id), 'status', 'recordedAt');
+      for (const id of riderIds) pipeline.hmget(keys.rider(id), 'status', 'recordedAt', 'lat', 'lng');
       const results = (await pipeline.exec()) ?? [];
-      return results.map(([, reply]) => {
-        const [status, recordedAt] = (reply as Array<string | null>) ?? [];
-        return { status: (status as RiderStatus | null) ?? null, recordedAt: Number(recordedAt ?? 0) };
+      return results.map(([err, reply]) => {
+        if (err) throw err;
+        const [status, recordedAt, lat, lng] = reply as Array<string | null>;
+        // No position (a status set before any point) reads as never recorded: not fresh.
+        const placed = lat != null && lng != null;
+        return { status: (status as RiderStatus | null) ?? null, recordedAt: placed ? Number(recordedAt ?? 0) : 0, lat: Number(lat), lng: Number(lng) };
       });
     },
     async getMany(riderIds) {

@@ -1,0 +1,148 @@
+import type { Redis } from 'ioredis';
+import { cellId, cellsByDistance } from '../domain/location/cells.ts';
+import { isCluster } from '../runtime/redis-cluster.ts';
+import type { GeoIndex } from './geo-index.ts';
+import type { LocationKeys } from './keys.ts';
+import type { RiderState } from './rider-state.ts';
+
+/** A rider with no point for this long is not offered work and not shown as nearby. */
+export const FRESH_MS = 30_000;
+
+/**
+ * How many more index entries than asked for a search reads before it filters out the busy and
+ * stale ones. The index holds available riders (busy and offline ones are removed, stale ones
+ * swept), so a few spare candidates almost always suffice.
+ */
+export const SPARE_CANDIDATES = 10;
+
+export interface NearbyQuery {
+  lat: number;
+  lng: number;
+  radiusMeters: number;
+  limit: number;
+  now: number;
+}
+
+export interface NearbyRider {
+  riderId: string;
+  /** From the GEO index, rounded to 0.1 m. */
+  distanceMeters: number;
+  /** The rider's latest point, as reported (the index keeps a copy rounded to about 0.6 m). */
+  lat: number;
+  lng: number;
+  recordedAt: number;
+}
+
+/**
+ * How nearby talks to Redis. Both give the same riders in the same order for the same state:
+ * the `limit + SPARE_CANDIDATES` nearest index entries (ties by rider id), then those available
+ * and fresh, at most `limit`.
+ * - `script`: one round trip; a Lua script searches the cells nearest first, stops at the first
+ *   cell whose edge lies beyond the k-th candidate found, checks each candidate's status and
+ *   freshness and returns only the rows asked for. It reads keys of many slots, so it refuses to
+ *   run on Redis Cluster.
+ * - `pipeline`: two pipelined round trips (every cell's GEOSEARCH, then the candidates' state), each
+ *   command on one key, so it runs on Redis Cluster.
+ */
+export type NearbySearchMode = 'script' | 'pipeline';
+
+/** The mode for a connection: the script on one Redis, the pipeline on Redis Cluster. */
+export function nearbyModeFor(redis: Redis): NearbySearchMode {
+  return isCluster(redis) ? 'pipeline' : 'script';
+}
+
+export type NearbySearch = (query: NearbyQuery) => Promise<NearbyRider[]>;
+
+const round = (metres: number) => Math.round(metres * 10) / 10;
+
+export function pipelinedNearby(geo: GeoIndex, state: RiderState): NearbySearch {
+  return async ({ lat, lng, radiusMeters, limit, now }) => {
+    const candidates = await geo.search(lat, lng, radiusMeters, limit + SPARE_CANDIDATES);
+    const checks = await state.availability(candidates.map((c) => c.riderId));
+    const out: NearbyRider[] = [];
+    for (let i = 0; i < candidates.length && out.length < limit; i++) {
+      const { status, recordedAt, lat, lng } = checks[i]!;
+      if (status === 'available' && recordedAt >= now - FRESH_MS) {
+        out.push({ riderId: candidates[i]!.riderId, distanceMeters: round(candidates[i]!.distanceMeters), lat, lng, recordedAt });
+      }
+    }
+    return out;
+  };
+}
+
+/**
+ * KEYS: the cells' GEO keys, nearest edge first.
+ * ARGV: lng, lat, radius (m), wanted candidates, limit, fresh since (ms), the rider key's text
+ * before and after the id, then each cell's edge distance (m).
+ * Returns up to `limit` rows {riderId, distance, lat, lng, recordedAt}.
+ *
+ * Once `want` candidates are known, a later cell is searched only within the k-th distance (a
+ * millimetre over, as WITHDIST rounds): fewer members to scan, the same top `want`.
+ */
+const NEARBY = `#!lua flags=no-writes,no-cluster
+local lng, lat, radius = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local want, limit, since = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local before, after = ARGV[7], ARGV[8]
+-- Ties by id byte by byte: Lua's < on strings follows the server's collation locale.
+local function nearer(a, b)
+  if a.d ~= b.d then return a.d < b.d end
+  local x, y = a.id, b.id
+  for i = 1, math.min(#x, #y) do
+    local p, q = string.byte(x, i), string.byte(y, i)
+    if p ~= q then return p < q end
+  end
+  return #x < #y
+end
+local seen, list = {}, {}
+for i = 1, #KEYS do
+  local reach = radius
+  if #list >= want then
+    local kth = list[want].d
+    if tonumber(ARGV[8 + i]) > kth then break end
+    reach = math.min(radius, kth + 0.001)
+  end
+  local hits = redis.call('GEOSEARCH', KEYS[i], 'FROMLONLAT', lng, lat, 'BYRADIUS', reach, 'm', 'ASC', 'COUNT', want, 'WITHDIST')
+  for _, hit in ipairs(hits) do
+    local id, d = hit[1], tonumber(hit[2])
+    local entry = seen[id]
+    if not entry then
+      entry = { id = id, d = d, text = hit[2] }
+      seen[id] = entry
+      list[#list + 1] = entry
+    elseif d < entry.d then
+      entry.d, entry.text = d, hit[2]
+    end
+  end
+  table.sort(list, nearer)
+  for j = #list, want + 1, -1 do
+    seen[list[j].id] = nil
+    list[j] = nil
+  end
+end
+local out = {}
+for _, entry in ipairs(list) do
+  if #out >= limit then break end
+  local h = redis.call('HMGET', before .. entry.id .. after, 'status', 'recordedAt', 'lat', 'lng')
+  if h[1] == 'available' and h[3] and h[4] and tonumber(h[2] or '0') >= since then
+    out[#out + 1] = { entry.id, entry.text, h[3], h[4], h[2] }
+  end
+end
+return out`;
+
+type Row = [string, string, string, string, string];
+
+export function scriptedNearby(redis: Redis, keys: LocationKeys): NearbySearch {
+  if (isCluster(redis)) throw new Error('the nearby script reads keys of many slots: use the pipeline mode on Redis Cluster');
+  redis.defineCommand('deligoNearby', { lua: NEARBY });
+  const run = redis as Redis & { deligoNearby(numberOfKeys: number, ...args: Array<string | number>): Promise<Row[]> };
+  const [before, after] = keys.riderKeyAround;
+  return async ({ lat, lng, radiusMeters, limit, now }) => {
+    const cells = cellsByDistance(lat, lng, radiusMeters);
+    const args: Array<string | number> = [cells.length];
+    for (const { cell } of cells) args.push(keys.cell(cellId(cell)));
+    args.push(lng, lat, radiusMeters, limit + SPARE_CANDIDATES, limit, now - FRESH_MS, before, after);
+    for (const { edgeMeters } of cells) args.push(edgeMeters);
+    const rows = await run.deligoNearby(...(args as [number, ...Array<string | number>]));
+    return rows.map(([riderId, distance, lat, lng, recordedAt]) => ({ riderId, distanceMeters: round(Number(distance)), lat: Number(lat), lng: Number(lng), recordedAt: Number(recordedAt) }));
+  };
+}

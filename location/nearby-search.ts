@@ -41,8 +41,10 @@ export interface NearbyRider {
  *   cell whose edge lies beyond the k-th candidate found, checks each candidate's status and
  *   freshness and returns only the rows asked for. It reads keys of many slots, so it refuses to
  *   run on Redis Cluster.
- * - `pipeline`: two pipelined round trips (every cell's GEOSEARCH, then the candidates' state), each
- *   command on one key, so it runs on Redis Cluster.
+ * - `pipeline`: pipelined commands of one key each, so it runs on Redis Cluster: GEOSEARCH of the own
+ *   cell, then of the neighbours still in reach (see GeoIndex.search); then the state of the
+ *   nearest `limit` candidates, and of the spares only if some of those were busy or stale. Two
+ *   round trips in the middle of a hot spot, up to four elsewhere.
  */
 export type NearbySearchMode = 'script' | 'pipeline';
 
@@ -58,13 +60,18 @@ const round = (metres: number) => Math.round(metres * 10) / 10;
 export function pipelinedNearby(geo: GeoIndex, state: RiderState): NearbySearch {
   return async ({ lat, lng, radiusMeters, limit, now }) => {
     const candidates = await geo.search(lat, lng, radiusMeters, limit + SPARE_CANDIDATES);
-    const checks = await state.availability(candidates.map((c) => c.riderId));
     const out: NearbyRider[] = [];
-    for (let i = 0; i < candidates.length && out.length < limit; i++) {
-      const { status, recordedAt, lat, lng } = checks[i]!;
-      if (status === 'available' && recordedAt >= now - FRESH_MS) {
-        out.push({ riderId: candidates[i]!.riderId, distanceMeters: round(candidates[i]!.distanceMeters), lat, lng, recordedAt });
+    // The nearest `limit` first; the spares only when some of those were busy or stale.
+    for (let i = 0; i < candidates.length && out.length < limit; ) {
+      const batch = candidates.slice(i, i === 0 ? limit : undefined);
+      const checks = await state.availability(batch.map((c) => c.riderId));
+      for (let k = 0; k < batch.length && out.length < limit; k++) {
+        const { status, recordedAt, lat, lng } = checks[k]!;
+        if (status === 'available' && recordedAt >= now - FRESH_MS) {
+          out.push({ riderId: batch[k]!.riderId, distanceMeters: round(batch[k]!.distanceMeters), lat, lng, recordedAt });
+        }
       }
+      i += batch.length;
     }
     return out;
   };

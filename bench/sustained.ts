@@ -115,6 +115,8 @@ try {
   const othersBefore = await others();
   const cpuBefore = { api: await api.cpuSeconds(), worker: await workers.cpuSeconds() };
   const loadStarted = Date.now();
+  // Requests autocannon built for the measured load: its pacing sends a little under the rate asked.
+  let built = 0;
   const result = await autocannon({
     url: apiUrl + PATH,
     connections: 64,
@@ -125,6 +127,7 @@ try {
         method: 'POST',
         setupRequest: (req) => {
           const rider = next++ % RIDERS;
+          built++;
           return { ...req, body: JSON.stringify({ points: fixes(rider, PER_REQUEST) }), headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[rider]}` } };
         },
       },
@@ -164,6 +167,10 @@ try {
     return (num / den) * 12; // samples are 5 s apart: MB per minute
   })();
   console.log(`| points acknowledged per second | ${fmt(loadAcked / SECONDS)} | ${fmt(POINTS_PER_SECOND)} |`);
+  // Where offered points went: not sent (autocannon's pacing), refused, failed, or acknowledged.
+  const failed = result.errors + result.timeouts;
+  console.log(`| points offered (${fmt(POINTS_PER_SECOND)}/s × ${SECONDS} s) / sent by autocannon (requests built × ${PER_REQUEST}) | ${fmt(POINTS_PER_SECOND * SECONDS)} / ${fmt(built * PER_REQUEST)} | |`);
+  console.log(`| points answered: acknowledged (2xx) / refused (non-2xx) / lost to errors or timeouts | ${fmt(loadAcked)} / ${fmt(result.non2xx * PER_REQUEST)} / ${fmt(failed * PER_REQUEST)} | refused and lost 0 |`);
   console.log(`| ack latency p50 / p99 (ms) | ${result.latency.p50} / ${result.latency.p99} | |`);
   console.log(`| ingest → latest position visible, p50 / p99 (ms, ${visible.length} probes) | ${fmt(quantile(visible, 0.5))} / ${fmt(quantile(visible, 0.99))} | p99 < 250 |`);
   console.log(`| location worker RSS first / last / max (MB) | ${fmt(rss[0] ?? NaN)} / ${fmt(rss.at(-1) ?? NaN)} / ${fmt(Math.max(...rss))} | flat, < 300 |`);

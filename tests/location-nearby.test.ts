@@ -104,4 +104,24 @@ describe('nearby: the script (one Redis) and the pipeline (Redis Cluster) give t
       assert.deepEqual(rider && { lat: rider.lat, lng: rider.lng, recordedAt: rider.recordedAt }, { ...at, recordedAt: now });
     }
   });
+
+  it('a rider filed in two cells mid-move is listed once, at the nearer entry; riders on one spot come in id order', async () => {
+    // A spot far from the fleet, 3 m south of a cell boundary (row 37.61).
+    const spot = { lat: 37.61 - 3 / 111_320, lng: 127.1 };
+    const point = (riderId: string, lat: number, lng: number) => ({ riderId, lat, lng, recordedAt: now, speed: 2, heading: 0, accuracy: 5, mocked: false });
+    for (const id of ['tie-b', 'tie-a', 'tie-c']) await script.setStatus(id, 'available', now);
+    await script.apply([point('tie-b', spot.lat, spot.lng), point('tie-a', spot.lat, spot.lng), point('tie-c', spot.lat, spot.lng)]);
+    // tie-c moved north into the next cell; its old entry (nearer the query) is still in the first.
+    const north = { lat: 37.61 + 40 / 111_320, lng: spot.lng };
+    await script.apply([point('tie-c', north.lat, north.lng)].map((p) => ({ ...p, recordedAt: now + 1 })));
+    await script.geo.place([{ riderId: 'tie-c', lat: spot.lat, lng: spot.lng, cell: cellId(cellOf(spot.lat, spot.lng)), previousCell: '' }]);
+    assert.equal(await platform.redis.zscore(script.keys.cell(cellId(cellOf(north.lat, north.lng))), 'tie-c') !== null, true, 'filed in both cells');
+    const query = { ...spot, radiusMeters: 200, limit: 10, now };
+    for (const live of [script, pipeline]) {
+      const riders = await live.nearby(query);
+      assert.deepEqual(riders.map((r) => r.riderId), ['tie-a', 'tie-b', 'tie-c']);
+      assert.equal(riders[2]!.distanceMeters, riders[0]!.distanceMeters, 'the nearer (old) entry of tie-c');
+      assert.deepEqual({ lat: riders[2]!.lat, lng: riders[2]!.lng }, north, 'its latest position');
+    }
+  });
 });

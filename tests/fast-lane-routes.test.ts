@@ -107,7 +107,7 @@ describe('the fast lane for the nearby list and for orders', () => {
     assert.equal(Number((await platform.db('orders').where({ customer_id: 'fl2-customer', idempotency_key: 'fl2-retry' }).count('* as n'))[0]!.n), 1);
     const mixed = await Promise.all([place({ ...body, items: items(1) }, 'fl2-retry'), place(body, 'fl2-retry')]);
     assert.deepEqual(mixed.map((r) => r.status), [422, 200]);
-    assert.equal(Number((await platform.db('outbox').whereRaw(`payload->>'orderId' = ?`, [[...ids][0]]).count('* as n'))[0]!.n), 1);
+    assert.equal(Number((await platform.db('outbox').whereRaw(`payload->>'orderId' = ?`, [[...ids][0]!]).count('* as n'))[0]!.n), 1);
   });
 
   it('still names a wrong field of an order, and refuses a bad Idempotency-Key', async () => {

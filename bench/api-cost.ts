@@ -65,13 +65,14 @@ try {
   const postmasterPid = Number((await readFile(`/proc/${backendPid}/stat`, 'utf8')).split(') ')[1]!.split(' ')[1]);
   const others = async () => [await cpuSecondsOfPid(redisPid), await cpuSecondsOfPid(postmasterPid, { children: true })];
   let next = 0;
-  const scenarios: Array<{ name: string; url: string; request: () => { method: 'GET' | 'POST'; path: string; body?: string; headers: Record<string, string> } }> = [
+  const scenarios: Array<{ name: string; metric?: string; url: string; request: () => { method: 'GET' | 'POST'; path: string; body?: string; headers: Record<string, string> } }> = [
     { name: 'bare Express 5 JSON POST', url: bareUrl, request: () => ({ method: 'POST', path: '/v1/riders/me/locations', body: JSON.stringify({ points: [{ lat: 37.5, lng: 127 }] }), headers: { 'content-type': 'application/json' } }) },
     { name: 'bare Express 5 GET, 50 groups from memory', url: bareUrl, request: () => ({ method: 'GET', path: '/v1/group-orders?lat=37.4979&lng=127.0276', headers: {} }) },
-    { name: 'GET /healthz (no auth)', url: apiUrl, request: () => ({ method: 'GET', path: '/healthz', headers: {} }) },
-    { name: 'GET /v1/me (auth)', url: apiUrl, request: () => ({ method: 'GET', path: '/v1/me', headers: { authorization: `Bearer ${tokens[next++ % CUSTOMERS]}` } }) },
+    { name: 'GET /healthz (no auth)', metric: 'healthz', url: apiUrl, request: () => ({ method: 'GET', path: '/healthz', headers: {} }) },
+    { name: 'GET /v1/me (auth)', metric: 'me', url: apiUrl, request: () => ({ method: 'GET', path: '/v1/me', headers: { authorization: `Bearer ${tokens[next++ % CUSTOMERS]}` } }) },
     {
       name: 'GET /v1/group-orders (~50 entries)',
+      metric: 'group-orders-list',
       url: apiUrl,
       request: () => {
         const q = around(random, GANGNAM, 800);
@@ -80,6 +81,7 @@ try {
     },
     {
       name: 'POST /v1/orders',
+      metric: 'orders-place',
       url: apiUrl,
       request: () => {
         const i = next++;
@@ -94,7 +96,8 @@ try {
   console.log(`${RATE} requests/s for ${SECONDS} s per route, 16 connections\n`);
   console.log('| route | answered/s | p50 (ms) | p99 (ms) | non-2xx | server CPU per request (µs) | Redis CPU (µs) | Postgres CPU (µs) |');
   console.log('|---|---|---|---|---|---|---|---|');
-  const runs = scenarios.flatMap((s) => (s.url === apiUrl && otherUrl ? [s, { ...s, name: `${s.name}, ${compareTree}`, url: otherUrl }] : [s]));
+  const runs = scenarios.flatMap((s) => (s.url === apiUrl && otherUrl ? [s, { ...s, name: `${s.name}, ${compareTree}`, metric: undefined, url: otherUrl }] : [s]));
+  let bareCpu: number | undefined;
   for (const s of runs) {
     if (only && !s.name.includes(only) && !s.name.startsWith('bare')) continue;
     const proc = s.url === bareUrl ? bare : s.url === apiUrl ? api : other!;
@@ -106,7 +109,10 @@ try {
     const r = await load();
     const [redis1, pg1] = await others();
     const per = (seconds: number) => fmt((seconds * 1e6) / Math.max(1, r['2xx']));
-    const perRequest = per((await proc.cpuSeconds()) - cpu);
+    const cpuMicros = (((await proc.cpuSeconds()) - cpu) * 1e6) / Math.max(1, r['2xx']);
+    const perRequest = fmt(cpuMicros);
+    if (s.name === scenarios[0]!.name) bareCpu = cpuMicros;
+    if (s.metric) report({ bench: 'api-cost', metric: `api-cpu-${s.metric}`, label: `API CPU per ${s.name} at ${RATE}/s`, value: cpuMicros, unit: 'µs', baseline: bareCpu, baselineLabel: 'bare Express 5 JSON POST' });
     console.log(`| ${s.name} | ${fmt(r['2xx'] / SECONDS)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx + r.errors + r.timeouts} | ${perRequest} | ${per(redis1! - redis0!)} | ${per(pg1! - pg0!)} |`);
   }
   console.log(`load average (1/5 min): ${os.loadavg().slice(0, 2).map((n) => n.toFixed(1)).join(' / ')}`);

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { parse } from 'node:querystring';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import type { Role } from '../domain/roles.ts';
@@ -7,11 +8,13 @@ import type { Identity } from '../runtime/tokens.ts';
 import type { Route } from './route.ts';
 
 /**
- * The rider's every fix, served ahead of Express. At 10,000 points/s the API's own cost per
- * request is mostly Express's (its router, body-parser, the middleware chain) and Node's HTTP
- * machinery; this lane takes the common request of a hot JSON route straight from the server:
- * a known token, a well-formed body that the route's `quickBody` accepts. It then does exactly
- * what the route would (same handler, same answer, X-Request-Id, the latency metric) and no more.
+ * The hot routes' common requests (a rider's every fix, an order placed, the nearby group list),
+ * served ahead of Express. At thousands of requests/s the API's own cost per request is mostly
+ * Express's (its router, body-parser, the middleware chain) and Node's HTTP machinery; this lane
+ * takes the common request of a hot JSON route straight from the server: a known token, and a
+ * well-formed body that the route's `quickBody` accepts (a POST) or a query string its
+ * `quickQuery` accepts (a GET). It then does exactly what the route would (same handler, same
+ * answer, X-Request-Id, the ETag of a GET, the latency metric) and no more.
  *
  * Anything else goes to the Express app as usual, so every error is still answered there, as
  * problem+json naming the wrong field. Once the lane has read a body it hands it over as
@@ -35,20 +38,88 @@ export interface FastLaneDeps {
 const READ_ERROR = Symbol('deligo.fastLaneError');
 const SANE_ID = /^[\w\-.:]{1,128}$/;
 
-type FastRoute = Route<any, any, any> & { quickBody: (raw: unknown) => unknown; roles: readonly Role[] };
+type FastRoute = Route<any, any, any> & { roles: readonly Role[] };
 
 export function createFastLane(routes: ReadonlyArray<Route<any, any, any>>, deps: FastLaneDeps): FastLane {
-  const byPath = new Map<string, FastRoute>();
+  const posts = new Map<string, FastRoute>();
+  const gets = new Map<string, FastRoute>();
   for (const route of routes) {
-    // Only POSTs on fixed paths with a hand-written body check; everything else keeps Express.
-    if (route.hot && route.method === 'post' && route.quickBody && route.roles && !route.path.includes(':') && !route.query && !route.params) {
-      byPath.set(route.path, route as FastRoute);
-    }
+    // Only fixed paths with a hand-written check of what they take; everything else keeps Express.
+    if (!route.hot || !route.roles || route.path.includes(':') || route.params) continue;
+    if (route.method === 'post' && route.quickBody && !route.query) posts.set(route.path, route as FastRoute);
+    if (route.method === 'get' && !route.body && (route.query ? route.quickQuery : true)) gets.set(route.path, route as FastRoute);
   }
   const slowMs = deps.slowMs ?? 1_000;
+  /** Runs the route's handler and writes its answer; a failure goes to the app's problem handler. */
+  const answer = (route: FastRoute, req: IncomingMessage, res: ServerResponse, app: Handler, input: { body: unknown; query: unknown; user: Identity }, started: number) => {
+    const method = req.method as 'GET' | 'POST';
+    const headers = req.headers;
+    const incoming = headers['x-request-id'];
+    const id = typeof incoming === 'string' && SANE_ID.test(incoming) ? incoming : randomUUID();
+    let log: Logger | undefined;
+    const routeInput = {
+      method,
+      body: input.body,
+      params: {},
+      query: input.query,
+      user: input.user,
+      headers,
+      get log() {
+        return (log ??= deps.logger.child({ req: { id, method, url: req.url } }));
+      },
+    };
+    Promise.resolve(route.handler(routeInput)).then(
+      (result) => {
+        const status = result.status ?? 200;
+        const json = result.json ?? (result.body === undefined ? '' : JSON.stringify(result.body));
+        const out: Record<string, string | number> = { 'X-Request-Id': id, ...result.headers };
+        if (json) out['Content-Type'] = 'application/json; charset=utf-8';
+        if (method === 'GET') {
+          // What Express's res.send gives a GET; a conditional GET never takes the lane (see below).
+          const bytes = Buffer.from(json, 'utf8');
+          out['Content-Length'] = bytes.length;
+          out.ETag = weakEtag(bytes);
+          res.writeHead(status, out);
+          res.end(bytes);
+        } else {
+          out['Content-Length'] = Buffer.byteLength(json);
+          res.writeHead(status, out);
+          res.end(json);
+        }
+        const seconds = (performance.now() - started) / 1000;
+        deps.observe?.(method, route.path, status, seconds);
+        if (seconds * 1000 >= slowMs) routeInput.log.info({ res: { statusCode: status }, responseTime: Math.round(seconds * 1000) }, 'slow request');
+      },
+      // A failing dependency (Redis down) is answered by the problem handler, like any error.
+      (err: unknown) => fallback(req, res, app, input.body, err),
+    );
+  };
+  const caller = (route: FastRoute, headers: IncomingMessage['headers']) => {
+    const user = deps.identify(headers);
+    return user && route.roles.includes(user.role) ? user : undefined;
+  };
+
   return (req, res, app) => {
-    if (req.method !== 'POST' || byPath.size === 0) return false;
-    const route = byPath.get(req.url ?? '');
+    if (req.method === 'GET') {
+      if (gets.size === 0) return false;
+      const url = req.url ?? '';
+      const mark = url.indexOf('?');
+      const route = gets.get(mark < 0 ? url : url.slice(0, mark));
+      // A conditional GET is Express's to answer (ETag freshness, 304).
+      if (!route || req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined) return false;
+      const user = caller(route, req.headers);
+      if (!user) return false;
+      let query: unknown = {};
+      if (route.query) {
+        query = route.quickQuery!(parseQuery(mark < 0 ? '' : url.slice(mark + 1)));
+        // Unsure: the route's zod schema judges it and names every wrong field.
+        if (query === undefined) return false;
+      }
+      answer(route, req, res, app, { body: undefined, query, user }, performance.now());
+      return true;
+    }
+    if (req.method !== 'POST' || posts.size === 0) return false;
+    const route = posts.get(req.url ?? '');
     if (!route) return false;
     const headers = req.headers;
     const type = headers['content-type'];
@@ -56,15 +127,11 @@ export function createFastLane(routes: ReadonlyArray<Route<any, any, any>>, deps
     if (headers['content-encoding'] !== undefined) return false;
     const length = Number(headers['content-length']);
     if (!(length > 0 && length <= deps.maxBodyBytes)) return false;
-    const user = deps.identify(headers);
-    if (!user || !route.roles.includes(user.role)) return false;
+    const user = caller(route, headers);
+    if (!user) return false;
 
     const started = performance.now();
     const chunks: Buffer[] = [];
-    const fallback = (body: unknown, error?: unknown) => {
-      Object.assign(req, { body, [READ_ERROR]: error });
-      app(req, res);
-    };
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     // A client gone mid-body: nothing to answer, and nothing may throw.
     req.on('error', () => {});
@@ -75,43 +142,32 @@ export function createFastLane(routes: ReadonlyArray<Route<any, any, any>>, deps
         raw = JSON.parse(text);
       } catch (err) {
         // What body-parser raises for a body that is not JSON (answered as such by the problem handler).
-        return fallback(undefined, Object.assign(err as Error, { status: 400, type: 'entity.parse.failed' }));
+        return fallback(req, res, app, undefined, Object.assign(err as Error, { status: 400, type: 'entity.parse.failed' }));
       }
-      const body = route.quickBody(raw);
+      const body = route.quickBody!(raw);
       // Unsure: the route's zod schema judges it and names every wrong field.
-      if (body === undefined) return fallback(raw);
-      const incoming = headers['x-request-id'];
-      const id = typeof incoming === 'string' && SANE_ID.test(incoming) ? incoming : randomUUID();
-      let log: Logger | undefined;
-      const input = {
-        method: 'POST',
-        body,
-        params: {},
-        query: {},
-        user,
-        headers,
-        get log() {
-          return (log ??= deps.logger.child({ req: { id, method: 'POST', url: route.path } }));
-        },
-      };
-      Promise.resolve(route.handler(input)).then(
-        (result) => {
-          const status = result.status ?? 200;
-          const json = result.json ?? (result.body === undefined ? '' : JSON.stringify(result.body));
-          const out: Record<string, string | number> = { 'X-Request-Id': id, ...result.headers, 'Content-Length': Buffer.byteLength(json) };
-          if (json) out['Content-Type'] = 'application/json; charset=utf-8';
-          res.writeHead(status, out);
-          res.end(json);
-          const seconds = (performance.now() - started) / 1000;
-          deps.observe?.('POST', route.path, status, seconds);
-          if (seconds * 1000 >= slowMs) input.log.info({ res: { statusCode: status }, responseTime: Math.round(seconds * 1000) }, 'slow request');
-        },
-        // A failing dependency (Redis down) is answered by the problem handler, like any error.
-        (err: unknown) => fallback(body, err),
-      );
+      if (body === undefined) return fallback(req, res, app, raw);
+      answer(route, req, res, app, { body, query: {}, user }, started);
     });
     return true;
   };
+}
+
+/** Hands a request to the app: with the body the lane read, and the error it met, if any. */
+function fallback(req: IncomingMessage, res: ServerResponse, app: Handler, body: unknown, error?: unknown): void {
+  Object.assign(req, { body, [READ_ERROR]: error });
+  app(req, res);
+}
+
+/** Express's query parser ("simple": node's querystring), so `quickQuery` sees what zod would. */
+function parseQuery(search: string): Record<string, string | string[] | undefined> {
+  return search ? parse(search) : {};
+}
+
+/** The weak ETag Express's res.send puts on a GET answer (the `etag` package's, weak). */
+export function weakEtag(body: Buffer): string {
+  if (body.length === 0) return 'W/"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"';
+  return `W/"${body.length.toString(16)}-${createHash('sha1').update(body).digest('base64').substring(0, 27)}"`;
 }
 
 const lanes = new WeakMap<Express, FastLane>();

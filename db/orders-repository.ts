@@ -88,6 +88,66 @@ export async function insertOrder(db: Knex, order: NewOrder, items: Omit<OrderIt
   return rows[0]!;
 }
 
+/** One new order as `insertOrders` takes it: the rows `insertOrder` writes. */
+export interface NewOrderRecords {
+  row: NewOrder;
+  items: Omit<OrderItemRow, 'order_id'>[];
+  event: Omit<OrderEventRow, 'at' | 'order_id'>;
+  outbox: OutboxMessage[];
+}
+
+/**
+ * Writes many orders, each with its items, first event and outbox messages, in one statement (one
+ * round trip and one commit for all). An order whose Idempotency-Key its customer already used is
+ * skipped, not an error (a concurrent holder of the key is waited for): its place in the answer
+ * is undefined, and the caller looks the key up. Any other failure fails the whole statement.
+ */
+export async function insertOrders(db: Knex, orders: readonly NewOrderRecords[]): Promise<Array<OrderRow | undefined>> {
+  const batch = orders.map(({ row, items, event, outbox }) => ({ ...row, eta_at: row.eta_at?.toISOString() ?? null, items, event, outbox }));
+  const { rows } = await db.raw<{ rows: OrderRow[] }>(
+    `WITH batch AS (
+       SELECT * FROM jsonb_to_recordset(?::jsonb) AS o(${NEW_ORDER_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')}, items jsonb, event jsonb, outbox jsonb)),
+     created AS (
+       INSERT INTO orders (${NEW_ORDER_COLUMNS.map(([name]) => name).join(', ')})
+       SELECT ${NEW_ORDER_COLUMNS.map(([name]) => name).join(', ')} FROM batch
+       ON CONFLICT (customer_id, idempotency_key) DO NOTHING RETURNING *),
+     items AS (
+       INSERT INTO order_items (order_id, menu_item_id, name, unit_price, quantity)
+       SELECT created.id, i.menu_item_id, i.name, i.unit_price, i.quantity FROM created JOIN batch ON batch.id = created.id, jsonb_to_recordset(batch.items) AS i(menu_item_id text, name text, unit_price int, quantity int)),
+     event AS (
+       INSERT INTO order_events (order_id, version, from_status, to_status, actor_role, actor_id, reason, cook_minutes)
+       SELECT created.id, e.version, e.from_status, e.to_status, e.actor_role, e.actor_id, e.reason, e.cook_minutes
+       FROM created JOIN batch ON batch.id = created.id, jsonb_to_record(batch.event) AS e(version int, from_status text, to_status text, actor_role text, actor_id text, reason text, cook_minutes int)),
+     messages AS (
+       INSERT INTO outbox (topic, payload) SELECT m.topic, m.payload FROM created JOIN batch ON batch.id = created.id, jsonb_to_recordset(batch.outbox) AS m(topic text, payload jsonb))
+     SELECT * FROM created`,
+    [JSON.stringify(batch)],
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return orders.map((o) => byId.get(o.row.id));
+}
+
+/** The columns of a new order and their SQL types, as `insertOrders` reads them from JSON. */
+const NEW_ORDER_COLUMNS: ReadonlyArray<readonly [keyof NewOrder, string]> = [
+  ['id', 'text'],
+  ['customer_id', 'text'],
+  ['co_customer_id', 'text'],
+  ['restaurant_id', 'text'],
+  ['rider_id', 'text'],
+  ['status', 'text'],
+  ['version', 'int'],
+  ['subtotal', 'int'],
+  ['delivery_tip', 'int'],
+  ['total', 'int'],
+  ['dropoff_lat', 'float8'],
+  ['dropoff_lng', 'float8'],
+  ['dropoff_address', 'text'],
+  ['cook_minutes', 'int'],
+  ['eta_at', 'timestamptz'],
+  ['idempotency_key', 'text'],
+  ['request_hash', 'text'],
+];
+
 export async function findByIdempotencyKey(db: Knex, customerId: string, key: string): Promise<OrderRow | undefined> {
   return db('orders').where({ customer_id: customerId, idempotency_key: key }).first<OrderRow | undefined>();
 }

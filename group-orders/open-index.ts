@@ -51,22 +51,26 @@ export interface NearbyQuery {
 }
 
 /**
- * KEYS[1] a cell's GEO set, KEYS[2] its entries. ARGV: lng, lat, radius (m), limit. Returns
- * id, distance, entry (nil when gone) for the nearest `limit` members.
+ * KEYS[1] a cell's GEO set, KEYS[2] its entries. ARGV: lng, lat, radius (m), limit. Returns one
+ * string: id, distance and entry on a line each for the nearest `limit` members that still have
+ * an entry. One bulk reply, not three per member: the client then decodes one string per cell
+ * instead of up to 150 (ids are `grp_` and hex, entries are JSON: neither holds a raw newline).
  */
 const SEARCH_CELL = `
 local hits = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', ARGV[1], ARGV[2], 'BYRADIUS', ARGV[3], 'm', 'ASC', 'COUNT', ARGV[4], 'WITHDIST')
-if #hits == 0 then return {} end
+if #hits == 0 then return '' end
 local ids = {}
 for i, hit in ipairs(hits) do ids[i] = hit[1] end
 local entries = redis.call('HMGET', KEYS[2], unpack(ids))
 local out = {}
 for i, hit in ipairs(hits) do
-  out[#out + 1] = hit[1]
-  out[#out + 1] = hit[2]
-  out[#out + 1] = entries[i]
+  if entries[i] then
+    out[#out + 1] = hit[1]
+    out[#out + 1] = hit[2]
+    out[#out + 1] = entries[i]
+  end
 end
-return out`;
+return table.concat(out, '\\n')`;
 
 /**
  * A group as `GET /v1/group-orders` lists it, stored as `<expiresAt ms>|<JSON up to the distance>`:
@@ -104,15 +108,15 @@ export function createOpenGroupIndex(redis: Redis, prefix: string): OpenGroupInd
     const hits: Array<{ id: string; distanceMeters: number; entry: string; expiresAt: number }> = [];
     for (const [err, reply] of (await pipeline.exec()) ?? []) {
       if (err) throw err;
-      const flat = reply as Array<string | null>;
-      for (let i = 0; i < flat.length; i += 3) {
-        let entry = flat[i + 2];
-        if (!entry) continue;
+      if (!reply) continue;
+      const lines = (reply as string).split('\n');
+      for (let i = 0; i + 2 < lines.length; i += 3) {
+        let entry = lines[i + 2]!;
         // Entries written before they were kept serialized are card JSON.
         if (entry.startsWith('{')) entry = listEntry(JSON.parse(entry) as GroupCard);
         const bar = entry.indexOf('|');
         const expiresAt = Number(entry.slice(0, bar));
-        if (expiresAt > query.now) hits.push({ id: flat[i]!, distanceMeters: Number(flat[i + 1]), entry: entry.slice(bar + 1), expiresAt });
+        if (expiresAt > query.now) hits.push({ id: lines[i]!, distanceMeters: Number(lines[i + 1]), entry: entry.slice(bar + 1), expiresAt });
       }
     }
     return hits.sort((a, b) => a.distanceMeters - b.distanceMeters || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, query.limit);

@@ -21,8 +21,8 @@ export interface BenchProcess {
 }
 
 /** Runs a TypeScript entry point in its own process, so load generator and server do not share a core's event loop. */
-export function startProcess(entry: string, args: string[], env: Record<string, string>, nodeArgs: string[] = []): BenchProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProcess(entry: string, args: string[], env: Record<string, string>, nodeArgs: string[] = [], cwd = ROOT): BenchProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout!.on('data', (c: Buffer) => (text += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (text += c.toString()));

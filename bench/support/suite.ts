@@ -24,6 +24,7 @@ export const QUICK_SETTINGS: Record<string, Record<string, string>> = {
   orders: { BENCH_SECONDS: '5' },
   scale: { BENCH_SECONDS: '4' },
   memory: { BENCH_MEMORY_ITEMS: '2000' },
+  'api-cost': { BENCH_SECONDS: '3' },
 };
 
 export interface SuiteArgs {

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createGroupCommit } from '../runtime/group-commit.ts';
+
+describe('group commit', () => {
+  it('sends a lone call at once, joins calls that wait, and never runs more batches than allowed', async () => {
+    const batches: number[][] = [];
+    let running = 0;
+    let most = 0;
+    const releases: Array<() => void> = [];
+    const commit = createGroupCommit(
+      async (inputs: number[]) => {
+        batches.push(inputs);
+        most = Math.max(most, ++running);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running--;
+        return inputs.map((n) => n * 10);
+      },
+      { maxInFlight: 2, maxSize: 3 },
+    );
+    const first = commit(1);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(batches, [[1]], 'a lone call goes at the end of its turn');
+    const rest = [2, 3, 4, 5, 6, 7, 8].map((n) => commit(n));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(batches, [[1], [2, 3, 4, 5, 6, 7, 8].slice(0, 3)], 'one more batch, of at most maxSize');
+    // Each finished batch frees a slot for the calls that waited meanwhile.
+    while (batches.flat().length < 8 || releases.length > 0) {
+      releases.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.deepEqual(await Promise.all([first, ...rest]), [10, 20, 30, 40, 50, 60, 70, 80]);
+    assert.deepEqual(batches.flat(), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.ok(batches.every((b) => b.length <= 3));
+    assert.equal(most, 2);
+  });
+
+  it('fails every call of a failed batch, and the next batch still runs', async () => {
+    let fail = true;
+    const commit = createGroupCommit(async (inputs: string[]) => {
+      if (fail) throw new Error('down');
+      return inputs.map((s) => s.toUpperCase());
+    });
+    const failed = await Promise.allSettled([commit('a'), commit('b')]);
+    assert.deepEqual(failed.map((r) => r.status), ['rejected', 'rejected']);
+    fail = false;
+    assert.equal(await commit('c'), 'C');
+  });
+});

@@ -99,7 +99,7 @@ try {
   // Baseline: raw BullMQ add → process at the same rate, with the dispatch pool's concurrency.
   const rawQueue = new Queue('bench-raw-dispatch', { connection: redis, prefix: 'bench' });
   const raw: number[] = [];
-  const rawWorker = new Worker(rawQueue.name, async (job) => void raw.push(Date.now() - job.timestamp), { connection: platform.workerConnection(), prefix: 'bench', concurrency: 50 });
+  const rawWorker = new Worker(rawQueue.name, async (job) => void raw.push(Date.now() - job.timestamp), { connection: platform.workerConnection(), prefix: 'bench', concurrency: Math.min(50, Number(env.DATABASE_POOL_MAX)) });
   const baselineSeconds = Math.min(SECONDS, 15);
   await paced(Math.round(RATE * baselineSeconds), RATE, () => rawQueue.add('match', { orderId: 'x' }, { removeOnComplete: true }));
   while (raw.length < Math.round(RATE * baselineSeconds)) await sleep(50);
@@ -183,6 +183,13 @@ try {
       }, 2_000)
     : undefined;
   const workerCpuBefore = await workers.cpuSeconds();
+  const apiCpuBefore = await api.cpuSeconds();
+  // Redis is single-threaded and shared by every step: its own CPU count, from INFO.
+  const redisCpu = async () => {
+    const info = await redis.info('cpu');
+    return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+  };
+  const redisCpuBefore = await redisCpu();
   await paced(ORDERS, RATE, async (i) => {
     const t = performance.now();
     try {
@@ -206,6 +213,8 @@ try {
   while (Date.now() < drainDeadline && (await settled()) < ORDERS) await sleep(500);
   const elapsed = (Date.now() - started) / 1_000;
   const workerCpu = (await workers.cpuSeconds()) - workerCpuBefore;
+  const apiCpu = (await api.cpuSeconds()) - apiCpuBefore;
+  const redisCpuUsed = (await redisCpu()) - redisCpuBefore;
   simulating = false;
   await riderLoop;
   await Promise.all(pendingAnswers);
@@ -254,6 +263,8 @@ try {
   console.log(`\nfirst offer only after a widening round (no free rider in reach): ${fmt(later.length)}; no offer at all: ${fmt(none.length)}${later.length ? `; their request → first offer p50 ${fmt(quantile(later.map((r) => Number(r.request_ms)), 0.5))} ms` : ''}`);
   console.log(`dispatches by status: ${JSON.stringify(statuses)}; offers ${fmt(offers)}; orders with a rider ${fmt(assigned)}; accept errors ${acceptErrors}; run ${fmt(elapsed, 1)} s`);
   console.log(`rider answers: ${JSON.stringify(answers)}; deliveries completed ${fmt(delivered.orders)} (errors ${delivered.errors}), each ${DELIVERY_SECONDS.join('–')} s after the accept`);
+  const perMatch = (seconds: number) => fmt((seconds * 1e6) / Math.max(1, took.length));
+  console.log(`CPU over the measured phase and drain: worker ${fmt(workerCpu, 1)} s, API ${fmt(apiCpu, 1)} s, Redis ${fmt(redisCpuUsed, 1)} s; per dispatch.match run (${fmt(took.length)}): worker ${perMatch(workerCpu)} µs, API ${perMatch(apiCpu)} µs, Redis ${perMatch(redisCpuUsed)} µs`);
   console.log(`riders holding two active orders (orders table): ${twoOrders}; riders with two accepted offers on open orders: ${twoAccepted}; riders with two pending offers: ${twoPending} (target 0)`);
   report({ bench: 'dispatch', metric: 'offer-p99', label: `dispatch request → first offer p99 at ${fmt(RATE, 1)} acceptances/s`, value: quantile(request, 0.99), unit: 'ms', baseline: quantile(raw, 0.99), baselineLabel: 'raw BullMQ add → process, same rate', target: 'p99 < 250 ms', met: quantile(request, 0.99) < 250 });
   report({ bench: 'dispatch', metric: 'double-assignments', label: 'riders holding two active orders or two accepted offers', value: Number(twoOrders) + Number(twoAccepted), unit: 'riders', target: '0', met: Number(twoOrders) + Number(twoAccepted) === 0 });

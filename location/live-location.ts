@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { LocationPoint } from '../domain/location/point.ts';
-import { createGeoIndex, type GeoIndex } from './geo-index.ts';
+import { createGeoIndex, type GeoIndex, type NearbyCandidate } from './geo-index.ts';
 import { locationKeys, type LocationKeys } from './keys.ts';
 import { createRecentTrack, type RecentTrack } from './recent-track.ts';
 import { createRiderState, type RiderLive, type RiderState, type RiderStatus } from './rider-state.ts';
@@ -80,15 +80,23 @@ export function createLiveLocation(redis: Redis, prefix: string): LiveLocation {
       // so a few more candidates than asked for almost always suffice; then check each is still
       // available and fresh.
       const candidates = await geo.search(lat, lng, radiusMeters, limit + 10);
-      const checks = await state.availability(candidates.map((c) => c.riderId));
-      const out: NearbyRider[] = [];
-      candidates.forEach((c, i) => {
-        const { status, recordedAt } = checks[i]!;
-        if (out.length < limit && status === 'available' && recordedAt >= now - FRESH_MS) {
-          out.push({ riderId: c.riderId, distanceMeters: Math.round(c.distanceMeters * 10) / 10, lat: c.lat, lng: c.lng, recordedAt });
-        }
-      });
-      return out;
+      return availableAndFresh(candidates, await state.availability(candidates.map((c) => c.riderId)), limit, now);
     },
   };
+}
+
+/**
+ * Of the geo index's candidates (nearest first), the first `limit` that are available with a fresh
+ * position, given each one's availability as read. For callers that read the availability alongside
+ * other facts of the same riders, in one round trip (dispatch).
+ */
+export function availableAndFresh(candidates: readonly NearbyCandidate[], checks: ReadonlyArray<{ status: RiderStatus | null; recordedAt: number }>, limit: number, now: number): NearbyRider[] {
+  const out: NearbyRider[] = [];
+  candidates.forEach((c, i) => {
+    const { status, recordedAt } = checks[i]!;
+    if (out.length < limit && status === 'available' && recordedAt >= now - FRESH_MS) {
+      out.push({ riderId: c.riderId, distanceMeters: Math.round(c.distanceMeters * 10) / 10, lat: c.lat, lng: c.lng, recordedAt });
+    }
+  });
+  return out;
 }

@@ -44,10 +44,11 @@ export function createRedis(url: string, role: ConnectionRole, logger: Logger, e
  * role gives.
  */
 function createCluster(nodes: Array<{ host: string; port: number }>, options: RedisOptions, retryStrategy: (times: number) => number): Redis {
-  const { enableOfflineQueue, enableAutoPipelining, ...redisOptions } = options;
+  const { enableOfflineQueue, enableAutoPipelining: _single, ...redisOptions } = options;
   const cluster = new Cluster(nodes, {
+    // No auto-pipelining on a cluster: deligo's cross-slot pipelines (redis-cluster.ts) and scans
+    // per master rely on ioredis' own routing of each command.
     redisOptions,
-    ...(enableAutoPipelining && { enableAutoPipelining }),
     enableReadyCheck: true,
     enableOfflineQueue: enableOfflineQueue ?? true,
     clusterRetryStrategy: retryStrategy,

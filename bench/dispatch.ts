@@ -148,7 +148,8 @@ try {
             if (res.status === 200 && action === 'reject') answers.rejected++;
             else if (res.status === 200) {
               answers.accepted++;
-              deliveries.push(deliver(offer.rider_id, body.orderId!));
+              // Counted when it fails, not left as an unhandled rejection that would end the run.
+              deliveries.push(deliver(offer.rider_id, body.orderId!).catch(() => void delivered.errors++));
             } else if (res.status === 409 && action === 'accept') answers.acceptConflict++;
             else answers.errors++;
           })().catch(() => void answers.errors++),
@@ -218,7 +219,7 @@ try {
   simulating = false;
   await riderLoop;
   await Promise.all(pendingAnswers);
-  await Promise.all(deliveries.map((d) => d.catch(() => void delivered.errors++)));
+  await Promise.all(deliveries);
   await matchEvents.close();
   await fresh.stop();
   fresh = undefined;

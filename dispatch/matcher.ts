@@ -6,6 +6,7 @@ import { insertDeliveries } from '../db/notification-deliveries-repository.ts';
 import { getOrder } from '../db/orders-repository.ts';
 import { acceptanceRate, expectedEarning, rankCandidates, type Candidate } from '../domain/dispatch/ranking.ts';
 import { haversineMeters } from '../domain/location/geo.ts';
+import type { NearbyCandidate } from '../location/geo-index.ts';
 import { availableAndFresh, type LiveLocation } from '../location/live-location.ts';
 import type { OrderTracking } from '../location/order-tracking.ts';
 import { deliveryRows, enqueueDeliveries, notify, type NotifyInput } from '../notifications/notify.ts';
@@ -36,6 +37,14 @@ const SEARCHES = [
   { radiusMeters: Infinity, depth: 400 },
 ];
 
+/** The first search, started before the dispatch was opened, and what it was asked. */
+interface EarlySearch {
+  lat: number;
+  lng: number;
+  radiusMeters: number;
+  found: Promise<NearbyCandidate[]>;
+}
+
 export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-later' | 'failed' | 'done';
 
 /**
@@ -44,8 +53,13 @@ export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-late
  * `offersPerRound` offers (or no candidate) the radius widens and the search waits, doubling the
  * wait each round; after the last round ops and the customer are told.
  */
-export async function matchOrder(deps: DispatchDeps, orderId: string, requestedAt?: number): Promise<MatchOutcome> {
+export async function matchOrder(deps: DispatchDeps, orderId: string, requestedAt?: number, near?: { lat: number; lng: number }): Promise<MatchOutcome> {
   const { db, config } = deps;
+  // Told where the restaurant is, the first search goes alongside opening the dispatch (one round
+  // trip less before the first offer); it is used only if the order turns out to be there.
+  const first = SEARCHES[0]!;
+  const early = near && { ...near, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), found: deps.location.geo.search(near.lat, near.lng, Math.min(first.radiusMeters, config.dispatch.radiusMeters), first.depth + 10) };
+  early?.found.catch(() => {});
   const subject = await openDispatch(db, orderId, config.dispatch.radiusMeters, requestedAt === undefined ? undefined : new Date(requestedAt));
   // No such order, or it has ended or found its rider.
   const dispatch = subject?.dispatch;
@@ -53,14 +67,14 @@ export async function matchOrder(deps: DispatchDeps, orderId: string, requestedA
   if (dispatch.status === 'ASSIGNED' || dispatch.status === 'FAILED' || dispatch.status === 'CANCELLED') return 'done';
   if (dispatch.status === 'OFFERED') return 'waiting';
   if (dispatch.offers_in_round < config.dispatch.offersPerRound) {
-    const outcome = await offerNext(deps, subject.order, dispatch.radius_m);
+    const outcome = await offerNext(deps, subject.order, dispatch.radius_m, early);
     if (outcome) return outcome;
   }
   return endRound(deps, orderId, dispatch.round, dispatch.radius_m);
 }
 
 /** Offers the order to the best free rider within `radius`; undefined when there is none. */
-async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radius: number): Promise<MatchOutcome | undefined> {
+async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radius: number, early?: EarlySearch): Promise<MatchOutcome | undefined> {
   const { config } = deps;
   const holds = createOfferHolds(deps.redis, config.queuePrefix);
   const facts = createCandidateFacts(deps.db, deps.redis, config.queuePrefix);
@@ -73,7 +87,9 @@ async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radiu
     // The last search already saw everyone this one would.
     if (radiusMeters <= searched.radiusMeters && (searched.found < searched.depth || depth <= searched.depth)) continue;
     const now = Date.now();
-    const candidates = await deps.location.geo.search(restaurant.lat, restaurant.lng, radiusMeters, depth + 10);
+    const started = early && early.lat === restaurant.lat && early.lng === restaurant.lng && early.radiusMeters === radiusMeters && depth === SEARCHES[0]!.depth ? early.found : undefined;
+    early = undefined;
+    const candidates = await (started ?? deps.location.geo.search(restaurant.lat, restaurant.lng, radiusMeters, depth + 10));
     // Whether each is still available and fresh, and what ranking and filtering need (profile,
     // asked before, fraud suspension, considering another offer), side by side: one round trip.
     const ids = candidates.map((c) => c.riderId);

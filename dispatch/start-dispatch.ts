@@ -3,6 +3,15 @@ import { createBatcher } from '../runtime/batcher.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 
+/**
+ * Where the restaurant is, sent with the first matching step so its first search starts alongside
+ * opening the dispatch instead of after it (the matcher uses it only if it matches the order's).
+ */
+export interface Near {
+  lat: number;
+  lng: number;
+}
+
 /** The first matching step's job id: the same from every path, so an order's dispatch starts once. */
 export const firstMatchJobId = (orderId: string) => `match-${orderId}-r1`;
 
@@ -14,17 +23,17 @@ export const firstMatchJobId = (orderId: string) => `match-${orderId}-r1`;
  * use one job id, and the relay skips orders whose dispatch already exists ({@link dispatchesStarted}).
  * Acceptances arriving together go to Redis as one `addBulk`.
  */
-export function dispatchStarter(queues: QueueSet, logger: Logger): (orderId: string) => Promise<void> {
+export function dispatchStarter(queues: QueueSet, logger: Logger): (orderId: string, near: Near) => Promise<void> {
   const add = createBatcher(
-    async (orderIds: string[]) => {
-      await queues.get('dispatch').addBulk(orderIds.map((orderId) => ({ name: 'dispatch.match', data: { orderId }, opts: { jobId: firstMatchJobId(orderId) } })));
-      return orderIds.map(() => undefined);
+    async (starts: Array<{ orderId: string; near: Near }>) => {
+      await queues.get('dispatch').addBulk(starts.map((data) => ({ name: 'dispatch.match', data, opts: { jobId: firstMatchJobId(data.orderId) } })));
+      return starts.map(() => undefined);
     },
     { maxWaitMs: 0 },
   );
-  return async (orderId) => {
+  return async (orderId, near) => {
     try {
-      await add(orderId);
+      await add({ orderId, near });
     } catch (err) {
       logger.warn({ err: (err as Error).message, orderId }, 'could not start dispatch; the outbox relay will');
     }

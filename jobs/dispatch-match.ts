@@ -6,10 +6,11 @@ import { defineJob } from './job-definition.ts';
 export const dispatchMatch = defineJob({
   name: 'dispatch.match',
   queue: 'dispatch',
-  payload: z.object({ orderId: z.string().min(1) }),
-  async handler({ orderId }, ctx) {
+  // `near`: where the restaurant is, when the enqueuer knew (the first step), so the first search can start at once.
+  payload: z.object({ orderId: z.string().min(1), near: z.object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) }).optional() }),
+  async handler({ orderId, near }, ctx) {
     const started = Date.now();
-    const outcome = await matchOrder(ctx, orderId, ctx.job.enqueuedAt);
+    const outcome = await matchOrder(ctx, orderId, ctx.job.enqueuedAt, near);
     // Kept with the job (and in its completed event): time waiting in the queue (delay included)
     // against time spent matching, which tells a backlog from a slow step.
     return { outcome, queuedMs: started - ctx.job.enqueuedAt, tookMs: Date.now() - started };

@@ -68,7 +68,7 @@ async function relay(change: StatusChange, ctx: JobContext, dispatchStarted: Rea
   // The restaurant accepted: start looking for a rider while the food cooks, unless the API's
   // direct start did (the same job id makes an enqueue of a job still queued or running a no-op).
   if (change.to === 'COOKING' && !dispatchStarted.has(change.orderId)) {
-    await ctx.queues.get('dispatch').add('dispatch.match', { orderId: change.orderId }, { jobId: firstMatchJobId(change.orderId) });
+    await ctx.queues.get('dispatch').add('dispatch.match', { orderId: change.orderId, near: change.restaurant }, { jobId: firstMatchJobId(change.orderId) });
   }
   await Promise.all(
     notificationsFor(change).map((planned) =>

@@ -7,6 +7,9 @@ import { createOfferHolds } from '../dispatch/offer-holds.ts';
 import { firstMatchJobId } from '../dispatch/start-dispatch.ts';
 import { suspendForFraud } from '../location/fraud-check.ts';
 import { changeStatus } from '../orders/change-status.ts';
+import { matchOrder } from '../dispatch/matcher.ts';
+import { createLiveLocation } from '../location/live-location.ts';
+import { createOrderTracking } from '../location/order-tracking.ts';
 import { runPools } from '../workers/run-pools.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
@@ -142,5 +145,18 @@ describe('dispatch: facts in Redis and starting once', () => {
     await eventually(async () => Number((await platform.db('outbox').count('* as n'))[0]!.n) === 0, 10_000, 'the outbox to drain');
     assert.equal((await platform.db('dispatch_offers').where({ order_id: orderId })).length, 1);
     assert.equal((await platform.db('dispatches').where({ order_id: orderId })).length, 1);
+  });
+
+  it('a first step told the wrong place for the restaurant searches where the order really is', async () => {
+    const near = await rider(160);
+    // Nobody else is free nearer the wrong place than this rider, who is 2 km from the restaurant.
+    const decoy = await rider(2_000);
+    const orderId = await placed('fc-4');
+    assert.equal((await changeStatus(platform.db, orderId, { role: 'restaurant', sub: restaurant.id }, { to: 'COOKING', cookMinutes: 15 })).kind, 'changed');
+    const deps = { db: platform.db, redis: platform.redis, queues: platform.queues, config: platform.config, location: createLiveLocation(platform.redis, platform.prefix), tracking: createOrderTracking(platform.redis, platform.prefix) };
+    // A hint of another place (an old message, a moved restaurant): its search is not used.
+    assert.equal(await matchOrder(deps, orderId, Date.now(), { lat: restaurant.lat + 2_000 / 111_320, lng: restaurant.lng }), 'offered');
+    const offer = await offerOf(orderId);
+    assert.equal(offer.rider_id, near.id, `offered to ${offer.rider_id === decoy.id ? 'the rider at the wrong place' : offer.rider_id}`);
   });
 });

@@ -163,10 +163,13 @@ try {
   const matchEvents = new QueueEvents(QUEUES.dispatch.name, { connection: eventsConnection, prefix: config.queuePrefix });
   const queued: number[] = [];
   const took: number[] = [];
+  // Each step of a match (dispatch/matcher.ts: MatchStep), over the matches that took it.
+  const steps = new Map<string, number[]>();
   matchEvents.on('completed', ({ jobId, returnvalue }) => {
-    const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as { queuedMs?: number; tookMs?: number } | null;
+    const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as { queuedMs?: number; tookMs?: number; steps?: Record<string, number> } | null;
     if (typeof r?.tookMs !== 'number') return;
     took.push(r.tookMs);
+    for (const [name, ms] of Object.entries(r.steps ?? {})) (steps.get(name) ?? steps.set(name, []).get(name)!).push(ms);
     // The first match of each order: its queue time is not a deliberate retry delay.
     if (/^match-.*-r1$/.test(jobId)) queued.push(r.queuedMs!);
   });
@@ -260,6 +263,7 @@ try {
   console.log(row('restaurant accept request (HTTP, API process)', acceptLatency));
   console.log(row('dispatch.match: queue wait (first match of each order)', queued));
   console.log(row('dispatch.match: processing time (every match)', took));
+  for (const name of ['open', 'search', 'facts', 'claim', 'offer', 'after']) if (steps.has(name)) console.log(row(`dispatch.match step: ${name}`, steps.get(name)!));
   console.log(row('baseline: raw BullMQ add → process at the same rate', raw));
   console.log(`\nfirst offer only after a widening round (no free rider in reach): ${fmt(later.length)}; no offer at all: ${fmt(none.length)}${later.length ? `; their request → first offer p50 ${fmt(quantile(later.map((r) => Number(r.request_ms)), 0.5))} ms` : ''}`);
   console.log(`dispatches by status: ${JSON.stringify(statuses)}; offers ${fmt(offers)}; orders with a rider ${fmt(assigned)}; accept errors ${acceptErrors}; run ${fmt(elapsed, 1)} s`);

@@ -24,6 +24,26 @@ export interface DispatchDeps {
   config: Config;
   location: LiveLocation;
   tracking: OrderTracking;
+  /** When given, each step of a match adds the milliseconds it took (see {@link MatchStep}). */
+  trace?: Partial<Record<MatchStep, number>>;
+}
+
+/**
+ * The steps of a match, one after another: opening the dispatch (Postgres), the geo search,
+ * the candidates' availability and facts, the claim of the best free rider, the offer's statement
+ * (Postgres; its row is the "first offer"), and what follows the offer (rider busy, profile,
+ * push and timeout jobs).
+ */
+export type MatchStep = 'open' | 'search' | 'facts' | 'claim' | 'offer' | 'after';
+
+async function step<T>(deps: DispatchDeps, name: MatchStep, run: () => Promise<T>): Promise<T> {
+  if (!deps.trace) return run();
+  const started = performance.now();
+  try {
+    return await run();
+  } finally {
+    deps.trace[name] = (deps.trace[name] ?? 0) + (performance.now() - started);
+  }
 }
 
 /**
@@ -60,7 +80,7 @@ export async function matchOrder(deps: DispatchDeps, orderId: string, requestedA
   const first = SEARCHES[0]!;
   const early = near && { ...near, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), found: deps.location.geo.search(near.lat, near.lng, Math.min(first.radiusMeters, config.dispatch.radiusMeters), first.depth + 10) };
   early?.found.catch(() => {});
-  const subject = await openDispatch(db, orderId, config.dispatch.radiusMeters, requestedAt === undefined ? undefined : new Date(requestedAt));
+  const subject = await step(deps, 'open', () => openDispatch(db, orderId, config.dispatch.radiusMeters, requestedAt === undefined ? undefined : new Date(requestedAt)));
   // No such order, or it has ended or found its rider.
   const dispatch = subject?.dispatch;
   if (!subject || !dispatch) return 'done';
@@ -89,11 +109,11 @@ async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radiu
     const now = Date.now();
     const started = early && early.lat === restaurant.lat && early.lng === restaurant.lng && early.radiusMeters === radiusMeters && depth === SEARCHES[0]!.depth ? early.found : undefined;
     early = undefined;
-    const candidates = await (started ?? deps.location.geo.search(restaurant.lat, restaurant.lng, radiusMeters, depth + 10));
+    const candidates = await step(deps, 'search', () => started ?? deps.location.geo.search(restaurant.lat, restaurant.lng, radiusMeters, depth + 10));
     // Whether each is still available and fresh, and what ranking and filtering need (profile,
     // asked before, fraud suspension, considering another offer), side by side: one round trip.
     const ids = candidates.map((c) => c.riderId);
-    const [checks, known] = await Promise.all([deps.location.state.availability(ids), facts.read(order.id, ids, now)]);
+    const [checks, known] = await step(deps, 'facts', () => Promise.all([deps.location.state.availability(ids), facts.read(order.id, ids, now)]));
     const found = availableAndFresh(candidates, checks, depth, now);
     searched = { radiusMeters, depth, found: found.length };
     const ranked = rankCandidates(
@@ -107,7 +127,7 @@ async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radiu
     const left = ranked.map((c) => c.riderId);
     while (left.length > 0) {
       // Another order may have claimed some of them since they were read: take the best still free.
-      const claimed = await holds.claimFirst(order.id, left, Date.now(), Date.now() + config.dispatch.offerTimeoutMs);
+      const claimed = await step(deps, 'claim', () => holds.claimFirst(order.id, left, Date.now(), Date.now() + config.dispatch.offerTimeoutMs));
       if (!claimed) break;
       left.splice(0, left.indexOf(claimed) + 1);
       const outcome = await offer(deps, order, restaurant.name, byId.get(claimed)!, delivery);
@@ -138,7 +158,7 @@ async function offer(deps: DispatchDeps, order: MatchSubject['order'], restauran
   // The push's delivery record goes into the offer's own statement (a rider who auto-accepts gets
   // no offer push): the notification reconciler enqueues it should this process stop before it does.
   const pushRow = deliveryRows(push)[0]!;
-  const created = await createOffer(db, offer, candidate.autoAccept ? undefined : pushRow);
+  const created = await step(deps, 'offer', () => createOffer(db, offer, candidate.autoAccept ? undefined : pushRow));
   if (created.kind === 'rider-has-offer') {
     // Not asked for this order after all; the hold now stands for the offer the database knows of.
     await deps.redis.srem(dispatchKeys(config.queuePrefix).asked(order.id), candidate.riderId).catch(() => 0);
@@ -156,7 +176,7 @@ async function offer(deps: DispatchDeps, order: MatchSubject['order'], restauran
     // Not taken after all (the rider meanwhile holds an order): an ordinary offer it stays.
     await insertDeliveries(db, [pushRow]);
   }
-  await Promise.all([
+  await step(deps, 'after', () => Promise.all([
     facts.saveProfile(candidate.riderId, created.profile),
     // While they consider it the rider is out of the available pool, so other orders' searches
     // at a hot spot do not wade through riders who cannot take them; a reject or a timeout puts
@@ -164,7 +184,7 @@ async function offer(deps: DispatchDeps, order: MatchSubject['order'], restauran
     deps.location.setStatus(candidate.riderId, 'busy', Date.now()),
     enqueueDeliveries(deps, [pushRow]),
     deps.queues.get('dispatch').add('dispatch.offer-timeout', { offerId: offer.id }, { jobId: offer.id, delay: config.dispatch.offerTimeoutMs }),
-  ]);
+  ]));
   return 'offered';
 }
 

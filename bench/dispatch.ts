@@ -112,7 +112,7 @@ try {
   const riderTokens = new Map<string, Promise<string>>();
   const tokenOf = (riderId: string) => riderTokens.get(riderId) ?? riderTokens.set(riderId, signToken({ sub: riderId, role: 'rider' }, config.jwt)).get(riderId)!;
   const seen = new Set<string>();
-  const answers = { accepted: 0, acceptConflict: 0, rejected: 0, ignored: 0, errors: 0 };
+  const answers = { accepted: 0, acceptConflict: 0, rejected: 0, ignored: 0, errors: 0, pollErrors: 0 };
   const pendingAnswers: Array<Promise<void>> = [];
   let simulating = true;
   const riderRandom = seeded(11);
@@ -131,7 +131,15 @@ try {
   };
   const riderLoop = (async () => {
     while (simulating) {
-      const offers = await db('dispatch_offers').where({ status: 'PENDING' }).select<Array<{ id: string; rider_id: string }>>('id', 'rider_id');
+      // On a starved machine this process's own pool can time out too: try again next turn, never end the run.
+      const offers = await db('dispatch_offers')
+        .where({ status: 'PENDING' })
+        .select<Array<{ id: string; rider_id: string }>>('id', 'rider_id')
+        .catch(() => void answers.pollErrors++);
+      if (!offers) {
+        await sleep(250);
+        continue;
+      }
       for (const offer of offers) {
         if (seen.has(offer.id)) continue;
         seen.add(offer.id);
@@ -221,7 +229,7 @@ try {
   // Let the last acceptances reach their first offer (or give up after the widening rounds).
   clearInterval(diagnose);
   const drainDeadline = Date.now() + 45_000;
-  while (Date.now() < drainDeadline && (await settled()) < ORDERS) await sleep(500);
+  while (Date.now() < drainDeadline && (await settled().catch(() => 0)) < ORDERS) await sleep(500);
   const elapsed = (Date.now() - started) / 1_000;
   const workerCpu = (await workers.cpuSeconds()) - workerCpuBefore;
   const apiCpu = (await api.cpuSeconds()) - apiCpuBefore;

@@ -28,6 +28,7 @@ import { restaurantRoutes } from './routes/restaurants.ts';
 import { createOrderPlacer } from '../orders/place-order.ts';
 import { cachedCatalogue } from '../orders/catalogue-cache.ts';
 import { relayKicker } from '../orders/relay-kicker.ts';
+import { dispatchStarter } from '../dispatch/start-dispatch.ts';
 import { createLocationIngest } from '../location/ingest.ts';
 import { createLiveLocation } from '../location/live-location.ts';
 import { meRoutes } from './routes/me.ts';
@@ -83,7 +84,7 @@ export function createApp(deps: AppDeps): Express {
   // The subscriber connection opens with the first stream, not at start-up.
   let stream: RequestHandler | undefined;
   api.get('/v1/orders/:id/tracking/stream', authn, (req, res, next) => (stream ??= trackingStream({ tracking, hub: createChannelHub(deps.subscriber()) }))(req, res, next));
-  const orders = { db: deps.db, placeOrder: createOrderPlacer(deps.db, cachedCatalogue(deps.db, { ttlMs: CATALOGUE_CACHE_MS })), kickRelay: relayKicker(deps.queues, deps.logger) };
+  const orders = { db: deps.db, placeOrder: createOrderPlacer(deps.db, cachedCatalogue(deps.db, { ttlMs: CATALOGUE_CACHE_MS })), kickRelay: relayKicker(deps.queues, deps.logger), startDispatch: dispatchStarter(deps.queues, deps.logger) };
   const routes = [
     ...healthRoutes(deps),
     ...meRoutes(),

@@ -13,6 +13,7 @@
  * same run as the baseline.
  */
 import { Queue, QueueEvents, Worker } from 'bullmq';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seedCatalogue } from '../cli/commands/seed.ts';
@@ -22,7 +23,7 @@ import { createOrderPlacer } from '../orders/place-order.ts';
 import { QUEUES } from '../runtime/queue-registry.ts';
 import { signToken } from '../runtime/tokens.ts';
 import { around, gangnamRestaurants, keepFresh, loadRiders, paced, seeded } from './support/hot-spot.ts';
-import { startProcess } from './support/processes.ts';
+import { cpuSecondsOfPid, machineBusySeconds, startProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt, quantile } from './support/stats.ts';
 import { report } from './support/report.ts';
@@ -99,7 +100,7 @@ try {
   // Baseline: raw BullMQ add → process at the same rate, with the dispatch pool's concurrency.
   const rawQueue = new Queue('bench-raw-dispatch', { connection: redis, prefix: 'bench' });
   const raw: number[] = [];
-  const rawWorker = new Worker(rawQueue.name, async (job) => void raw.push(Date.now() - job.timestamp), { connection: platform.workerConnection(), prefix: 'bench', concurrency: 50 });
+  const rawWorker = new Worker(rawQueue.name, async (job) => void raw.push(Date.now() - job.timestamp), { connection: platform.workerConnection(), prefix: 'bench', concurrency: Math.min(50, Number(env.DATABASE_POOL_MAX)) });
   const baselineSeconds = Math.min(SECONDS, 15);
   await paced(Math.round(RATE * baselineSeconds), RATE, () => rawQueue.add('match', { orderId: 'x' }, { removeOnComplete: true }));
   while (raw.length < Math.round(RATE * baselineSeconds)) await sleep(50);
@@ -111,7 +112,7 @@ try {
   const riderTokens = new Map<string, Promise<string>>();
   const tokenOf = (riderId: string) => riderTokens.get(riderId) ?? riderTokens.set(riderId, signToken({ sub: riderId, role: 'rider' }, config.jwt)).get(riderId)!;
   const seen = new Set<string>();
-  const answers = { accepted: 0, acceptConflict: 0, rejected: 0, ignored: 0, errors: 0 };
+  const answers = { accepted: 0, acceptConflict: 0, rejected: 0, ignored: 0, errors: 0, pollErrors: 0 };
   const pendingAnswers: Array<Promise<void>> = [];
   let simulating = true;
   const riderRandom = seeded(11);
@@ -130,7 +131,15 @@ try {
   };
   const riderLoop = (async () => {
     while (simulating) {
-      const offers = await db('dispatch_offers').where({ status: 'PENDING' }).select<Array<{ id: string; rider_id: string }>>('id', 'rider_id');
+      // On a starved machine this process's own pool can time out too: try again next turn, never end the run.
+      const offers = await db('dispatch_offers')
+        .where({ status: 'PENDING' })
+        .select<Array<{ id: string; rider_id: string }>>('id', 'rider_id')
+        .catch(() => void answers.pollErrors++);
+      if (!offers) {
+        await sleep(250);
+        continue;
+      }
       for (const offer of offers) {
         if (seen.has(offer.id)) continue;
         seen.add(offer.id);
@@ -148,7 +157,8 @@ try {
             if (res.status === 200 && action === 'reject') answers.rejected++;
             else if (res.status === 200) {
               answers.accepted++;
-              deliveries.push(deliver(offer.rider_id, body.orderId!));
+              // Counted when it fails, not left as an unhandled rejection that would end the run.
+              deliveries.push(deliver(offer.rider_id, body.orderId!).catch(() => void delivered.errors++));
             } else if (res.status === 409 && action === 'accept') answers.acceptConflict++;
             else answers.errors++;
           })().catch(() => void answers.errors++),
@@ -162,10 +172,13 @@ try {
   const matchEvents = new QueueEvents(QUEUES.dispatch.name, { connection: eventsConnection, prefix: config.queuePrefix });
   const queued: number[] = [];
   const took: number[] = [];
+  // Each step of a match (dispatch/matcher.ts: MatchStep), over the matches that took it.
+  const steps = new Map<string, number[]>();
   matchEvents.on('completed', ({ jobId, returnvalue }) => {
-    const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as { queuedMs?: number; tookMs?: number } | null;
+    const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as { queuedMs?: number; tookMs?: number; steps?: Record<string, number> } | null;
     if (typeof r?.tookMs !== 'number') return;
     took.push(r.tookMs);
+    for (const [name, ms] of Object.entries(r.steps ?? {})) (steps.get(name) ?? steps.set(name, []).get(name)!).push(ms);
     // The first match of each order: its queue time is not a deliberate retry delay.
     if (/^match-.*-r1$/.test(jobId)) queued.push(r.queuedMs!);
   });
@@ -183,6 +196,19 @@ try {
       }, 2_000)
     : undefined;
   const workerCpuBefore = await workers.cpuSeconds();
+  const apiCpuBefore = await api.cpuSeconds();
+  // Redis, Postgres and this process (riders, deliveries, fixes) share the two cores too: their CPU
+  // per match counts, and the whole machine's busy time shows what other work took.
+  const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+  const backendPid = Number((await db.raw('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+  const postmasterPid = Number((await readFile(`/proc/${backendPid}/stat`, 'utf8')).split(') ')[1]!.split(' ')[1]);
+  const others = async () => ({
+    redis: await cpuSecondsOfPid(redisPid),
+    postgres: await cpuSecondsOfPid(postmasterPid, { children: true }),
+    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    machine: await machineBusySeconds(),
+  });
+  const othersBefore = await others();
   await paced(ORDERS, RATE, async (i) => {
     const t = performance.now();
     try {
@@ -203,13 +229,16 @@ try {
   // Let the last acceptances reach their first offer (or give up after the widening rounds).
   clearInterval(diagnose);
   const drainDeadline = Date.now() + 45_000;
-  while (Date.now() < drainDeadline && (await settled()) < ORDERS) await sleep(500);
+  while (Date.now() < drainDeadline && (await settled().catch(() => 0)) < ORDERS) await sleep(500);
   const elapsed = (Date.now() - started) / 1_000;
   const workerCpu = (await workers.cpuSeconds()) - workerCpuBefore;
+  const apiCpu = (await api.cpuSeconds()) - apiCpuBefore;
+  const othersAfter = await others();
+  const used = Object.fromEntries(Object.entries(othersAfter).map(([k, v]) => [k, v - othersBefore[k as keyof typeof othersBefore]])) as typeof othersAfter;
   simulating = false;
   await riderLoop;
   await Promise.all(pendingAnswers);
-  await Promise.all(deliveries.map((d) => d.catch(() => void delivered.errors++)));
+  await Promise.all(deliveries);
   await matchEvents.close();
   await fresh.stop();
   fresh = undefined;
@@ -250,10 +279,16 @@ try {
   console.log(row('restaurant accept request (HTTP, API process)', acceptLatency));
   console.log(row('dispatch.match: queue wait (first match of each order)', queued));
   console.log(row('dispatch.match: processing time (every match)', took));
+  for (const name of ['open', 'search', 'facts', 'claim', 'offer', 'after']) if (steps.has(name)) console.log(row(`dispatch.match step: ${name}`, steps.get(name)!));
   console.log(row('baseline: raw BullMQ add → process at the same rate', raw));
   console.log(`\nfirst offer only after a widening round (no free rider in reach): ${fmt(later.length)}; no offer at all: ${fmt(none.length)}${later.length ? `; their request → first offer p50 ${fmt(quantile(later.map((r) => Number(r.request_ms)), 0.5))} ms` : ''}`);
   console.log(`dispatches by status: ${JSON.stringify(statuses)}; offers ${fmt(offers)}; orders with a rider ${fmt(assigned)}; accept errors ${acceptErrors}; run ${fmt(elapsed, 1)} s`);
   console.log(`rider answers: ${JSON.stringify(answers)}; deliveries completed ${fmt(delivered.orders)} (errors ${delivered.errors}), each ${DELIVERY_SECONDS.join('–')} s after the accept`);
+  const perMatch = (seconds: number) => fmt((seconds * 1e6) / Math.max(1, took.length));
+  const cpu = { worker: workerCpu, API: apiCpu, Redis: used.redis, Postgres: used.postgres, 'bench process': used.bench };
+  const ours = Object.values(cpu).reduce((a, b) => a + b, 0);
+  console.log(`CPU over the measured phase and drain (${fmt(elapsed, 1)} s): ${Object.entries(cpu).map(([k, v]) => `${k} ${fmt(v, 1)} s`).join(', ')}; the machine ${fmt(used.machine, 1)} s busy of ${fmt(elapsed * os.cpus().length, 1)} s (other work ${fmt(Math.max(0, used.machine - ours), 1)} s)`);
+  console.log(`CPU per dispatch.match run (${fmt(took.length)}): ${Object.entries(cpu).map(([k, v]) => `${k} ${perMatch(v)} µs`).join(', ')}; all five ${perMatch(ours)} µs`);
   console.log(`riders holding two active orders (orders table): ${twoOrders}; riders with two accepted offers on open orders: ${twoAccepted}; riders with two pending offers: ${twoPending} (target 0)`);
   report({ bench: 'dispatch', metric: 'offer-p99', label: `dispatch request → first offer p99 at ${fmt(RATE, 1)} acceptances/s`, value: quantile(request, 0.99), unit: 'ms', baseline: quantile(raw, 0.99), baselineLabel: 'raw BullMQ add → process, same rate', target: 'p99 < 250 ms', met: quantile(request, 0.99) < 250 });
   report({ bench: 'dispatch', metric: 'double-assignments', label: 'riders holding two active orders or two accepted offers', value: Number(twoOrders) + Number(twoAccepted), unit: 'riders', target: '0', met: Number(twoOrders) + Number(twoAccepted) === 0 });

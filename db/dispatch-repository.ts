@@ -63,67 +63,96 @@ export async function openDispatch(db: Knex, orderId: string, radiusMeters: numb
   return { order, dispatch: open ? await db('dispatches').where({ order_id: orderId }).first<DispatchRow>() : undefined };
 }
 
-/** What ranking and filtering need to know of each nearby rider, for one order. */
-export interface CandidateFacts extends ProfileRow {
-  /** Already offered this order (and passed on it, or let it run out). */
-  asked: boolean;
-  /** Has a critical GPS-fraud finding since the given time. */
-  suspended: boolean;
-}
-
-/**
- * For each rider: their dispatch profile (defaults when they have none), whether this order was
- * offered to them before and whether fraud checks suspended them. One round trip for the three
- * reads a matching step makes of every candidate (the fraud table is read here for that reason).
- */
-export async function candidateFacts(db: Knex, orderId: string, riderIds: readonly string[], suspendedSince: Date): Promise<Map<string, CandidateFacts>> {
+/** Each rider's dispatch profile as Postgres has it (defaults for riders without a row). */
+export async function profilesOf(db: Knex, riderIds: readonly string[]): Promise<Map<string, ProfileRow>> {
   if (riderIds.length === 0) return new Map();
-  const { rows } = await db.raw<{ rows: CandidateFacts[] }>(
+  const { rows } = await db.raw<{ rows: ProfileRow[] }>(
     `SELECT r.id AS rider_id,
             coalesce(p.max_distance_m, 3000) AS max_distance_m, coalesce(p.auto_accept, false) AS auto_accept,
-            coalesce(p.offers_received, 0) AS offers_received, coalesce(p.offers_accepted, 0) AS offers_accepted,
-            EXISTS (SELECT 1 FROM dispatch_offers o WHERE o.order_id = :orderId AND o.rider_id = r.id) AS asked,
-            EXISTS (SELECT 1 FROM fraud_alerts f WHERE f.rider_id = r.id AND f.severity = 'critical' AND f.created_at >= :since) AS suspended
+            coalesce(p.offers_received, 0) AS offers_received, coalesce(p.offers_accepted, 0) AS offers_accepted
        FROM unnest(:ids::text[]) AS r(id) LEFT JOIN rider_profiles p ON p.rider_id = r.id`,
-    { orderId, ids: riderIds as unknown as Knex.RawBinding, since: suspendedSince.toISOString() },
+    { ids: riderIds as unknown as Knex.RawBinding },
   );
   return new Map(rows.map((r) => [r.rider_id, r]));
+}
+
+/** Riders with a critical GPS-fraud finding stored since `since`, and their latest one. */
+export async function suspendedRiders(db: Knex, since: Date): Promise<Array<{ rider_id: string; at: Date }>> {
+  const { rows } = await db.raw<{ rows: Array<{ rider_id: string; at: Date }> }>(
+    `SELECT rider_id, max(created_at) AS at FROM fraud_alerts WHERE severity = 'critical' AND created_at >= ? GROUP BY rider_id`,
+    [since.toISOString()],
+  );
+  return rows;
 }
 
 export async function recordEvent(db: Knex, orderId: string, type: string, riderId: string | null, detail: Record<string, unknown> = {}): Promise<void> {
   await db('dispatch_events').insert({ order_id: orderId, type, rider_id: riderId, detail: JSON.stringify(detail) });
 }
 
-export type OfferOutcome = 'offered' | 'rider-has-offer' | 'order-has-offer';
+export type OfferOutcome = { kind: 'offered'; profile: ProfileRow } | { kind: 'rider-has-offer' } | { kind: 'order-has-offer' };
+
+/** A notification record written with the offer (see notifications/notify.ts: `deliveryRows`). */
+export interface OfferPush {
+  id: string;
+  idempotency_key: string;
+  event: string;
+  channel: string;
+  recipient_key: string;
+  recipient: unknown;
+  data: unknown;
+}
 
 /**
- * Offers the order to one rider: the offer, the dispatch's count, the rider's tally and the event,
- * in one statement (one round trip, atomic). Writes nothing when the order already has a pending
- * offer or the rider is considering another one: the unique indexes decide.
+ * Offers the order to one rider: the offer, the dispatch's count, the rider's tally, the event and,
+ * when given, the push's delivery record, in one statement (one round trip, atomic). Writes nothing
+ * when the order already has a pending offer or the rider is considering another one: the unique
+ * indexes decide. Returns the rider's profile as it now stands.
  */
-export async function createOffer(db: Knex, offer: Omit<OfferRow, 'status' | 'created_at'>): Promise<OfferOutcome> {
+export async function createOffer(db: Knex, offer: Omit<OfferRow, 'status' | 'created_at'>, push?: OfferPush): Promise<OfferOutcome> {
   try {
-    await db.raw(
+    const { rows } = await db.raw<{ rows: ProfileRow[] }>(
       `WITH offer AS (
-         INSERT INTO dispatch_offers (id, order_id, rider_id, distance_m, expected_earning, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+         INSERT INTO dispatch_offers (id, order_id, rider_id, distance_m, expected_earning, expires_at) VALUES (:id, :orderId, :riderId, :distance, :earning, :expiresAt)
          RETURNING order_id, rider_id),
        dispatch AS (
          UPDATE dispatches SET status = 'OFFERED', offers_in_round = offers_in_round + 1, updated_at = now() WHERE order_id = (SELECT order_id FROM offer)),
        profile AS (
          INSERT INTO rider_profiles (rider_id, offers_received) SELECT rider_id, 1 FROM offer
-         ON CONFLICT (rider_id) DO UPDATE SET offers_received = rider_profiles.offers_received + 1, updated_at = now())
-       INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'offered', rider_id, ?::jsonb FROM offer`,
-      [offer.id, offer.order_id, offer.rider_id, offer.distance_m, offer.expected_earning, offer.expires_at, JSON.stringify({ offerId: offer.id, distanceM: Math.round(offer.distance_m), expiresAt: offer.expires_at })],
+         ON CONFLICT (rider_id) DO UPDATE SET offers_received = rider_profiles.offers_received + 1, updated_at = now()
+         RETURNING rider_id, max_distance_m, auto_accept, offers_received, offers_accepted),
+       event AS (
+         INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'offered', rider_id, :detail::jsonb FROM offer),
+       push AS (
+         INSERT INTO notification_deliveries (id, idempotency_key, event, channel, recipient_key, recipient, data)
+         SELECT :pushId, :pushKey, :pushEvent, :pushChannel, :pushRecipientKey, :pushRecipient::jsonb, :pushData::jsonb FROM offer WHERE :pushId::text IS NOT NULL
+         ON CONFLICT (id) DO NOTHING)
+       SELECT * FROM profile`,
+      {
+        id: offer.id,
+        orderId: offer.order_id,
+        riderId: offer.rider_id,
+        distance: offer.distance_m,
+        earning: offer.expected_earning,
+        expiresAt: offer.expires_at,
+        detail: JSON.stringify({ offerId: offer.id, distanceM: Math.round(offer.distance_m), expiresAt: offer.expires_at }),
+        pushId: push?.id ?? null,
+        pushKey: push?.idempotency_key ?? null,
+        pushEvent: push?.event ?? null,
+        pushChannel: push?.channel ?? null,
+        pushRecipientKey: push?.recipient_key ?? null,
+        pushRecipient: push ? JSON.stringify(push.recipient) : null,
+        pushData: push ? JSON.stringify(push.data) : null,
+      },
     );
-    return 'offered';
+    return { kind: 'offered', profile: rows[0]! };
   } catch (err) {
     const { code, constraint } = err as { code?: string; constraint?: string };
-    if (code === '23505') return constraint === 'dispatch_offers_one_pending_per_order' ? 'order-has-offer' : 'rider-has-offer';
+    if (code === '23505') return { kind: constraint === 'dispatch_offers_one_pending_per_order' ? 'order-has-offer' : 'rider-has-offer' };
     throw err;
   }
 }
 
-export type AcceptResult = { kind: 'accepted'; orderId: string } | { kind: 'not-pending'; status: string | undefined } | { kind: 'rider-busy' } | { kind: 'order-gone' };
+export type AcceptResult = { kind: 'accepted'; orderId: string; profile?: ProfileRow } | { kind: 'not-pending'; status: string | undefined } | { kind: 'rider-busy' } | { kind: 'order-gone' };
 
 /**
  * Accepting is one statement (one round trip, atomic): the offer must still be pending and
@@ -134,7 +163,7 @@ export type AcceptResult = { kind: 'accepted'; orderId: string } | { kind: 'not-
  */
 export async function acceptOffer(db: Knex, offerId: string, riderId: string): Promise<AcceptResult> {
   try {
-    const { rows } = await db.raw<{ rows: Array<{ offered: string | null; accepted: string | null; current: string | null }> }>(
+    const { rows } = await db.raw<{ rows: Array<{ offered: string | null; accepted: string | null; current: string | null; profile: ProfileRow | null }> }>(
       `WITH offer AS (
          SELECT id, order_id FROM dispatch_offers
           WHERE id = :offerId AND rider_id = :riderId AND status = 'PENDING' AND expires_at > now()
@@ -151,15 +180,17 @@ export async function acceptOffer(db: Knex, offerId: string, riderId: string): P
          UPDATE dispatches SET status = 'ASSIGNED', rider_id = :riderId, updated_at = now() WHERE order_id = (SELECT order_id FROM accepted)),
        profile AS (
          UPDATE rider_profiles SET offers_accepted = offers_accepted + 1, updated_at = now()
-          WHERE rider_id = :riderId AND EXISTS (SELECT 1 FROM accepted)),
+          WHERE rider_id = :riderId AND EXISTS (SELECT 1 FROM accepted)
+          RETURNING rider_id, max_distance_m, auto_accept, offers_received, offers_accepted),
        event AS (
          INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'accepted', :riderId, :detail::jsonb FROM accepted)
        SELECT (SELECT order_id FROM offer) AS offered, (SELECT order_id FROM accepted) AS accepted,
-              (SELECT status FROM dispatch_offers WHERE id = :offerId AND rider_id = :riderId) AS current`,
+              (SELECT status FROM dispatch_offers WHERE id = :offerId AND rider_id = :riderId) AS current,
+              (SELECT row_to_json(profile) FROM profile) AS profile`,
       { offerId, riderId, detail: JSON.stringify({ offerId }) },
     );
-    const { offered, accepted, current } = rows[0]!;
-    if (accepted) return { kind: 'accepted', orderId: accepted };
+    const { offered, accepted, current, profile } = rows[0]!;
+    if (accepted) return { kind: 'accepted', orderId: accepted, ...(profile && { profile }) };
     if (offered) return { kind: 'order-gone' };
     // `current` is as the statement found it: pending but past its time is expired.
     return { kind: 'not-pending', status: current === 'PENDING' ? 'EXPIRED' : (current ?? undefined) };

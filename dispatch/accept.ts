@@ -1,5 +1,6 @@
 import { acceptOffer, closeOffer, hasActiveOrder, type AcceptResult } from '../db/dispatch-repository.ts';
 import type { DispatchDeps } from './matcher.ts';
+import { createCandidateFacts } from './candidate-facts.ts';
 import { createOfferHolds } from './offer-holds.ts';
 
 /** Accepts in Postgres (atomically), then takes the rider out of the available pool in Redis. */
@@ -13,6 +14,7 @@ export async function acceptAndAssign(deps: DispatchDeps, offerId: string, rider
       // The timeout job has nothing left to do; if it already started, it finds the offer closed.
       deps.queues.get('dispatch').remove(offerId).catch(() => 0),
       createOfferHolds(deps.redis, deps.config.queuePrefix).release(riderId),
+      result.profile && createCandidateFacts(deps.db, deps.redis, deps.config.queuePrefix).saveProfile(riderId, result.profile),
     ]);
   }
   return result;

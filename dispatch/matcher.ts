@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
-import { candidateFacts, createOffer, failDispatch, nextRound, openDispatch, type MatchSubject } from '../db/dispatch-repository.ts';
+import { createOffer, failDispatch, nextRound, openDispatch, type MatchSubject } from '../db/dispatch-repository.ts';
+import { insertDeliveries } from '../db/notification-deliveries-repository.ts';
 import { getOrder } from '../db/orders-repository.ts';
 import { acceptanceRate, expectedEarning, rankCandidates, type Candidate } from '../domain/dispatch/ranking.ts';
 import { haversineMeters } from '../domain/location/geo.ts';
-import type { LiveLocation } from '../location/live-location.ts';
+import type { NearbyCandidate } from '../location/geo-index.ts';
+import { availableAndFresh, type LiveLocation } from '../location/live-location.ts';
 import type { OrderTracking } from '../location/order-tracking.ts';
-import { notify } from '../notifications/notify.ts';
+import { deliveryRows, enqueueDeliveries, notify, type NotifyInput } from '../notifications/notify.ts';
 import type { Config } from '../runtime/config.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import { acceptAndAssign } from './accept.ts';
+import { createCandidateFacts, dispatchKeys } from './candidate-facts.ts';
 import { createOfferHolds } from './offer-holds.ts';
 
 export interface DispatchDeps {
@@ -21,10 +24,28 @@ export interface DispatchDeps {
   config: Config;
   location: LiveLocation;
   tracking: OrderTracking;
+  /** When given, each step of a match adds the milliseconds it took (see {@link MatchStep}). */
+  trace?: Partial<Record<MatchStep, number>>;
 }
 
-/** How long a critical fraud finding keeps a rider out of dispatch. */
-const SUSPENSION_MS = 30 * 60_000;
+/**
+ * The steps of a match, one after another: opening the dispatch (Postgres), the geo search,
+ * the candidates' availability and facts, the claim of the best free rider, the offer's statement
+ * (Postgres; its row is the "first offer"), and what follows the offer (rider busy, profile,
+ * push and timeout jobs).
+ */
+export type MatchStep = 'open' | 'search' | 'facts' | 'claim' | 'offer' | 'after';
+
+async function step<T>(deps: DispatchDeps, name: MatchStep, run: () => Promise<T>): Promise<T> {
+  if (!deps.trace) return run();
+  const started = performance.now();
+  try {
+    return await run();
+  } finally {
+    deps.trace[name] = (deps.trace[name] ?? 0) + (performance.now() - started);
+  }
+}
+
 /**
  * Where to look, nearest first: within 1 km (a few geo cells), then the whole radius, then deeper
  * in it. Ranking goes by 200 m bands first, so a free rider found in a smaller circle is also the
@@ -36,6 +57,14 @@ const SEARCHES = [
   { radiusMeters: Infinity, depth: 400 },
 ];
 
+/** The first search, started before the dispatch was opened, and what it was asked. */
+interface EarlySearch {
+  lat: number;
+  lng: number;
+  radiusMeters: number;
+  found: Promise<NearbyCandidate[]>;
+}
+
 export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-later' | 'failed' | 'done';
 
 /**
@@ -44,25 +73,31 @@ export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-late
  * `offersPerRound` offers (or no candidate) the radius widens and the search waits, doubling the
  * wait each round; after the last round ops and the customer are told.
  */
-export async function matchOrder(deps: DispatchDeps, orderId: string, requestedAt?: number): Promise<MatchOutcome> {
+export async function matchOrder(deps: DispatchDeps, orderId: string, requestedAt?: number, near?: { lat: number; lng: number }): Promise<MatchOutcome> {
   const { db, config } = deps;
-  const subject = await openDispatch(db, orderId, config.dispatch.radiusMeters, requestedAt === undefined ? undefined : new Date(requestedAt));
+  // Told where the restaurant is, the first search goes alongside opening the dispatch (one round
+  // trip less before the first offer); it is used only if the order turns out to be there.
+  const first = SEARCHES[0]!;
+  const early = near && { ...near, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), found: deps.location.geo.search(near.lat, near.lng, Math.min(first.radiusMeters, config.dispatch.radiusMeters), first.depth + 10) };
+  early?.found.catch(() => {});
+  const subject = await step(deps, 'open', () => openDispatch(db, orderId, config.dispatch.radiusMeters, requestedAt === undefined ? undefined : new Date(requestedAt)));
   // No such order, or it has ended or found its rider.
   const dispatch = subject?.dispatch;
   if (!subject || !dispatch) return 'done';
   if (dispatch.status === 'ASSIGNED' || dispatch.status === 'FAILED' || dispatch.status === 'CANCELLED') return 'done';
   if (dispatch.status === 'OFFERED') return 'waiting';
   if (dispatch.offers_in_round < config.dispatch.offersPerRound) {
-    const outcome = await offerNext(deps, subject.order, dispatch.radius_m);
+    const outcome = await offerNext(deps, subject.order, dispatch.radius_m, early);
     if (outcome) return outcome;
   }
   return endRound(deps, orderId, dispatch.round, dispatch.radius_m);
 }
 
 /** Offers the order to the best free rider within `radius`; undefined when there is none. */
-async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radius: number): Promise<MatchOutcome | undefined> {
-  const { db, config } = deps;
+async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radius: number, early?: EarlySearch): Promise<MatchOutcome | undefined> {
+  const { config } = deps;
   const holds = createOfferHolds(deps.redis, config.queuePrefix);
+  const facts = createCandidateFacts(deps.db, deps.redis, config.queuePrefix);
   const restaurant = { name: order.restaurant_name, lat: order.restaurant_lat, lng: order.restaurant_lng };
   const delivery = haversineMeters(restaurant, { lat: order.dropoff_lat, lng: order.dropoff_lng });
   let searched = { radiusMeters: 0, depth: 0, found: 0 };
@@ -72,24 +107,27 @@ async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radiu
     // The last search already saw everyone this one would.
     if (radiusMeters <= searched.radiusMeters && (searched.found < searched.depth || depth <= searched.depth)) continue;
     const now = Date.now();
-    const found = await deps.location.nearby({ lat: restaurant.lat, lng: restaurant.lng, radiusMeters, limit: depth, now });
+    const started = early && early.lat === restaurant.lat && early.lng === restaurant.lng && early.radiusMeters === radiusMeters && depth === SEARCHES[0]!.depth ? early.found : undefined;
+    early = undefined;
+    const candidates = await step(deps, 'search', () => started ?? deps.location.geo.search(restaurant.lat, restaurant.lng, radiusMeters, depth + 10));
+    // Whether each is still available and fresh, and what ranking and filtering need (profile,
+    // asked before, fraud suspension, considering another offer), side by side: one round trip.
+    const ids = candidates.map((c) => c.riderId);
+    const [checks, known] = await step(deps, 'facts', () => Promise.all([deps.location.state.availability(ids), facts.read(order.id, ids, now)]));
+    const found = availableAndFresh(candidates, checks, depth, now);
     searched = { radiusMeters, depth, found: found.length };
-    const ids = found.map((r) => r.riderId);
-    // A rider asked before, considering another offer, or with a critical GPS-fraud finding in the
-    // last half hour is not offered this order. One round trip to Postgres for all three facts.
-    const [facts, held] = await Promise.all([candidateFacts(db, order.id, ids, new Date(now - SUSPENSION_MS)), holds.held(ids, now)]);
     const ranked = rankCandidates(
       found.flatMap((r) => {
-        const p = facts.get(r.riderId);
-        if (!p || p.asked || p.suspended || held.has(r.riderId)) return [];
-        return [{ riderId: r.riderId, distanceMeters: r.distanceMeters, maxDistanceMeters: p.max_distance_m, autoAccept: p.auto_accept, acceptanceRate: acceptanceRate(p.offers_received, p.offers_accepted) }];
+        const f = known.get(r.riderId);
+        if (!f || f.asked || f.suspended || f.held) return [];
+        return [{ riderId: r.riderId, distanceMeters: r.distanceMeters, maxDistanceMeters: f.maxDistanceMeters, autoAccept: f.autoAccept, acceptanceRate: acceptanceRate(f.offersReceived, f.offersAccepted) }];
       }),
     );
     const byId = new Map(ranked.map((c) => [c.riderId, c]));
     const left = ranked.map((c) => c.riderId);
     while (left.length > 0) {
       // Another order may have claimed some of them since they were read: take the best still free.
-      const claimed = await holds.claimFirst(left, Date.now(), Date.now() + config.dispatch.offerTimeoutMs);
+      const claimed = await step(deps, 'claim', () => holds.claimFirst(order.id, left, Date.now(), Date.now() + config.dispatch.offerTimeoutMs));
       if (!claimed) break;
       left.splice(0, left.indexOf(claimed) + 1);
       const outcome = await offer(deps, order, restaurant.name, byId.get(claimed)!, delivery);
@@ -110,28 +148,43 @@ async function offer(deps: DispatchDeps, order: MatchSubject['order'], restauran
     expected_earning: expectedEarning(candidate.distanceMeters, deliveryMeters),
     expires_at: new Date(Date.now() + config.dispatch.offerTimeoutMs),
   };
-  const created = await createOffer(db, offer);
-  if (created === 'rider-has-offer') return created;
+  const push: NotifyInput<'dispatch.offer'> = {
+    event: 'dispatch.offer',
+    recipient: { userId: candidate.riderId },
+    channels: ['push'],
+    data: { offerId: offer.id, orderId: order.id, restaurantName, distanceMeters: Math.round(candidate.distanceMeters), expectedEarning: offer.expected_earning, expiresInSeconds: Math.ceil(config.dispatch.offerTimeoutMs / 1_000) },
+    idempotencyKey: `offer:${offer.id}`,
+  };
+  // The push's delivery record goes into the offer's own statement (a rider who auto-accepts gets
+  // no offer push): the notification reconciler enqueues it should this process stop before it does.
+  const pushRow = deliveryRows(push)[0]!;
+  const created = await step(deps, 'offer', () => createOffer(db, offer, candidate.autoAccept ? undefined : pushRow));
+  if (created.kind === 'rider-has-offer') {
+    // Not asked for this order after all; the hold now stands for the offer the database knows of.
+    await deps.redis.srem(dispatchKeys(config.queuePrefix).asked(order.id), candidate.riderId).catch(() => 0);
+    return created.kind;
+  }
   // Another step of this dispatch made an offer first (a reject and a timeout racing): it stands.
-  if (created === 'order-has-offer') {
-    await createOfferHolds(deps.redis, config.queuePrefix).release(candidate.riderId).catch(() => {});
+  if (created.kind === 'order-has-offer') {
+    await createOfferHolds(deps.redis, config.queuePrefix).release(candidate.riderId, order.id).catch(() => {});
     return 'waiting';
   }
-  if (candidate.autoAccept && (await acceptAndAssign(deps, offer.id, candidate.riderId)).kind === 'accepted') return 'auto-accepted';
-  await Promise.all([
+  const facts = createCandidateFacts(db, deps.redis, config.queuePrefix);
+  if (candidate.autoAccept) {
+    const accepted = await acceptAndAssign(deps, offer.id, candidate.riderId);
+    if (accepted.kind === 'accepted') return 'auto-accepted';
+    // Not taken after all (the rider meanwhile holds an order): an ordinary offer it stays.
+    await insertDeliveries(db, [pushRow]);
+  }
+  await step(deps, 'after', () => Promise.all([
+    facts.saveProfile(candidate.riderId, created.profile),
     // While they consider it the rider is out of the available pool, so other orders' searches
     // at a hot spot do not wade through riders who cannot take them; a reject or a timeout puts
     // them back (dispatch/accept.ts).
     deps.location.setStatus(candidate.riderId, 'busy', Date.now()),
-    notify(deps, {
-      event: 'dispatch.offer',
-      recipient: { userId: candidate.riderId },
-      channels: ['push'],
-      data: { offerId: offer.id, orderId: order.id, restaurantName, distanceMeters: Math.round(candidate.distanceMeters), expectedEarning: offer.expected_earning, expiresInSeconds: Math.ceil(config.dispatch.offerTimeoutMs / 1_000) },
-      idempotencyKey: `offer:${offer.id}`,
-    }),
+    enqueueDeliveries(deps, [pushRow]),
     deps.queues.get('dispatch').add('dispatch.offer-timeout', { offerId: offer.id }, { jobId: offer.id, delay: config.dispatch.offerTimeoutMs }),
-  ]);
+  ]));
   return 'offered';
 }
 

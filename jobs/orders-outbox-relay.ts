@@ -5,6 +5,7 @@ import { TERMINAL } from '../domain/orders/state-machine.ts';
 import { notify, type NotifyInput } from '../notifications/notify.ts';
 import { NOTIFY_TOPIC, STATUS_TOPIC } from '../orders/outbox-messages.ts';
 import { refundGroupOfOrder } from '../group-orders/refund.ts';
+import { dispatchesStarted, firstMatchJobId } from '../dispatch/start-dispatch.ts';
 import { defineJob, type JobContext } from './job-definition.ts';
 
 /**
@@ -35,12 +36,15 @@ export const ordersOutboxRelay = defineJob({
           const change = message.payload as unknown as StatusChange;
           byOrder.set(change.orderId, [...(byOrder.get(change.orderId) ?? []), change]);
         }
+        // Accepted orders whose dispatch the API already started (dispatch/start-dispatch.ts) are
+        // not started again: one read for the batch.
+        const started = await dispatchesStarted(ctx.db, [...byOrder.values()].flat().filter((c) => c.to === 'COOKING').map((c) => c.orderId));
         // A few lanes, not one per order: the dispatch pool shares this process's connections.
         const orders = [...byOrder.values()];
         await Promise.all(
           Array.from({ length: Math.min(RELAY_LANES, orders.length) }, async () => {
             for (let changes = orders.shift(); changes; changes = orders.shift()) {
-              for (const change of changes) await relay(change, ctx);
+              for (const change of changes) await relay(change, ctx, started);
             }
           }),
         );
@@ -51,7 +55,7 @@ export const ordersOutboxRelay = defineJob({
   },
 });
 
-async function relay(change: StatusChange, ctx: JobContext): Promise<void> {
+async function relay(change: StatusChange, ctx: JobContext, dispatchStarted: ReadonlySet<string>): Promise<void> {
   await ctx.tracking.applyStatus(change);
   // A finished order frees its rider for the next one.
   if (change.riderId && TERMINAL.has(change.to)) await ctx.location.setStatus(change.riderId, 'available', Date.now());
@@ -61,9 +65,10 @@ async function relay(change: StatusChange, ctx: JobContext): Promise<void> {
   }
   // A group's order that will not be delivered gives both parties their shares back.
   if (change.to === 'REJECTED' || change.to === 'CANCELLED') await refundGroupOfOrder(ctx.db, change.orderId, ctx.config.credits);
-  // The restaurant accepted: start looking for a rider while the food cooks.
-  if (change.to === 'COOKING') {
-    await ctx.queues.get('dispatch').add('dispatch.match', { orderId: change.orderId }, { jobId: `match-${change.orderId}-r1` });
+  // The restaurant accepted: start looking for a rider while the food cooks, unless the API's
+  // direct start did (the same job id makes an enqueue of a job still queued or running a no-op).
+  if (change.to === 'COOKING' && !dispatchStarted.has(change.orderId)) {
+    await ctx.queues.get('dispatch').add('dispatch.match', { orderId: change.orderId, near: change.restaurant }, { jobId: firstMatchJobId(change.orderId) });
   }
   await Promise.all(
     notificationsFor(change).map((planned) =>

@@ -4,6 +4,7 @@ import { insertFindings, type FraudAlertRow } from '../db/fraud-alerts-repositor
 import { markFlagged } from '../db/location-history-repository.ts';
 import { evaluateTrack, flaggedPoints, type FraudFinding } from '../domain/location/fraud-rules.ts';
 import type { LocationPoint } from '../domain/location/point.ts';
+import { createCandidateFacts } from '../dispatch/candidate-facts.ts';
 import { notify } from '../notifications/notify.ts';
 import type { Config } from '../runtime/config.ts';
 import type { QueueSet } from '../runtime/queues.ts';
@@ -33,9 +34,18 @@ export async function checkFraud(deps: FraudCheckDeps, byRider: Map<string, Loca
   }
   if (findings.length === 0) return { findings: 0, alerts: 0 };
   for (const [riderId, recordedAts] of groupFlagged(findings)) await markFlagged(deps.db, riderId, recordedAts);
-  const fresh = (await insertFindings(deps.db, findings)).filter((row) => row.alert);
+  const stored = await insertFindings(deps.db, findings);
+  // Dispatch reads suspensions from Redis: a critical finding keeps its rider out from now on.
+  await suspendForFraud(deps, stored);
+  const fresh = stored.filter((row) => row.alert);
   await Promise.all(fresh.map((row) => announce(deps, row)));
   return { findings: findings.length, alerts: fresh.length };
+}
+
+/** Mirrors stored critical findings into dispatch's suspensions (dispatch/candidate-facts.ts). */
+export async function suspendForFraud(deps: Pick<FraudCheckDeps, 'db' | 'redis' | 'config'>, stored: readonly FraudAlertRow[]): Promise<void> {
+  const critical = stored.filter((row) => row.severity === 'critical').map((row) => ({ riderId: row.rider_id, at: row.created_at.getTime() }));
+  await createCandidateFacts(deps.db, deps.redis, deps.config.queuePrefix).suspend(critical);
 }
 
 function groupFlagged(findings: FraudFinding[]): Map<string, number[]> {

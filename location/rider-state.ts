@@ -82,9 +82,10 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
       });
     },
     async setStatus(riderId, status) {
-      await redis.hset(keys.rider(riderId), 'status', status);
-      await redis.expire(keys.rider(riderId), TTL_SECONDS);
-      return read(riderId, await redis.hmget(keys.rider(riderId), ...FIELDS));
+      // One round trip: a pipeline on one key runs in order, and nothing else needs the reply between.
+      const replies = (await redis.pipeline().hset(keys.rider(riderId), 'status', status).expire(keys.rider(riderId), TTL_SECONDS).hmget(keys.rider(riderId), ...FIELDS).exec())!;
+      for (const [err] of replies) if (err) throw err;
+      return read(riderId, replies[2]![1] as Array<string | null>);
     },
     async get(riderId) {
       return read(riderId, await redis.hmget(keys.rider(riderId), ...FIELDS));

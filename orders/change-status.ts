@@ -5,7 +5,8 @@ import { decide, type OrderStatus, type TransitionRequest } from '../domain/orde
 import { statusChangeMessage } from './outbox-messages.ts';
 
 export type ChangeResult =
-  | { kind: 'changed'; order: OrderRow }
+  /** `restaurant`: where the order is picked up (dispatch searches around it). */
+  | { kind: 'changed'; order: OrderRow; restaurant: { lat: number; lng: number } }
   | { kind: 'not-found' }
   | { kind: 'forbidden'; message: string }
   | { kind: 'invalid'; field: string; message: string }
@@ -44,7 +45,7 @@ export async function changeStatus(
     { from_status: order.status, actor_role: actor.role, actor_id: actor.sub, reason: request.reason ?? null, cook_minutes: request.cookMinutes ?? null },
     [statusChangeMessage(next, { name: order.restaurant_name, lat: order.restaurant_lat, lng: order.restaurant_lng }, order.status, [{ quantity: order.item_count }], request.reason ?? null)],
   );
-  if (updated) return { kind: 'changed', order: updated };
+  if (updated) return { kind: 'changed', order: updated, restaurant: { lat: order.restaurant_lat, lng: order.restaurant_lng } };
   const current = (await getOrder(db, orderId))!;
   return conflict(`the order changed to ${current.status} (version ${current.version}) while this request was decided`, current);
 }

@@ -43,6 +43,8 @@ const schema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'a URL such as postgres://user:pass@127.0.0.1:5432/deligo' }).optional(),
   /** Postgres schema of every table. Default `public`. */
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres identifier').default('public'),
+  /** `false` sends each of deligo's own Redis commands in its own write instead of batching those of one event-loop turn. Default `true`. */
+  REDIS_AUTO_PIPELINING: z.enum(['true', 'false'], { error: 'true or false' }).default('true'),
   /** Postgres connections per process. Default 10; busy API and dispatch processes want more. */
   DATABASE_POOL_MAX: z.coerce.number({ error: 'a whole number from 1 to 200' }).int().min(1).max(200).default(10),
   /** Where embedded services keep their data. Default `.data`. */
@@ -104,6 +106,8 @@ export interface Config {
   queueShards: QueueShardCounts;
   databaseSchema: string;
   databasePoolMax: number;
+  /** deligo's own Redis connection batches the commands of one event-loop turn into one write. */
+  redisAutoPipelining: boolean;
   dataDir: string;
   queuePrefix: string;
   jwt: { secret: string; ttl: string };
@@ -159,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     queueShards: { location: e.LOCATION_QUEUE_SHARDS ?? (e.REDIS_CLUSTER_NODES ? 4 : 1) },
     databaseSchema: e.DATABASE_SCHEMA,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    redisAutoPipelining: e.REDIS_AUTO_PIPELINING === 'true',
     dataDir: path.resolve(cwd, e.DATA_DIR),
     queuePrefix: e.QUEUE_PREFIX,
     jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, ttl: e.JWT_TTL },

@@ -13,11 +13,11 @@ export type ConnectionRole = 'producer' | 'worker';
  * `url` is a `redis://` URL, or a `redis-cluster://host:port,…` target (see redis-cluster.ts), for
  * which this returns an ioredis `Cluster`. It answers the same commands, so it is typed as `Redis`.
  */
-export function createRedis(url: string, role: ConnectionRole, logger: Logger): Redis {
-  const options: RedisOptions =
-    role === 'worker'
-      ? { maxRetriesPerRequest: null, enableReadyCheck: true }
-      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 };
+export function createRedis(url: string, role: ConnectionRole, logger: Logger, extra: { autoPipelining?: boolean } = {}): Redis {
+  const options: RedisOptions = {
+    ...(role === 'worker' ? { maxRetriesPerRequest: null, enableReadyCheck: true } : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 }),
+    ...(extra.autoPipelining && { enableAutoPipelining: true }),
+  };
   // Reconnect with a capped backoff; the process stays up and recovers when Redis returns.
   const retryStrategy = (times: number) => Math.min(times * 200, 2_000);
   const nodes = clusterNodes(url);
@@ -44,8 +44,10 @@ export function createRedis(url: string, role: ConnectionRole, logger: Logger): 
  * role gives.
  */
 function createCluster(nodes: Array<{ host: string; port: number }>, options: RedisOptions, retryStrategy: (times: number) => number): Redis {
-  const { enableOfflineQueue, ...redisOptions } = options;
+  const { enableOfflineQueue, enableAutoPipelining: _single, ...redisOptions } = options;
   const cluster = new Cluster(nodes, {
+    // No auto-pipelining on a cluster: deligo's cross-slot pipelines (redis-cluster.ts) and scans
+    // per master rely on ioredis' own routing of each command.
     redisOptions,
     enableReadyCheck: true,
     enableOfflineQueue: enableOfflineQueue ?? true,

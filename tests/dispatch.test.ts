@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedCatalogue } from '../cli/commands/seed.ts';
+import { insertFindings } from '../db/fraud-alerts-repository.ts';
+import { suspendForFraud } from '../location/fraud-check.ts';
 import { runPools } from '../workers/run-pools.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
@@ -71,7 +73,9 @@ describe('dispatch: sequential offers with timeouts', () => {
 
   it('skips a rider with a recent critical fraud finding', async () => {
     const [suspect, honest] = await riders(90, 400);
-    await platform.db('fraud_alerts').insert({ rider_id: suspect!.id, rule: 'teleport', severity: 'critical', recorded_at: new Date(), evidence: '[]', detail: 'test', alert: true });
+    // As the fraud check stores a critical finding: in Postgres, and mirrored for dispatch.
+    const stored = await insertFindings(platform.db, [{ riderId: suspect!.id, rule: 'teleport', severity: 'critical', recordedAt: Date.now(), evidence: [], detail: 'test', alert: true }]);
+    await suspendForFraud(platform, stored);
     const orderId = await cookingOrder('dc-0');
     await offerFor(honest!, orderId);
     assert.ok(!(await events(orderId)).includes(`offered:${suspect!.id}`));

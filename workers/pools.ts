@@ -25,7 +25,9 @@ export function poolDefinitions(config: Config): readonly PoolDefinition[] {
   return [
     // Batches take milliseconds; a short lock brings a crashed worker's batch back within ~15 s.
     { name: 'location', queues: ['location'], concurrency: 16, lockDuration: 10_000, stalledInterval: 5_000 },
-    { name: 'dispatch', queues: ['dispatch'], concurrency: 50 },
+    // No more matches in flight than the process has Postgres connections: a match beyond them would
+    // wait for a connection (and time out under load) instead of waiting, visibly, in the queue.
+    { name: 'dispatch', queues: ['dispatch'], concurrency: Math.min(50, config.databasePoolMax) },
     { name: 'orders', queues: ['orders'], concurrency: 20 },
     {
       name: 'notifications',

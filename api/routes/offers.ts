@@ -35,12 +35,14 @@ export function offerRoutes(deps: DispatchDeps) {
       roles: ['rider'],
       params: offerId,
       async handler({ user, params }) {
-        await mine(params.id, user.sub);
+        // The accept statement only touches this rider's offer: no read before it. An offer it did
+        // not find (someone else's, or none) is then told apart from one already decided.
         const result = await acceptAndAssign(deps, params.id, user.sub);
         switch (result.kind) {
           case 'accepted':
             return { body: { offerId: params.id, orderId: result.orderId, status: 'ACCEPTED' } };
           case 'not-pending':
+            if (result.status === undefined) await mine(params.id, user.sub);
             throw conflict(`the offer is ${result.status ?? 'gone'}, not pending`, { offerStatus: result.status });
           case 'rider-busy':
             throw conflict('you already have an active order; finish it first');
@@ -55,9 +57,12 @@ export function offerRoutes(deps: DispatchDeps) {
       roles: ['rider'],
       params: offerId,
       async handler({ user, params }) {
-        const offer = await mine(params.id, user.sub);
+        // Likewise: the reject statement checks the rider; the read only explains a refusal.
         const orderId = await closeAndMoveOn(deps, params.id, 'REJECTED', user.sub);
-        if (!orderId) throw conflict(`the offer is ${offer.status === 'PENDING' ? 'EXPIRED' : offer.status}, not pending`, { offerStatus: offer.status });
+        if (!orderId) {
+          const offer = await mine(params.id, user.sub);
+          throw conflict(`the offer is ${offer.status === 'PENDING' ? 'EXPIRED' : offer.status}, not pending`, { offerStatus: offer.status });
+        }
         return { body: { offerId: params.id, status: 'REJECTED' } };
       },
     }),

@@ -13,7 +13,7 @@ import { orderBody, quickOrderBody } from './order-body.ts';
 const orderId = z.object({ id: z.string().min(1).max(64) });
 
 /** Orders: placing, reading, and moving them through their states. */
-export function orderRoutes(deps: { db: Knex; placeOrder: OrderPlacer; kickRelay: () => Promise<void> }) {
+export function orderRoutes(deps: { db: Knex; placeOrder: OrderPlacer; kickRelay: () => Promise<void>; startDispatch?: (orderId: string, near: { lat: number; lng: number }) => Promise<void> }) {
   return [
     defineRoute({
       method: 'post',
@@ -85,7 +85,9 @@ export function orderRoutes(deps: { db: Knex; placeOrder: OrderPlacer; kickRelay
           case 'conflict':
             throw conflict(result.message, { currentStatus: result.status, currentVersion: result.version });
           case 'changed':
-            await deps.kickRelay();
+            // The restaurant accepted: dispatch starts now, not when the relay comes round (its
+            // outbox row still starts it should this enqueue not happen).
+            await Promise.all([deps.kickRelay(), result.order.status === 'COOKING' && deps.startDispatch?.(result.order.id, result.restaurant)]);
             return { body: { id: result.order.id, status: result.order.status, version: result.order.version } };
         }
       },

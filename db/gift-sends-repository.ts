@@ -92,14 +92,15 @@ export interface DirectSend extends RecordedSend {
  * The end of a direct send, in one statement: the messages that went out are marked sent, every
  * gift records its delivery and validity, the gifts whose message went out move SENDING → SENT
  * (with their history step), and the senders' "발송 완료" records are written for exactly those
- * gifts. Returns the ids of the notice rows this statement wrote (a repeat writes none), which
- * the caller then sends; should it die first, the notification reconciler finds them queued.
+ * gifts, as sent (the caller made their first attempt just before) or queued (that attempt
+ * failed). Returns the ids of the queued notice rows this statement wrote, for the caller to
+ * enqueue; should it die first, the notification reconciler finds them.
  * Gifts whose message did not go out stay SENDING with their delivery recorded: the settle sweep
  * moves them on once the channel queue's retries end.
  */
-export async function recordDirectSends(db: Knex, sent: SentResult[], gifts: DirectSend[], notices: Array<NewDelivery & { giftId: string }>): Promise<string[]> {
+export async function recordDirectSends(db: Knex, sent: SentResult[], gifts: DirectSend[], notices: Array<NewDelivery & { giftId: string; result?: SentResult }>): Promise<string[]> {
   const column = <K extends keyof SentResult>(key: K) => sent.map((r) => r[key] ?? null);
-  const { rows } = await db.raw<{ rows: Array<{ id: string }> }>(
+  const { rows } = await db.raw<{ rows: Array<{ id: string; status: string }> }>(
     `WITH s AS (SELECT unnest(?::text[]) AS id, unnest(?::int[]) AS attempts, unnest(?::text[]) AS provider,
                        unnest(?::text[]) AS message_id, unnest(?::jsonb[]) AS detail),
      marked AS (
@@ -119,17 +120,22 @@ export async function recordDirectSends(db: Knex, sent: SentResult[], gifts: Dir
        RETURNING g.id, r.sent),
      logged AS (INSERT INTO gift_events (gift_id, to_status, actor, reason) SELECT id, 'SENT', 'system:delivery', 'delivered' FROM done WHERE sent),
      n AS (SELECT unnest(?::text[]) AS gift_id, unnest(?::text[]) AS id, unnest(?::text[]) AS idempotency_key, unnest(?::text[]) AS event,
-                  unnest(?::text[]) AS channel, unnest(?::text[]) AS recipient_key, unnest(?::jsonb[]) AS recipient, unnest(?::jsonb[]) AS data)
-     INSERT INTO notification_deliveries (id, idempotency_key, event, channel, recipient_key, recipient, data)
-     SELECT n.id, n.idempotency_key, n.event, n.channel, n.recipient_key, n.recipient, n.data FROM n JOIN done ON done.id = n.gift_id AND done.sent
+                  unnest(?::text[]) AS channel, unnest(?::text[]) AS recipient_key, unnest(?::jsonb[]) AS recipient, unnest(?::jsonb[]) AS data,
+                  unnest(?::text[]) AS provider, unnest(?::text[]) AS message_id, unnest(?::jsonb[]) AS detail)
+     INSERT INTO notification_deliveries (id, idempotency_key, event, channel, recipient_key, recipient, data, status, attempts, provider, provider_message_id, detail, sent_at)
+     SELECT n.id, n.idempotency_key, n.event, n.channel, n.recipient_key, n.recipient, n.data,
+            CASE WHEN n.provider IS NULL THEN 'queued' ELSE 'sent' END, CASE WHEN n.provider IS NULL THEN 0 ELSE 1 END,
+            n.provider, n.message_id, n.detail, CASE WHEN n.provider IS NULL THEN NULL ELSE now() END
+       FROM n JOIN done ON done.id = n.gift_id AND done.sent
      ON CONFLICT (id) DO NOTHING
-     RETURNING id`,
+     RETURNING id, status`,
     [
       column('id'), column('attempts'), column('provider'), column('providerMessageId'), sent.map((r) => (r.detail ? JSON.stringify(r.detail) : null)),
       gifts.map((r) => r.giftId), gifts.map((r) => r.deliveryId), gifts.map((r) => r.expiresAt), gifts.map((r) => r.remindD3At), gifts.map((r) => r.remindD1At), gifts.map((r) => r.sent),
       notices.map((n) => n.giftId), notices.map((n) => n.id), notices.map((n) => n.idempotency_key), notices.map((n) => n.event),
       notices.map((n) => n.channel), notices.map((n) => n.recipient_key), notices.map((n) => JSON.stringify(n.recipient)), notices.map((n) => JSON.stringify(n.data)),
+      notices.map((n) => n.result?.provider ?? null), notices.map((n) => n.result?.providerMessageId ?? null), notices.map((n) => (n.result?.detail ? JSON.stringify(n.result.detail) : null)),
     ] as unknown as Knex.RawBinding[],
   );
-  return rows.map((r) => r.id);
+  return rows.filter((r) => r.status === 'queued').map((r) => r.id);
 }

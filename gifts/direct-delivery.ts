@@ -21,38 +21,31 @@ export async function deliverDirectly(
   deps: NotifyDeps & { providers: Providers },
   /** One row per message, from `deliveryRows` (checked there). */
   rows: ReadonlyArray<NewDelivery>,
-  /**
-   * Records the sends that went out; the caller may fold its own bookkeeping into the same
-   * statement, and may return follow-up messages it wrote there (already inserted, such as the
-   * senders' "발송 완료"), which are then sent the same way.
-   */
-  recordSent: (sent: SentResult[]) => Promise<NewDelivery[] | void> = (sent) => markSent(deps.db, sent),
+  /** Records the sends that went out; the caller may fold its own bookkeeping into the same statement. */
+  recordSent: (sent: SentResult[]) => Promise<void> = (sent) => markSent(deps.db, sent),
 ): Promise<string[]> {
   const fresh = new Set<string>();
   for (let i = 0; i < rows.length; i += 5_000) for (const id of await insertDeliveries(deps.db, rows.slice(i, i + 5_000))) fresh.add(id);
   // A row that already existed belongs to an earlier attempt: its job (added again, harmlessly) finishes it.
   const earlier = rows.filter((r) => !fresh.has(r.id));
-  const followUps = await sendInserted(deps, rows.filter((r) => fresh.has(r.id)), recordSent);
+  const { sent, failed } = await attemptAll(deps.providers, rows.filter((r) => fresh.has(r.id)));
+  await recordSent(sent);
+  await recordFailures(deps.db, failed);
   await enqueueDeliveries(deps, earlier);
-  if (followUps && followUps.length > 0) await sendInserted(deps, followUps, (sent) => markSent(deps.db, sent));
+  await enqueueDeliveries(deps, failed.filter((f) => !(f.error instanceof PermanentDeliveryError)).map((f) => f.row), { priorAttempts: 1 });
   return rows.map((r) => r.id);
 }
 
-/**
- * The first attempt of deliveries whose rows this caller has just written: the provider calls,
- * one statement for the sends (`recordSent`), one per failure, and the retries queued.
- */
-async function sendInserted<T>(deps: NotifyDeps & { providers: Providers }, rows: ReadonlyArray<NewDelivery>, recordSent: (sent: SentResult[]) => Promise<T>): Promise<T> {
-  const attempts = await Promise.all(rows.map((row) => attempt(deps.providers, row)));
-  const sent = attempts.filter((a): a is { row: NewDelivery; sent: SentResult } => 'sent' in a);
-  const failed = attempts.filter((a): a is Failure => 'error' in a);
-  const recorded = await recordSent(sent.map((a) => a.sent));
-  await recordFailures(deps.db, failed);
-  await enqueueDeliveries(deps, failed.filter((f) => !(f.error instanceof PermanentDeliveryError)).map((f) => f.row), { priorAttempts: 1 });
-  return recorded;
+/** One provider call per row, side by side: what went out, and what did not and why. */
+export async function attemptAll(providers: Providers, rows: ReadonlyArray<NewDelivery>): Promise<{ sent: SentResult[]; failed: Failure[] }> {
+  const attempts = await Promise.all(rows.map((row) => attempt(providers, row)));
+  return {
+    sent: attempts.filter((a): a is { row: NewDelivery; sent: SentResult } => 'sent' in a).map((a) => a.sent),
+    failed: attempts.filter((a): a is Failure => 'error' in a),
+  };
 }
 
-type Failure = { row: NewDelivery; error: Error; provider: string };
+export type Failure = { row: NewDelivery; error: Error; provider: string };
 
 async function attempt(providers: Providers, row: NewDelivery): Promise<{ row: NewDelivery; sent: SentResult } | Failure> {
   const provider = providers[row.channel];

@@ -3,11 +3,11 @@ import type { GiftRow } from '../db/gifts-repository.ts';
 import { generateGiftCodes } from '../domain/gifts/gift-code.ts';
 import { newLinkTokens } from '../domain/gifts/link-token.ts';
 import { giftValidity } from '../domain/gifts/validity.ts';
-import { deliveryRows, notifyMany } from '../notifications/notify.ts';
+import { deliveryRows, enqueueDeliveries, notifyMany } from '../notifications/notify.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 import { createBatcher } from '../runtime/batcher.ts';
 import { receivedNotice, sentNotice } from './deliver.ts';
-import { deliverDirectly } from './direct-delivery.ts';
+import { attemptAll, deliverDirectly } from './direct-delivery.ts';
 import type { GiftDeps } from './reserve.ts';
 
 /** A job may fire this much before the send time on record (clock skew between hosts). */
@@ -68,16 +68,21 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
     const records = (ids: string[]) => prepared.map((p, i) => ({ giftId: p.gift.id, deliveryId: ids[i]!, ...p.validity }));
     if (direct && mode === 'direct') {
       // Delivery ids are known before sending (a hash of the notice), so the gifts are recorded
-      // in the same statement that marks their messages sent; the gifts whose message went out
-      // become SENT there too, and their senders' "발송 완료" rows are written there and sent
-      // right after, so the sender hears within seconds, not after the burst.
+      // in the same statement that marks their messages sent. The gifts whose message went out
+      // become SENT there too, and their senders' "발송 완료" is sent first and written there as
+      // sent, so the sender hears when the recipient does, not after the burst (seed 004 asks
+      // notifications within 30 s). Should that statement fail after the notices went out, the
+      // gifts are resumed later and the settle sweep may tell a sender twice: a duplicate push
+      // in a crash, never a second gift.
       const rows = notices.map((n) => deliveryRows(n)[0]!);
       const ids = rows.map((r) => r.id);
-      const told = prepared.map((p) => ({ ...deliveryRows(sentNotice(p.gift))[0]!, giftId: p.gift.id }));
       await deliverDirectly({ ...deps, providers: direct }, rows, async (sent) => {
         const out = new Set(sent.map((r) => r.id));
-        const written = new Set(await recordDirectSends(deps.db, sent, records(ids).map((r) => ({ ...r, sent: out.has(r.deliveryId) })), told));
-        return told.filter((n) => written.has(n.id));
+        const told = prepared.filter((_, i) => out.has(ids[i]!)).map((p) => ({ ...deliveryRows(sentNotice(p.gift))[0]!, giftId: p.gift.id }));
+        const attempt = await attemptAll(direct, told);
+        const results = new Map(attempt.sent.map((r) => [r.id, r]));
+        const queued = new Set(await recordDirectSends(deps.db, sent, records(ids).map((r) => ({ ...r, sent: out.has(r.deliveryId) })), told.map((n) => ({ ...n, result: results.get(n.id) }))));
+        await enqueueDeliveries(deps, told.filter((n) => queued.has(n.id)));
       });
       return ids;
     }

@@ -5,7 +5,10 @@ import { generateGiftCodes } from '../domain/gifts/gift-code.ts';
 import { newLinkTokens } from '../domain/gifts/link-token.ts';
 import { cancelGift } from '../gifts/manage.ts';
 import { createGiftSender } from '../gifts/sender.ts';
+import { TransientDeliveryError, type NotificationProvider } from '../notifications/provider.ts';
+import { createDevProvider } from '../notifications/providers/dev.ts';
 import { countingKakaoProviders, createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
+import { eventually } from './support/services.ts';
 
 /**
  * Batches of a burst (gifts/burst.ts) as the gift worker runs them: a batch that died half-way,
@@ -101,4 +104,41 @@ describe('gifts: burst batches resume, race and tell the senders', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+});
+
+describe('gifts: a sender notice that fails in the batch goes on through the push queue', () => {
+  let bed: GiftTestBed;
+  // Push refuses the first attempt of every delivery, then accepts.
+  const tries = new Map<string, number>();
+  const push = createDevProvider('push');
+  const flakyPush: NotificationProvider = {
+    channel: 'push',
+    name: 'dev',
+    async send(request) {
+      const n = (tries.get(request.deliveryId) ?? 0) + 1;
+      tries.set(request.deliveryId, n);
+      if (n === 1) throw new TransientDeliveryError('push gateway busy');
+      return push.send(request);
+    },
+  };
+  const providers = { push: flakyPush, sms: createDevProvider('sms'), email: createDevProvider('email'), kakao: createDevProvider('kakao') };
+  before(async () => {
+    bed = await createGiftTestBed();
+    await bed.start({ providers });
+  });
+  after(() => bed.platform.cleanup());
+
+  it('the gift is SENT when the batch returns and its sender is told once, on the retry', async () => {
+    const gifts = await Promise.all(Array.from({ length: 5 }, () => bed.reserve({}, 60_000)));
+    const ids = gifts.map((g) => g.id);
+    const db = bed.platform.db;
+    await db('gifts').whereIn('id', ids).update({ send_at: db.raw(`now() - interval '1 second'`) });
+    await createGiftSender(bed.deps, { providers }).sendMany(ids);
+    assert.deepEqual([...new Set((await db('gifts').whereIn('id', ids).select('status')).map((g) => g.status))], ['SENT']);
+    const notices = () => db('notification_deliveries').where({ event: 'gift.sent' }).whereRaw(`data->>'giftId' = ANY(?)`, [ids]).select('id', 'status');
+    await eventually(async () => (await notices()).filter((n) => n.status === 'sent').length === ids.length, 30_000, 'every sender told');
+    const rows = await notices();
+    assert.equal(rows.length, ids.length, 'one notice per gift');
+    for (const r of rows) assert.equal(tries.get(r.id), 2, 'refused once in the batch, sent once by the push queue');
+  });
 });

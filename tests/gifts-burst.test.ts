@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FALLBACK_MS, prepareBursts } from '../gifts/burst.ts';
 import { cancelGift } from '../gifts/manage.ts';
+import { reconcileSends } from '../gifts/reconcile.ts';
 import { countingKakaoProviders, createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
 
 describe('gifts: a burst prepared ahead is sent in batches, exactly once', () => {
@@ -30,6 +31,9 @@ describe('gifts: a burst prepared ahead is sent in batches, exactly once', () =>
     assert.ok(first, 'the first batch marks the instant as prepared');
     assert.ok(runs.reduce((n, r) => n + r.gifts, 0) <= gifts.length, 'no gift prepared twice');
     assert.equal(await queue.getJob(onTime[0]!.id), undefined, "a prepared gift's own job is gone (its batch sends it)");
+    const reconciled = await reconcileSends(bed.platform, { lookaheadMs: 60_000, graceMs: 10_000, stuckAfterMs: 120_000 });
+    assert.equal(reconciled.readded, 0, 'the reconciler leaves a prepared burst to its batches');
+    assert.equal(await queue.getJob(onTime[0]!.id), undefined);
     // BullMQ scores a delayed job by its due time × 4096.
     const score = Number(await bed.platform.redis.zscore(queue.keys.delayed!, `burst-${at}-0-fallback`));
     assert.ok(score / 0x1000 >= at + FALLBACK_MS - 1_000, `each batch has a fallback behind it (due ${score / 0x1000 - at} ms after the instant)`);

@@ -45,7 +45,8 @@ export interface GiftSender {
  * Sends due gifts exactly once. The claim is one conditional update, SCHEDULED → SENDING, that
  * also draws the gifticon code and the link token; only the caller whose update matched sends,
  * so a second job, a second worker or a racing cancel cannot make a second send. The message
- * then goes out (see direct-delivery.ts) and the gift records its delivery, whose row later says
+ * then goes out (see direct-delivery.ts); when it went out at once the same statement that records
+ * it makes the gift SENT and writes its sender's "발송 완료", otherwise its delivery row later says
  * SENT or, after three failed attempts, FAILED_REFUNDED (see settle.ts).
  *
  * Concurrent single-gift jobs are group-committed (one claim statement per batch), and a claim
@@ -71,9 +72,9 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
       // in the same statement that marks their messages sent. The gifts whose message went out
       // become SENT there too, and their senders' "발송 완료" is sent first and written there as
       // sent, so the sender hears when the recipient does, not after the burst (seed 004 asks
-      // notifications within 30 s). Should that statement fail after the notices went out, the
-      // gifts are resumed later and the settle sweep may tell a sender twice: a duplicate push
-      // in a crash, never a second gift.
+      // notifications within 30 s). Should that statement fail after the sends, the gifts are
+      // resumed as after a crash (ABANDONED_AFTER_MS), and the settle sweep may then tell a
+      // sender a second time.
       const rows = notices.map((n) => deliveryRows(n)[0]!);
       const ids = rows.map((r) => r.id);
       await deliverDirectly({ ...deps, providers: direct }, rows, async (sent) => {

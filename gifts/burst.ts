@@ -11,7 +11,7 @@ const BATCH = 1_000;
 /** How long one preparer holds an instant. */
 const LOCK_MS = 20_000;
 
-/** How long after its instant a prepared gift's own job fires, as the fallback should its batch not. */
+/** How long after its instant each batch's fallback job fires, should the batch itself not. */
 export const FALLBACK_MS = 30_000;
 
 /**
@@ -21,9 +21,13 @@ export const FALLBACK_MS = 30_000;
  * - the gifts are cut into batches of {@link BATCH}, each one delayed job due at the instant, so
  *   the burst is a few hundred claims of a thousand gifts, not a hundred thousand single jobs
  *   competing for the same two cores as the sending;
- * - each gift keeps its own delayed job (jobId = gift id) as the fallback, moved to
- *   {@link FALLBACK_MS} after the instant: if a batch is lost, its gifts still go within the
- *   minute, and the claim being conditional, a gift sent by its batch makes its own job a no-op.
+ * - each batch has a fallback, a second batch job with the same gifts {@link FALLBACK_MS} after the
+ *   instant: if a batch is lost, its gifts still go within the minute, and the claim being
+ *   conditional, gifts sent by the batch make the fallback one cheap statement;
+ * - the gifts' own delayed jobs are removed: left in place they would be a hundred thousand
+ *   BullMQ jobs right after the instant (the whole of the raw baseline's work) just to find their
+ *   gifts sent. The reconciler leaves a prepared instant's gifts alone until it is overdue by its
+ *   grace, and then re-adds a job for any gift still SCHEDULED (see reconcile.ts).
  * Nothing is claimed ahead: a gift can still be cancelled until the instant. The batch job ids
  * name the instant, so running this again (or from two processes) adds nothing twice; the first
  * batch is added last and marks the instant as prepared.
@@ -43,7 +47,7 @@ export async function prepareBursts(
   let prepared = 0;
   for (const { send_at } of instants) {
     const at = send_at.getTime();
-    const jobId = (i: number) => `burst-${at}-${i}`;
+    const jobId = (i: number) => (i === 0 ? preparedMarker(at) : `burst-${at}-${i}`);
     if ((await deps.redis.exists(queue.toKey(jobId(0)))) === 1) continue;
     // One preparer per instant at a time; should it die half-way, the next run after the lock
     // expires finishes the job (adding the same ids again is harmless).
@@ -51,12 +55,19 @@ export async function prepareBursts(
     const ids = (await deps.db('gifts').where({ status: 'SCHEDULED', send_at }).orderBy('id').select('id')).map((r: { id: string }) => r.id);
     const batches = Array.from({ length: Math.ceil(ids.length / BATCH) }, (_, i) => ({ i, giftIds: ids.slice(i * BATCH, (i + 1) * BATCH) }));
     const started = Date.now();
-    const add = (list: typeof batches) =>
+    const add = (list: typeof batches, fallback = false) =>
       list.length === 0
         ? Promise.resolve()
-        : queue.addBulk(list.map(({ i, giftIds }) => ({ name: GIFT_SEND_BATCH_JOB, data: { giftIds, dueAt: at }, opts: { jobId: jobId(i), delay: Math.max(0, at - Date.now()), attempts: 3, removeOnComplete: { age: 3_600 } } })));
+        : queue.addBulk(
+            list.map(({ i, giftIds }) => ({
+              name: GIFT_SEND_BATCH_JOB,
+              data: { giftIds, dueAt: at },
+              opts: { jobId: fallback ? `${jobId(i)}-fallback` : jobId(i), delay: Math.max(0, at + (fallback ? FALLBACK_MS : 0) - Date.now()), attempts: 3, removeOnComplete: { age: 3_600 } },
+            })),
+          );
     await add(batches.slice(1));
-    await deferOwnJobs(queue, ids, at + FALLBACK_MS);
+    await add(batches, true);
+    await removeOwnJobs(queue, ids);
     await add(batches.slice(0, 1));
     gifts += ids.length;
     prepared++;
@@ -65,10 +76,15 @@ export async function prepareBursts(
   return { instants: prepared, gifts };
 }
 
-/** Moves each gift's own delayed job to `at`; a job not delayed (or gone) is left as it is. */
-async function deferOwnJobs(queue: ReturnType<QueueSet['get']>, ids: string[], at: number): Promise<void> {
+/** The id of the job that marks `at` as prepared (the first batch, added last). */
+export function preparedMarker(at: number): string {
+  return `burst-${at}-0`;
+}
+
+/** Removes each gift's own delayed job; one already running (or gone) is left as it is. */
+async function removeOwnJobs(queue: ReturnType<QueueSet['get']>, ids: string[]): Promise<void> {
   // Thousands in flight: ioredis writes them out together, so this is a few round trips per chunk.
   for (let i = 0; i < ids.length; i += 5_000) {
-    await Promise.all(ids.slice(i, i + 5_000).map((id) => queue.backend.changeDelay(id, Math.max(0, at - Date.now())).catch(() => undefined)));
+    await Promise.all(ids.slice(i, i + 5_000).map((id) => queue.remove(id).catch(() => 0)));
   }
 }

@@ -32,6 +32,17 @@ export function receivedNotice(config: Config, gift: GiftRow, validUntil: string
   };
 }
 
+/** The sender's "발송 완료" (seed 004), once per gift whichever path sends it (the batch, or the settle sweep). */
+export function sentNotice(gift: Pick<GiftRow, 'id' | 'sender_id' | 'product_name' | 'recipient_name'>): NotifyInput<'gift.sent'> {
+  return {
+    event: 'gift.sent',
+    recipient: { userId: gift.sender_id },
+    channels: ['push'],
+    data: { giftId: gift.id, productName: gift.product_name, recipientName: gift.recipient_name },
+    idempotencyKey: `gift:${gift.id}:sent`,
+  };
+}
+
 /** `1234-5678-9012-3456-7897`, or null before the gift is sent. */
 export function shownCode(gift: Pick<GiftRow, 'code'>): string | null {
   return gift.code ? formatGiftCode(gift.code) : null;

@@ -28,17 +28,24 @@ export async function deliverDirectly(
   for (let i = 0; i < rows.length; i += 5_000) for (const id of await insertDeliveries(deps.db, rows.slice(i, i + 5_000))) fresh.add(id);
   // A row that already existed belongs to an earlier attempt: its job (added again, harmlessly) finishes it.
   const earlier = rows.filter((r) => !fresh.has(r.id));
-  const attempts = await Promise.all(rows.filter((r) => fresh.has(r.id)).map((row) => attempt(deps.providers, row)));
-  const sent = attempts.filter((a): a is { row: NewDelivery; sent: SentResult } => 'sent' in a);
-  const failed = attempts.filter((a): a is Failure => 'error' in a);
-  await recordSent(sent.map((a) => a.sent));
+  const { sent, failed } = await attemptAll(deps.providers, rows.filter((r) => fresh.has(r.id)));
+  await recordSent(sent);
   await recordFailures(deps.db, failed);
   await enqueueDeliveries(deps, earlier);
   await enqueueDeliveries(deps, failed.filter((f) => !(f.error instanceof PermanentDeliveryError)).map((f) => f.row), { priorAttempts: 1 });
   return rows.map((r) => r.id);
 }
 
-type Failure = { row: NewDelivery; error: Error; provider: string };
+/** One provider call per row, side by side: what went out, and what did not and why. */
+export async function attemptAll(providers: Providers, rows: ReadonlyArray<NewDelivery>): Promise<{ sent: SentResult[]; failed: Failure[] }> {
+  const attempts = await Promise.all(rows.map((row) => attempt(providers, row)));
+  return {
+    sent: attempts.filter((a): a is { row: NewDelivery; sent: SentResult } => 'sent' in a).map((a) => a.sent),
+    failed: attempts.filter((a): a is Failure => 'error' in a),
+  };
+}
+
+export type Failure = { row: NewDelivery; error: Error; provider: string };
 
 async function attempt(providers: Providers, row: NewDelivery): Promise<{ row: NewDelivery; sent: SentResult } | Failure> {
   const provider = providers[row.channel];

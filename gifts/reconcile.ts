@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import type { GiftRow } from '../db/gifts-repository.ts';
 import type { QueueSet } from '../runtime/queues.ts';
+import { preparedMarker } from './burst.ts';
 import { scheduleSends } from './schedule.ts';
 
 /**
@@ -15,7 +16,9 @@ import { scheduleSends } from './schedule.ts';
  * - SENDING gifts whose send was claimed but never recorded a delivery (the job vanished
  *   mid-send) get their job back; sending again is idempotent.
  * A job that exists and is delayed, waiting or active is left alone, so running this from
- * several processes or during a burst adds nothing twice.
+ * several processes or during a burst adds nothing twice. The gifts of a burst prepared ahead
+ * have no job of their own (their batches send them, see burst.ts): they are left alone until
+ * they are overdue by the grace, and then get their job back if still SCHEDULED.
  */
 export async function reconcileSends(deps: { db: Knex; redis: Redis; queues: QueueSet }, options: { lookaheadMs: number; graceMs: number; stuckAfterMs: number; limit?: number }, now = new Date()): Promise<{ readded: number }> {
   const limit = options.limit ?? 20_000;
@@ -31,7 +34,7 @@ export async function reconcileSends(deps: { db: Knex; redis: Redis; queues: Que
   const pipeline = deps.redis.pipeline();
   for (const g of candidates) pipeline.exists(queue.toKey(g.id));
   const exists = ((await pipeline.exec()) ?? []).map(([, n]: [Error | null, unknown]) => n === 1);
-  const missing = candidates.filter((_, i) => !exists[i]);
+  const missing = await notCoveredByBurst(deps.redis, queue, candidates.filter((_, i) => !exists[i]), now.getTime() - options.graceMs);
   // A job that exists for a gift overdue by more than the grace is probably finished without
   // sending; overdue by less, it is just queued behind a burst and is not worth asking about.
   const suspicious = candidates.filter((g, i) => exists[i] && (g.status === 'SENDING' || g.send_at.getTime() <= now.getTime() - options.graceMs));
@@ -48,3 +51,14 @@ export async function reconcileSends(deps: { db: Knex; redis: Redis; queues: Que
   return { readded: missing.length };
 }
 
+
+/** Drops SCHEDULED gifts of a prepared burst (its marker batch exists) not yet overdue by the grace. */
+async function notCoveredByBurst<G extends Pick<GiftRow, 'status' | 'send_at'>>(redis: Redis, queue: ReturnType<QueueSet['get']>, gifts: G[], overdueBefore: number): Promise<G[]> {
+  const instants = [...new Set(gifts.filter((g) => g.status === 'SCHEDULED' && g.send_at.getTime() > overdueBefore).map((g) => g.send_at.getTime()))];
+  if (instants.length === 0) return gifts;
+  const pipeline = redis.pipeline();
+  for (const at of instants) pipeline.exists(queue.toKey(preparedMarker(at)));
+  const results = (await pipeline.exec()) ?? [];
+  const prepared = new Set(instants.filter((_, i) => results[i]?.[1] === 1));
+  return gifts.filter((g) => !(g.status === 'SCHEDULED' && g.send_at.getTime() > overdueBefore && prepared.has(g.send_at.getTime())));
+}

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { moveGift, type GiftRow } from '../db/gifts-repository.ts';
 import { notify, notifyMany } from '../notifications/notify.ts';
+import { sentNotice } from './deliver.ts';
 import { refundGift } from './payments.ts';
 import type { GiftDeps } from './reserve.ts';
 
@@ -10,23 +11,16 @@ import type { GiftDeps } from './reserve.ts';
  * (`sent`, or `failed` once the last attempt has failed — the dead letter). This sweep reads those
  * rows instead of hooking into the notification worker, so notifications stay unaware of gifts
  * and a crash anywhere is repaired by the next run:
- * - delivered → SENT, and the sender is told (seed 004: 발송 완료);
+ * - delivered → SENT, and the sender is told (seed 004: 발송 완료); a gift whose first attempt,
+ *   made by the gift worker, went out is already SENT and its sender told by that worker
+ *   (see sender.ts), so this handles only what went through the channel queue;
  * - failed for good → FAILED_REFUNDED with the refund in the same transaction, and the sender is told.
  */
 export async function settleSends(deps: GiftDeps, options: { limit?: number } = {}): Promise<{ sent: number; failed: number }> {
   const limit = options.limit ?? 10_000;
   const sent = await markDelivered(deps.db, limit);
   if (sent.length > 0) {
-    await notifyMany(
-      deps,
-      sent.map((g) => ({
-        event: 'gift.sent' as const,
-        recipient: { userId: g.sender_id },
-        channels: ['push'] as const,
-        data: { giftId: g.id, productName: g.product_name, recipientName: g.recipient_name },
-        idempotencyKey: `gift:${g.id}:sent`,
-      })),
-    );
+    await notifyMany(deps, sent.map(sentNotice));
   }
   let failed = 0;
   for (const gift of await failedDeliveries(deps.db, 500)) {

@@ -39,8 +39,9 @@ export const giftsSettle = defineJob({
   payload: z.object({}),
   options: sweep,
   async handler(_payload, ctx) {
-    // While a burst is being sent, the recipients go first: the senders' "발송 완료" (and SENT
-    // on the gift) follow in small steps, and in full once the gift queue has drained.
+    // Gifts sent at the first attempt are SENT and their senders told by the batch itself; this
+    // settles the ones that went through a channel queue. While a burst is being sent the
+    // recipients go first: those follow in small steps, and in full once the gift queue drains.
     const counts = await ctx.queues.get('gifts').getJobCounts('active', 'wait');
     const busy = (counts.active ?? 0) + (counts.wait ?? 0) > BUSY_JOBS;
     return settleSends(ctx, { limit: busy ? 1_000 : 10_000 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CODE_LENGTH, formatGiftCode, generateGiftCode, luhnCheckDigit, parseGiftCode } from '../domain/gifts/gift-code.ts';
-import { isLinkTokenShape, newLinkToken } from '../domain/gifts/link-token.ts';
+import { CODE_LENGTH, formatGiftCode, generateGiftCode, generateGiftCodes, luhnCheckDigit, parseGiftCode } from '../domain/gifts/gift-code.ts';
+import { isLinkTokenShape, newLinkToken, newLinkTokens } from '../domain/gifts/link-token.ts';
 import { checkSendWindow, resolveSendTime } from '../domain/gifts/send-time.ts';
 import { canCancel, canModify, canMove } from '../domain/gifts/status.ts';
 import { giftValidity, lastValidDay } from '../domain/gifts/validity.ts';
@@ -26,6 +26,21 @@ describe('gifticon codes', () => {
     // Every position of the random part takes every digit.
     const codes = [...seen].slice(0, 2_000);
     for (let pos = 0; pos < 19; pos++) assert.equal(new Set(codes.map((c) => c[pos])).size, 10, `position ${pos}`);
+  });
+
+  it('drawn in bulk (a burst batch) are the same kind of code: valid, distinct, every digit at every position', () => {
+    const codes = generateGiftCodes(20_000);
+    assert.equal(codes.length, 20_000);
+    for (const code of codes) assert.deepEqual(parseGiftCode(code), { ok: true, code });
+    assert.equal(new Set(codes).size, 20_000, 'no collisions in 20k draws');
+    for (let pos = 0; pos < 19; pos++) assert.equal(new Set(codes.slice(0, 2_000).map((c) => c[pos])).size, 10, `position ${pos}`);
+    // Bytes of 250 and up are skipped, not folded into a digit: a source of only those and then 7s gives 7s.
+    let calls = 0;
+    const skewed = (size: number) => Buffer.alloc(size, calls++ === 0 ? 255 : 7);
+    assert.equal(generateGiftCodes(1, skewed)[0]!.slice(0, 19), '7'.repeat(19));
+    const tokens = newLinkTokens(1_000);
+    assert.ok(tokens.every(isLinkTokenShape));
+    assert.equal(new Set(tokens).size, 1_000);
   });
 
   it('known Luhn vectors', () => {

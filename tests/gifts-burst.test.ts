@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FALLBACK_MS, prepareBursts } from '../gifts/burst.ts';
 import { cancelGift } from '../gifts/manage.ts';
+import { reconcileSends } from '../gifts/reconcile.ts';
 import { countingKakaoProviders, createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
 
 describe('gifts: a burst prepared ahead is sent in batches, exactly once', () => {
@@ -14,7 +15,7 @@ describe('gifts: a burst prepared ahead is sent in batches, exactly once', () =>
   });
   after(() => bed.platform.cleanup());
 
-  it('batch jobs at the instant, own jobs moved behind as the fallback, a gift cancelled after preparing is not sent', async () => {
+  it('batch jobs at the instant with fallbacks behind them, own jobs removed, a gift cancelled after preparing is not sent', async () => {
     const gifts = [];
     // Due about 20 s ahead, to the second: the reservations share one or two instants.
     for (let i = 0; i < 300; i += 100) gifts.push(...(await Promise.all(Array.from({ length: 100 }, () => bed.reserve({}, 20_000)))));
@@ -29,9 +30,13 @@ describe('gifts: a burst prepared ahead is sent in batches, exactly once', () =>
     const first = await queue.getJob(`burst-${at}-0`);
     assert.ok(first, 'the first batch marks the instant as prepared');
     assert.ok(runs.reduce((n, r) => n + r.gifts, 0) <= gifts.length, 'no gift prepared twice');
+    assert.equal(await queue.getJob(onTime[0]!.id), undefined, "a prepared gift's own job is gone (its batch sends it)");
+    const reconciled = await reconcileSends(bed.platform, { lookaheadMs: 60_000, graceMs: 10_000, stuckAfterMs: 120_000 });
+    assert.equal(reconciled.readded, 0, 'the reconciler leaves a prepared burst to its batches');
+    assert.equal(await queue.getJob(onTime[0]!.id), undefined);
     // BullMQ scores a delayed job by its due time × 4096.
-    const score = Number(await bed.platform.redis.zscore(queue.keys.delayed!, onTime[0]!.id));
-    assert.ok(score / 0x1000 >= at + FALLBACK_MS - 1_000, `the own job became the fallback (due ${score / 0x1000 - at} ms after the instant)`);
+    const score = Number(await bed.platform.redis.zscore(queue.keys.delayed!, `burst-${at}-0-fallback`));
+    assert.ok(score / 0x1000 >= at + FALLBACK_MS - 1_000, `each batch has a fallback behind it (due ${score / 0x1000 - at} ms after the instant)`);
 
     const cancelled = onTime.slice(0, 3);
     for (const g of cancelled) assert.equal((await cancelGift(bed.deps, g.id, { sub: 'c-sender', role: 'customer' })).kind, 'ok');

@@ -43,7 +43,27 @@ export function isValidTimeZone(zone: string): boolean {
   return valid;
 }
 
+const resolved = new Map<string, SendTimeResult>();
+
+/**
+ * A wall time in a zone always resolves to the same instant (for one tz database), and
+ * reservations crowd onto few of them — "date only" means 00:00, and a midnight's reservations
+ * all name it — while luxon's zone arithmetic (Intl offsets, the DST candidates) is the costliest
+ * step of a reservation. So each answer is kept, bounded as the input comes from clients; callers
+ * get their own Date.
+ */
 export function resolveSendTime(sendAt: string, timeZone: string): SendTimeResult {
+  const key = `${sendAt}\u0000${timeZone}`;
+  let result = resolved.get(key);
+  if (!result) {
+    result = resolveUncached(sendAt, timeZone);
+    if (resolved.size >= 10_000) resolved.clear();
+    resolved.set(key, result);
+  }
+  return result.ok ? { ok: true, value: { ...result.value, at: new Date(result.value.at) } } : result;
+}
+
+function resolveUncached(sendAt: string, timeZone: string): SendTimeResult {
   if (!isValidTimeZone(timeZone)) return { ok: false, path: 'timeZone', message: 'an IANA time zone such as Asia/Seoul or America/Los_Angeles' };
   const m = LOCAL.exec(sendAt);
   if (!m) return { ok: false, path: 'sendAt', message: 'a local date-time YYYY-MM-DDTHH:mm or a date YYYY-MM-DD, without an offset (the zone goes in timeZone)' };
@@ -86,7 +106,16 @@ export function checkSendWindow(at: Date, now: Date, minLeadMs: number): WindowV
   return { ok: true };
 }
 
-/** `2026-12-25 00:00 (Asia/Seoul)`, for messages to people. */
+const described = new Map<string, string>();
+
+/** `2026-12-25 00:00 (Asia/Seoul)`, for messages to people. Kept per instant and zone, as above. */
 export function describeSendTime(at: Date, timeZone: string): string {
-  return `${DateTime.fromJSDate(at, { zone: timeZone }).toFormat('yyyy-LL-dd HH:mm')} (${timeZone})`;
+  const key = `${at.getTime()}\u0000${timeZone}`;
+  let text = described.get(key);
+  if (text === undefined) {
+    text = `${DateTime.fromJSDate(at, { zone: timeZone }).toFormat('yyyy-LL-dd HH:mm')} (${timeZone})`;
+    if (described.size >= 10_000) described.clear();
+    described.set(key, text);
+  }
+  return text;
 }

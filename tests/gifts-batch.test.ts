@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { claimGifts } from '../db/gift-sends-repository.ts';
+import { generateGiftCodes } from '../domain/gifts/gift-code.ts';
+import { newLinkTokens } from '../domain/gifts/link-token.ts';
+import { cancelGift } from '../gifts/manage.ts';
+import { createGiftSender } from '../gifts/sender.ts';
+import { TransientDeliveryError, type NotificationProvider } from '../notifications/provider.ts';
+import { createDevProvider } from '../notifications/providers/dev.ts';
+import { countingKakaoProviders, createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
+import { eventually } from './support/services.ts';
+
+/**
+ * Batches of a burst (gifts/burst.ts) as the gift worker runs them: a batch that died half-way,
+ * a batch run twice at once, a cancel racing the claim. The assertions are the invariants (one
+ * message per sent gift, one "발송 완료" per sender notice, refunded xor sent), not who won.
+ */
+describe('gifts: burst batches resume, race and tell the senders', () => {
+  let bed: GiftTestBed;
+  const { providers, calls } = countingKakaoProviders();
+  const owner = { sub: 'c-sender', role: 'customer' as const };
+  before(async () => {
+    bed = await createGiftTestBed();
+    await bed.start({ times: 2, providers });
+  });
+  after(() => bed.platform.cleanup());
+
+  const db = () => bed.platform.db;
+  const secrets = (n: number) => ({ codes: generateGiftCodes(n), tokens: newLinkTokens(n) });
+  /** Reserved well ahead (so their own jobs stay quiet), then made due now in the record. */
+  const dueNow = async (n: number) => {
+    const gifts = await Promise.all(Array.from({ length: n }, () => bed.reserve({}, 60_000)));
+    const ids = gifts.map((g) => g.id);
+    await db()('gifts').whereIn('id', ids).update({ send_at: db().raw(`now() - interval '1 second'`) });
+    return ids;
+  };
+  const deliveries = (ids: string[], event: string) => db()('notification_deliveries').where({ event }).whereRaw(`data->>'giftId' = ANY(?)`, [ids]).select('id', 'status', 'data');
+
+  it('a batch that died after its claim is resumed; run twice at once, every gift goes out once and its sender is told once', async () => {
+    const ids = await dueNow(40);
+    const [dead, fresh] = [ids.slice(0, 20), ids.slice(20)];
+    // The batch that died: its claim committed, nothing after it (no delivery row, no message).
+    const { claimed } = await claimGifts(db(), dead, { extra: 0, earlyToleranceMs: 5_000, secrets });
+    assert.equal(claimed.length, 20);
+    await db()('gifts').whereIn('id', dead).update({ claimed_at: db().raw(`now() - interval '3 minutes'`) });
+
+    // Its retry and its fallback, at once, each with its own sender (as in two processes).
+    const runs = await Promise.all([1, 2].map(() => createGiftSender(bed.deps, { providers }).sendMany(ids)));
+    for (const outcomes of runs) assert.equal(outcomes.length, ids.length);
+    // The gifts claimed now went out directly: SENT, and their senders told, when the batch returns.
+    const now = await db()('gifts').whereIn('id', fresh).select('status');
+    assert.deepEqual([...new Set(now.map((g) => g.status))], ['SENT']);
+    assert.deepEqual([...new Set((await deliveries(fresh, 'gift.sent')).map((d) => d.status))], ['sent']);
+
+    // The dead batch's gifts go on through the notification queue and the settle sweep.
+    await Promise.all(ids.map((id) => bed.waitFor(id, ['SENT'], 60_000)));
+    const received = await deliveries(ids, 'gift.received');
+    assert.equal(received.length, ids.length, 'one message per gift');
+    assert.deepEqual([...new Set(received.map((r) => calls.get(r.id)))], [1], 'each message handed to the provider exactly once');
+    const notices = await waitForNotices(ids);
+    assert.equal(notices.length, ids.length, 'one 발송 완료 per gift');
+    const claims = await db()('gift_events').whereIn('gift_id', ids).where({ to_status: 'SENDING' }).count<{ count: string }[]>('* as count');
+    assert.equal(Number(claims[0]!.count), ids.length, 'each gift claimed once');
+    const sentSteps = await db()('gift_events').whereIn('gift_id', ids).where({ to_status: 'SENT' }).count<{ count: string }[]>('* as count');
+    assert.equal(Number(sentSteps[0]!.count), ids.length, 'each gift SENT once');
+
+    // A third run later sends nothing more.
+    await createGiftSender(bed.deps, { providers }).sendMany(ids);
+    assert.equal((await deliveries(ids, 'gift.received')).length, ids.length);
+    assert.deepEqual([...new Set((await deliveries(ids, 'gift.received')).map((r) => calls.get(r.id)))], [1]);
+  });
+
+  it('a cancel racing a batch claim: each gift ends cancelled and refunded, or sent — never both; a held gift does not hold up the batch', async () => {
+    const ids = await dueNow(30);
+    const held = ids.slice(0, 10);
+    // Another transaction holds ten of the rows (as a cancel does between its read and its commit).
+    const trx = await db().transaction();
+    await trx('gifts').whereIn('id', held).forUpdate().select('id');
+    // The other twenty race the batch (a cancel of a held row would wait for it, holding a connection).
+    const cancelling = Promise.all(ids.filter((id) => !held.includes(id)).map((id) => cancelGift(bed.deps, id, owner)));
+    const outcomes = await createGiftSender(bed.deps, { providers }).sendMany(ids);
+    for (const [i, id] of ids.entries()) if (held.includes(id)) assert.ok('skipped' in outcomes[i]!, 'a held gift is skipped, not waited for');
+    await trx.rollback();
+    const cancels = [...(await cancelling), ...(await Promise.all(held.map((id) => cancelGift(bed.deps, id, owner))))];
+    for (const c of cancels) assert.ok(c.kind === 'ok' || c.kind === 'conflict', `cancel answered ${c.kind}`);
+    const final = await Promise.all(ids.map((id) => bed.waitFor(id, ['SENT', 'CANCELLED'], 60_000)));
+    for (const g of final.filter((g) => held.includes(g.id))) assert.equal(g.status, 'CANCELLED', 'the held gifts were cancelled once released');
+    const received = await deliveries(ids, 'gift.received');
+    const refunds = await db()('credit_ledger').where({ ref_type: 'gift', kind: 'refund' }).whereIn('ref_id', ids).select('ref_id');
+    for (const gift of final) {
+      const messages = received.filter((r) => r.data.giftId === gift.id);
+      const refunded = refunds.filter((r) => r.ref_id === gift.id).length;
+      if (gift.status === 'SENT') assert.deepEqual([messages.length, refunded], [1, 0], `sent gift ${gift.id}: one message, no refund`);
+      else assert.deepEqual([messages.length, refunded], [0, 1], `cancelled gift ${gift.id}: no message, refunded once`);
+    }
+    process.stdout.write(`# batch vs cancel: ${JSON.stringify(Object.fromEntries(['SENT', 'CANCELLED'].map((s) => [s, final.filter((g) => g.status === s).length])))}\n`);
+  });
+
+  async function waitForNotices(ids: string[]) {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const rows = (await deliveries(ids, 'gift.sent')).filter((d) => d.status === 'sent');
+      if (rows.length >= ids.length || Date.now() > deadline) return rows;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+});
+
+describe('gifts: a sender notice that fails in the batch goes on through the push queue', () => {
+  let bed: GiftTestBed;
+  // Push refuses the first attempt of every delivery, then accepts.
+  const tries = new Map<string, number>();
+  const push = createDevProvider('push');
+  const flakyPush: NotificationProvider = {
+    channel: 'push',
+    name: 'dev',
+    async send(request) {
+      const n = (tries.get(request.deliveryId) ?? 0) + 1;
+      tries.set(request.deliveryId, n);
+      if (n === 1) throw new TransientDeliveryError('push gateway busy');
+      return push.send(request);
+    },
+  };
+  const providers = { push: flakyPush, sms: createDevProvider('sms'), email: createDevProvider('email'), kakao: createDevProvider('kakao') };
+  before(async () => {
+    bed = await createGiftTestBed();
+    await bed.start({ providers });
+  });
+  after(() => bed.platform.cleanup());
+
+  it('the gift is SENT when the batch returns and its sender is told once, on the retry', async () => {
+    const gifts = await Promise.all(Array.from({ length: 5 }, () => bed.reserve({}, 60_000)));
+    const ids = gifts.map((g) => g.id);
+    const db = bed.platform.db;
+    await db('gifts').whereIn('id', ids).update({ send_at: db.raw(`now() - interval '1 second'`) });
+    await createGiftSender(bed.deps, { providers }).sendMany(ids);
+    assert.deepEqual([...new Set((await db('gifts').whereIn('id', ids).select('status')).map((g) => g.status))], ['SENT']);
+    const notices = () => db('notification_deliveries').where({ event: 'gift.sent' }).whereRaw(`data->>'giftId' = ANY(?)`, [ids]).select('id', 'status');
+    await eventually(async () => (await notices()).filter((n) => n.status === 'sent').length === ids.length, 30_000, 'every sender told');
+    const rows = await notices();
+    assert.equal(rows.length, ids.length, 'one notice per gift');
+    for (const r of rows) assert.equal(tries.get(r.id), 2, 'refused once in the batch, sent once by the push queue');
+  });
+});

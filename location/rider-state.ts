@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { cellId, cellOf } from '../domain/location/cells.ts';
 import type { LocationPoint } from '../domain/location/point.ts';
+import { createFleetIndex } from './fleet-index.ts';
 import type { LocationKeys } from './keys.ts';
 
 export type RiderStatus = 'available' | 'busy' | 'offline';
@@ -65,6 +66,8 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
   const run = redis as Redis & { deligoAdvanceRider(key: string, ...args: Array<string | number>): Promise<[number, string, string]> };
   const read = (riderId: string, values: Array<string | null>) => parse(riderId, values);
   const FIELDS = ['status', 'lat', 'lng', 'recordedAt', 'speed', 'heading', 'accuracy', 'cell'] as const;
+  // Every change is also noted in the fleet index the ops map reads (after the commands whose replies are read).
+  const fleet = createFleetIndex(redis, keys);
   return {
     /** One point per rider: its newest in the batch. */
     async advance(points) {
@@ -73,6 +76,7 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
         const cell = cellId(cellOf(p.lat, p.lng));
         (pipeline as unknown as typeof run).deligoAdvanceRider(keys.rider(p.riderId), p.recordedAt, p.lat, p.lng, p.speed ?? '', p.heading ?? '', p.accuracy ?? '', cell, TTL_SECONDS);
       }
+      fleet.touch(pipeline, points.map((p) => p.riderId), Date.now());
       const results = (await pipeline.exec()) ?? [];
       return points.map((p, i) => {
         const [err, reply] = results[i] ?? [new Error('no reply'), null];
@@ -83,7 +87,9 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
     },
     async setStatus(riderId, status) {
       await redis.hset(keys.rider(riderId), 'status', status);
-      await redis.expire(keys.rider(riderId), TTL_SECONDS);
+      const touch = redis.pipeline().expire(keys.rider(riderId), TTL_SECONDS);
+      fleet.touch(touch, [riderId], Date.now());
+      await touch.exec();
       return read(riderId, await redis.hmget(keys.rider(riderId), ...FIELDS));
     },
     async get(riderId) {

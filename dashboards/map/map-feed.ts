@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
 import { listFraudAlerts } from '../../db/fraud-alerts-repository.ts';
 import { openOrdersForMap } from '../../db/ops-map-repository.ts';
-import { countByStatus, densityByCell, diffFleet, type CellDensity, type MapOrder, type MapRider } from '../../domain/ops-map/fleet-view.ts';
+import { countByStatus, densityByCell, diffFleet, MAP_STATUSES, packRider, type CellDensity, type MapOrder, type MapRider, type MapRiderStatus, type PackedRider } from '../../domain/ops-map/fleet-view.ts';
 import { fraudAlertChannel } from '../../location/fraud-check.ts';
 import type { ChannelHub } from '../../runtime/channel-hub.ts';
 import type { Logger } from '../../runtime/logger.ts';
@@ -51,10 +51,16 @@ export interface MapSnapshot {
   tileUrl: string | null;
 }
 
-/** A frame: only riders that changed since the previous one; orders, cells and counts whole. */
+/** The stream's first event: the snapshot with its riders packed (`[id, lat, lng, status]`, status an index into `statuses`). */
+export interface MapStreamSnapshot extends Omit<MapSnapshot, 'riders'> {
+  riders: PackedRider[];
+  statuses: readonly MapRiderStatus[];
+}
+
+/** A frame: only riders that changed since the previous one (packed); orders, cells and counts whole. */
 export interface MapFrame {
   at: number;
-  changed: MapRider[];
+  changed: PackedRider[];
   removed: string[];
   counts: ReturnType<typeof countByStatus>;
   orders: MapOrder[];
@@ -62,7 +68,8 @@ export interface MapFrame {
   queues?: QueueHealth[];
 }
 
-export type MapViewer = (event: 'snapshot' | 'frame' | 'alert', data: MapSnapshot | MapFrame | MapAlert) => void;
+/** Every viewer is handed the same frame and alert objects, so a sender can serialise each once. */
+export type MapViewer = (event: 'snapshot' | 'frame' | 'alert', data: MapStreamSnapshot | MapFrame | MapAlert) => void;
 
 export interface MapFeedDeps {
   redis: Redis;
@@ -78,7 +85,7 @@ export interface MapFeedDeps {
 export interface MapFeed {
   /** The whole picture, read now. */
   snapshot(): Promise<MapSnapshot>;
-  /** Sends the viewer a snapshot, then a frame every second and each fraud alert as it happens. */
+  /** Sends the viewer a (packed) snapshot, then a frame every second and each fraud alert as it happens. */
   watch(viewer: MapViewer): Promise<() => void>;
 }
 
@@ -127,7 +134,7 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
     orders = open;
     if (health) queues = health;
     const list = [...next.values()];
-    return { at, changed, removed, counts: countByStatus(list), orders, cells: densityByCell(list, orders), ...(health ? { queues: health } : {}) };
+    return { at, changed: changed.map(packRider), removed, counts: countByStatus(list), orders, cells: densityByCell(list, orders), ...(health ? { queues: health } : {}) };
   }
 
   // Bumped when the last viewer leaves, so a frame still in flight then cannot restart an old loop.
@@ -191,7 +198,8 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
       }
       // Registered and sent its snapshot in one step: the next frame's delta is against exactly that.
       viewers.add(viewer);
-      viewer('snapshot', assemble(Date.now()));
+      const whole = assemble(Date.now());
+      viewer('snapshot', { ...whole, riders: whole.riders.map(packRider), statuses: MAP_STATUSES });
       return () => {
         viewers.delete(viewer);
         if (viewers.size === 0) {

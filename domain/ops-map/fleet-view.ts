@@ -99,6 +99,22 @@ export function diffFleet(before: ReadonlyMap<string, MapRider>, after: Readonly
   return { changed, removed };
 }
 
+/** The colours in the order a {@link PackedRider} numbers them. */
+export const MAP_STATUSES: readonly MapRiderStatus[] = ['available', 'busy', 'stale', 'offline'];
+
+/**
+ * A rider as the map's stream sends it: `[id, lat, lng, status]`, the status an index into
+ * {@link MAP_STATUSES} and the coordinates to 5 decimals (about 1 m). A third of the bytes of the
+ * object, which is what lets a 50,000-rider snapshot open the map quickly.
+ */
+export type PackedRider = [id: string, lat: number, lng: number, status: number];
+
+const round5 = (x: number) => Math.round(x * 1e5) / 1e5;
+
+export function packRider(r: MapRider): PackedRider {
+  return [r.id, round5(r.lat), round5(r.lng), MAP_STATUSES.indexOf(r.status)];
+}
+
 /** Counts per colour, for the legend. */
 export function countByStatus(riders: Iterable<MapRider>): Record<MapRiderStatus, number> {
   const counts: Record<MapRiderStatus, number> = { available: 0, busy: 0, offline: 0, stale: 0 };

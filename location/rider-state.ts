@@ -76,7 +76,7 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
         const cell = cellId(cellOf(p.lat, p.lng));
         (pipeline as unknown as typeof run).deligoAdvanceRider(keys.rider(p.riderId), p.recordedAt, p.lat, p.lng, p.speed ?? '', p.heading ?? '', p.accuracy ?? '', cell, TTL_SECONDS);
       }
-      fleet.touch(pipeline, points.map((p) => p.riderId), Date.now());
+      fleet.place(pipeline, points, Date.now());
       const results = (await pipeline.exec()) ?? [];
       return points.map((p, i) => {
         const [err, reply] = results[i] ?? [new Error('no reply'), null];
@@ -88,7 +88,7 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
     async setStatus(riderId, status) {
       await redis.hset(keys.rider(riderId), 'status', status);
       const touch = redis.pipeline().expire(keys.rider(riderId), TTL_SECONDS);
-      fleet.touch(touch, [riderId], Date.now());
+      fleet.setStatus(touch, riderId, status, Date.now());
       await touch.exec();
       return read(riderId, await redis.hmget(keys.rider(riderId), ...FIELDS));
     },

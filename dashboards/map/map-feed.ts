@@ -19,6 +19,11 @@ const ORDER_LIMIT = 2_000;
 /** Alerts shown when the map opens, and kept while it runs. */
 const ALERT_WINDOW_MS = 30 * 60_000;
 const ALERT_KEEP = 50;
+/**
+ * The loop keeps running this long after the last viewer leaves, so a reloaded map (or one opened
+ * on a second screen) gets its snapshot from memory instead of starting the loop again.
+ */
+const LINGER_MS = 30_000;
 
 export interface MapAlert {
   id: string;
@@ -80,6 +85,8 @@ export interface MapFeedDeps {
   tileUrl: string | null;
   /** Opened on the first viewer, so a process nobody watches the map from never subscribes. */
   hub(): ChannelHub;
+  /** How long the loop outlives its last viewer (default 30 s). */
+  lingerMs?: number;
 }
 
 export interface MapFeed {
@@ -99,12 +106,16 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
   const viewers = new Set<MapViewer>();
   let riders = new Map<string, MapRider>();
   let orders: MapOrder[] = [];
+  // Of the last frame: a viewer who joins is sent these instead of counting 50,000 riders again.
+  let counts = countByStatus([]);
+  let cells: CellDensity[] = [];
   let queues: QueueHealth[] = [];
   let alerts: MapAlert[] = [];
   let frameNo = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopAlerts: (() => Promise<void>) | undefined;
   let starting: Promise<void> | undefined;
+  let lingering: NodeJS.Timeout | undefined;
 
   const readQueues = () =>
     Promise.all(
@@ -120,10 +131,7 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
       .slice(0, ALERT_KEEP)
       .map((r) => ({ id: String(r.id), riderId: r.rider_id, rule: r.rule, severity: r.severity, detail: r.detail, recordedAt: r.recorded_at.toISOString() }));
   };
-  const assemble = (at: number): MapSnapshot => {
-    const list = [...riders.values()];
-    return { at, riders: list, counts: countByStatus(list), orders, cells: densityByCell(list, orders), alerts, queues, tileUrl: deps.tileUrl };
-  };
+  const assemble = (at: number): MapSnapshot => ({ at, riders: [...riders.values()], counts, orders, cells, alerts, queues, tileUrl: deps.tileUrl });
 
   async function frame(): Promise<MapFrame> {
     const at = Date.now();
@@ -134,7 +142,9 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
     orders = open;
     if (health) queues = health;
     const list = [...next.values()];
-    return { at, changed: changed.map(packRider), removed, counts: countByStatus(list), orders, cells: densityByCell(list, orders), ...(health ? { queues: health } : {}) };
+    counts = countByStatus(list);
+    cells = densityByCell(list, orders);
+    return { at, changed: changed.map(packRider), removed, counts, orders, cells, ...(health ? { queues: health } : {}) };
   }
 
   // Bumped when the last viewer leaves, so a frame still in flight then cannot restart an old loop.
@@ -151,6 +161,7 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
       }
       if (mine === generation) loop();
     }, FRAME_MS);
+    timer.unref();
   }
 
   function onAlert(message: string): void {
@@ -168,21 +179,37 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
   async function start(): Promise<void> {
     // A frame of a loop that just stopped must land before the new snapshot is taken.
     await inflight.catch(() => {});
-    stopAlerts = await deps.hub().listen(fraudAlertChannel(deps.prefix), onAlert);
-    [alerts, queues] = await Promise.all([readAlerts(), readQueues()]);
-    frameNo = 1;
-    await frame();
+    // All at once: on a cold process the first frame reads the whole fleet, the slow part.
+    frameNo = 0; // so this frame reads the queues too
+    const [stop, recent] = await Promise.all([deps.hub().listen(fraudAlertChannel(deps.prefix), onAlert), readAlerts(), frame()]);
+    stopAlerts = stop;
+    // Alerts relayed while the list was read are newer than it.
+    const relayed = new Set(alerts.map((a) => a.id));
+    alerts = [...alerts, ...recent.filter((a) => !relayed.has(a.id))].slice(0, ALERT_KEEP);
+  }
+
+  function stop(): void {
+    generation += 1;
+    clearTimeout(timer);
+    timer = undefined;
+    const unlisten = stopAlerts;
+    stopAlerts = undefined;
+    alerts = [];
+    void unlisten?.();
   }
 
   return {
     async snapshot() {
-      if (viewers.size > 0 && timer) return assemble(Date.now());
+      // While the loop runs (viewers, or lingering after them) the picture is at most a frame old.
+      if (timer) return assemble(Date.now());
       const at = Date.now();
       const [list, open, health, recent] = await Promise.all([fleet.read(at), openOrdersForMap(deps.db, ORDER_LIMIT), readQueues(), readAlerts()]);
       const all = [...list.values()];
       return { at, riders: all, counts: countByStatus(all), orders: open, cells: densityByCell(all, open), alerts: recent, queues: health, tileUrl: deps.tileUrl };
     },
     async watch(viewer) {
+      clearTimeout(lingering);
+      lingering = undefined;
       if (!timer && !starting) {
         starting = start().finally(() => (starting = undefined));
         try {
@@ -202,13 +229,12 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
       viewer('snapshot', { ...whole, riders: whole.riders.map(packRider), statuses: MAP_STATUSES });
       return () => {
         viewers.delete(viewer);
-        if (viewers.size === 0) {
-          generation += 1;
-          clearTimeout(timer);
-          timer = undefined;
-          const stop = stopAlerts;
-          stopAlerts = undefined;
-          void stop?.();
+        if (viewers.size === 0 && !lingering) {
+          lingering = setTimeout(() => {
+            lingering = undefined;
+            if (viewers.size === 0) stop();
+          }, deps.lingerMs ?? LINGER_MS);
+          lingering.unref();
         }
       };
     },

@@ -36,6 +36,11 @@ export function fitView(points, width, height, padding = 40, maxZoom = 17) {
     minY = Math.min(minY, p.y);
     maxY = Math.max(maxY, p.y);
   }
+  return fitBounds({ minX, maxX, minY, maxY }, width, height, padding, maxZoom);
+}
+
+/** fitView for points already projected: their bounds in world px. */
+export function fitBounds({ minX, maxX, minY, maxY }, width, height, padding = 40, maxZoom = 17) {
   const spanX = Math.max(maxX - minX, 1e-7);
   const spanY = Math.max(maxY - minY, 1e-7);
   const zoom = Math.min(maxZoom, Math.log2(Math.min((width - 2 * padding) / spanX, (height - 2 * padding) / spanY)));

@@ -3,7 +3,7 @@
 // Built for a fleet of tens of thousands: riders arrive packed ([id, lat, lng, status]) and are
 // projected once per fix; the server already coalesces changes into one frame a second, and the
 // canvas is redrawn on animation frames only while something changed or moves.
-import { fitView, glideDuration, project } from './geo.js';
+import { fitBounds, fitView, glideDuration, project } from './geo.js';
 import { drawCells, drawGrid, drawOrders, drawRiders, drawTiles, riderAt } from './map-layers.js';
 
 
@@ -23,6 +23,7 @@ const state = {
   lastFrameAt: 0,
   dirty: true,
   drawMs: 0, // the last canvas redraw, for the curious and for bench/pages
+  timing: {}, // ms since navigation: when the snapshot arrived and when it was applied (bench/pages)
 };
 // Tests and curious operators can read what the map holds.
 window.deligoMap = state;
@@ -41,9 +42,21 @@ function size() {
 
 function fit() {
   const { w, h } = size();
-  const points = [...state.riders.values()].map((r) => r.rider);
-  for (const o of state.orders) points.push(o.restaurant, o.dropoff);
-  state.view = fitView(points, w, h, 50, 16);
+  if (state.riders.size === 0 && state.orders.length === 0) return void (state.view = fitView([], w, h, 50, 16));
+  // From the positions already projected: no second pass of projections over the whole fleet.
+  const box = { minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity };
+  const add = ({ x, y }) => {
+    box.minX = Math.min(box.minX, x);
+    box.maxX = Math.max(box.maxX, x);
+    box.minY = Math.min(box.minY, y);
+    box.maxY = Math.max(box.maxY, y);
+  };
+  for (const r of state.riders.values()) add(r);
+  for (const o of state.orders) {
+    add(project(o.restaurant.lat, o.restaurant.lng));
+    add(project(o.dropoff.lat, o.dropoff.lng));
+  }
+  state.view = fitBounds(box, w, h, 50, 16);
 }
 
 // --- data -------------------------------------------------------------------------------------
@@ -65,6 +78,7 @@ function upsertRider([id, lat, lng, code], now) {
 
 function onSnapshot(s) {
   const now = performance.now();
+  state.timing.snapshot ??= now;
   state.riders.clear();
   if (s.statuses) state.statuses = s.statuses;
   for (const r of s.riders) upsertRider(r, now);
@@ -74,6 +88,7 @@ function onSnapshot(s) {
   if (!state.view) fit();
   renderSide();
   renderQueues();
+  state.timing.applied ??= performance.now();
 }
 
 function onFrame(f) {
@@ -103,7 +118,10 @@ function onAlert(a) {
 function connect() {
   const live = el('live');
   const source = new EventSource('/v1/admin/map/stream');
-  source.addEventListener('snapshot', (e) => onSnapshot(JSON.parse(e.data)));
+  source.addEventListener('snapshot', (e) => {
+    state.timing.received ??= performance.now();
+    onSnapshot(JSON.parse(e.data));
+  });
   source.addEventListener('frame', (e) => onFrame(JSON.parse(e.data)));
   source.addEventListener('alert', (e) => onAlert(JSON.parse(e.data)));
   source.onopen = () => {

@@ -67,14 +67,17 @@ const CELL_LNG_DEG = 0.0125;
  * demand starts) per geo-index cell. Only cells with something in them are returned.
  */
 export function densityByCell(riders: readonly MapRider[], orders: readonly MapOrder[]): CellDensity[] {
-  const cells = new Map<string, CellDensity>();
+  // Keyed by a number, not the cell id: at 50,000 riders a frame, a string per rider is most of the cost.
+  const cells = new Map<number, CellDensity>();
   const bump = (lat: number, lng: number, field: 'riders' | 'orders') => {
-    const cell = cellOf(lat, lng);
-    const id = cellId(cell);
-    let entry = cells.get(id);
+    const row = Math.floor(lat / CELL_LAT_DEG);
+    const col = Math.floor(lng / CELL_LNG_DEG);
+    const key = row * 100_000 + col;
+    let entry = cells.get(key);
     if (!entry) {
-      entry = { id, south: cell.row * CELL_LAT_DEG, west: cell.col * CELL_LNG_DEG, dLat: CELL_LAT_DEG, dLng: CELL_LNG_DEG, riders: 0, orders: 0 };
-      cells.set(id, entry);
+      const cell = cellOf(lat, lng);
+      entry = { id: cellId(cell), south: cell.row * CELL_LAT_DEG, west: cell.col * CELL_LNG_DEG, dLat: CELL_LAT_DEG, dLng: CELL_LNG_DEG, riders: 0, orders: 0 };
+      cells.set(key, entry);
     }
     entry[field] += 1;
   };
@@ -93,6 +96,7 @@ export function diffFleet(before: ReadonlyMap<string, MapRider>, after: Readonly
   const changed: MapRider[] = [];
   for (const [id, rider] of after) {
     const old = before.get(id);
+    if (old === rider) continue; // the fleet reader hands back the same object while a rider stays put
     if (!old || old.at !== rider.at || old.status !== rider.status || old.lat !== rider.lat || old.lng !== rider.lng) changed.push(rider);
   }
   const removed = [...before.keys()].filter((id) => !after.has(id));

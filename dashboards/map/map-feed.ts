@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
 import { listFraudAlerts } from '../../db/fraud-alerts-repository.ts';
 import { openOrdersForMap } from '../../db/ops-map-repository.ts';
-import { countByStatus, densityByCell, diffFleet, MAP_STATUSES, packRider, type CellDensity, type MapOrder, type MapRider, type MapRiderStatus, type PackedRider } from '../../domain/ops-map/fleet-view.ts';
+import { countByStatus, densityByCell, diffFleet, MAP_STATUSES, packFleet, type CellDensity, type MapOrder, type MapRider, type MapRiderStatus, type PackedFleet } from '../../domain/ops-map/fleet-view.ts';
 import { fraudAlertChannel } from '../../location/fraud-check.ts';
 import type { ChannelHub } from '../../runtime/channel-hub.ts';
 import type { Logger } from '../../runtime/logger.ts';
@@ -56,16 +56,16 @@ export interface MapSnapshot {
   tileUrl: string | null;
 }
 
-/** The stream's first event: the snapshot with its riders packed (`[id, lat, lng, status]`, status an index into `statuses`). */
+/** The stream's first event: the snapshot with its riders packed in columns (status digits index `statuses`). */
 export interface MapStreamSnapshot extends Omit<MapSnapshot, 'riders'> {
-  riders: PackedRider[];
+  riders: PackedFleet;
   statuses: readonly MapRiderStatus[];
 }
 
 /** A frame: only riders that changed since the previous one (packed); orders, cells and counts whole. */
 export interface MapFrame {
   at: number;
-  changed: PackedRider[];
+  changed: PackedFleet;
   removed: string[];
   counts: ReturnType<typeof countByStatus>;
   orders: MapOrder[];
@@ -144,7 +144,7 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
     const list = [...next.values()];
     counts = countByStatus(list);
     cells = densityByCell(list, orders);
-    return { at, changed: changed.map(packRider), removed, counts, orders, cells, ...(health ? { queues: health } : {}) };
+    return { at, changed: packFleet(changed), removed, counts, orders, cells, ...(health ? { queues: health } : {}) };
   }
 
   // Bumped when the last viewer leaves, so a frame still in flight then cannot restart an old loop.
@@ -226,7 +226,7 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
       // Registered and sent its snapshot in one step: the next frame's delta is against exactly that.
       viewers.add(viewer);
       const whole = assemble(Date.now());
-      viewer('snapshot', { ...whole, riders: whole.riders.map(packRider), statuses: MAP_STATUSES });
+      viewer('snapshot', { ...whole, riders: packFleet(whole.riders), statuses: MAP_STATUSES });
       return () => {
         viewers.delete(viewer);
         if (viewers.size === 0 && !lingering) {

@@ -1,7 +1,7 @@
 // The ops live map: one EventSource (a snapshot, then a frame a second and every fraud alert as it
 // happens), drawn on a canvas in Web Mercator with a light grid of the geo-index cells.
-// Built for a fleet of tens of thousands: riders arrive packed ([id, lat, lng, status]) and are
-// projected once per fix; the server already coalesces changes into one frame a second, and the
+// Built for a fleet of tens of thousands: riders arrive packed in columns (PackedFleet in
+// domain/ops-map/fleet-view.ts) and are projected once per fix; the server already coalesces changes into one frame a second, and the
 // canvas is redrawn on animation frames only while something changed or moves.
 import { fitBounds, fitView, glideDuration, project } from './geo.js';
 import { drawCells, drawGrid, drawOrders, drawRiders, drawTiles, riderAt } from './map-layers.js';
@@ -63,9 +63,16 @@ function fit() {
 
 const scratch = { x: 0, y: 0 };
 
-/** A packed rider [id, lat, lng, status]: a new one appears at its fix, a known one glides there from where it is drawn. */
-function upsertRider([id, lat, lng, code], now) {
-  const rider = { id, lat, lng, status: state.statuses[code] ?? 'offline' };
+/** Each rider of a packed fleet: a new one appears at its fix, a known one glides there from where it is drawn. */
+function upsertFleet(packed, now) {
+  const [lat0, lng0] = packed.origin;
+  for (let i = 0; i < packed.ids.length; i++) {
+    upsertRider(packed.ids[i], (packed.lat[i] + lat0) / 1e5, (packed.lng[i] + lng0) / 1e5, state.statuses[packed.status.charCodeAt(i) - 48] ?? 'offline', now);
+  }
+}
+
+function upsertRider(id, lat, lng, status, now) {
+  const rider = { id, lat, lng, status };
   const p = project(lat, lng);
   let entry = state.riders.get(id);
   if (!entry) {
@@ -81,7 +88,7 @@ function onSnapshot(s) {
   state.timing.snapshot ??= now;
   state.riders.clear();
   if (s.statuses) state.statuses = s.statuses;
-  for (const r of s.riders) upsertRider(r, now);
+  upsertFleet(s.riders, now);
   Object.assign(state, { orders: s.orders, cells: s.cells, alerts: s.alerts, queues: s.queues, counts: s.counts, tileUrl: s.tileUrl });
   state.lastFrameAt = Date.now();
   state.dirty = true;
@@ -93,7 +100,7 @@ function onSnapshot(s) {
 
 function onFrame(f) {
   const now = performance.now();
-  for (const r of f.changed) upsertRider(r, now);
+  upsertFleet(f.changed, now);
   for (const id of f.removed) state.riders.delete(id);
   Object.assign(state, { orders: f.orders, cells: f.cells, counts: f.counts });
   if (f.queues) {

@@ -107,16 +107,38 @@ export function diffFleet(before: ReadonlyMap<string, MapRider>, after: Readonly
 export const MAP_STATUSES: readonly MapRiderStatus[] = ['available', 'busy', 'stale', 'offline'];
 
 /**
- * A rider as the map's stream sends it: `[id, lat, lng, status]`, the status an index into
- * {@link MAP_STATUSES} and the coordinates to 5 decimals (about 1 m). A third of the bytes of the
- * object, which is what lets a 50,000-rider snapshot open the map quickly.
+ * Riders as the map's stream sends them: in columns, not one object (or array) per rider, which
+ * is what lets a 50,000-rider snapshot be written, sent and parsed quickly. Coordinates are
+ * integers in 1e-5° (about 1 m) from `origin`; `status` has one digit per rider, an index into
+ * {@link MAP_STATUSES}. About 30 bytes a rider, a third of the objects'.
  */
-export type PackedRider = [id: string, lat: number, lng: number, status: number];
+export interface PackedFleet {
+  origin: [lat: number, lng: number];
+  ids: string[];
+  lat: number[];
+  lng: number[];
+  status: string;
+}
 
-const round5 = (x: number) => Math.round(x * 1e5) / 1e5;
+const E5 = 1e5;
 
-export function packRider(r: MapRider): PackedRider {
-  return [r.id, round5(r.lat), round5(r.lng), MAP_STATUSES.indexOf(r.status)];
+export function packFleet(riders: readonly MapRider[]): PackedFleet {
+  const origin: [number, number] = riders.length > 0 ? [Math.round(riders[0]!.lat * E5), Math.round(riders[0]!.lng * E5)] : [0, 0];
+  const out: PackedFleet = { origin, ids: new Array(riders.length), lat: new Array(riders.length), lng: new Array(riders.length), status: '' };
+  const codes: number[] = new Array(riders.length);
+  riders.forEach((r, i) => {
+    out.ids[i] = r.id;
+    out.lat[i] = Math.round(r.lat * E5) - origin[0];
+    out.lng[i] = Math.round(r.lng * E5) - origin[1];
+    codes[i] = MAP_STATUSES.indexOf(r.status);
+  });
+  out.status = codes.join('');
+  return out;
+}
+
+/** The riders of a {@link PackedFleet} back (coordinates rounded to 1e-5°). */
+export function unpackFleet(packed: PackedFleet): Array<Pick<MapRider, 'id' | 'lat' | 'lng' | 'status'>> {
+  return packed.ids.map((id, i) => ({ id, lat: (packed.lat[i]! + packed.origin[0]) / E5, lng: (packed.lng[i]! + packed.origin[1]) / E5, status: MAP_STATUSES[Number(packed.status[i])]! }));
 }
 
 /** Counts per colour, for the legend. */

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { GONE_MS } from '../domain/ops-map/fleet-view.ts';
+import { createFleetIndex } from '../location/fleet-index.ts';
 import { scanKeys } from '../runtime/redis-cluster.ts';
 import { defineJob } from './job-definition.ts';
 
@@ -29,6 +31,8 @@ export const locationSweep = defineJob({
         if (stale.length > 0) removed += await redis.zrem(key, ...stale);
       }
     }
+    // The ops map's fleet index forgets riders it would no longer draw, so it stays the size of the recent fleet.
+    await createFleetIndex(redis, keys).prune(now - GONE_MS);
     return { removed };
   },
 });

@@ -13,6 +13,8 @@ export interface LocationKeys {
   allCells: string;
   /** Pub/sub channel with each new position of a rider. */
   updates(riderId: string): string;
+  /** One shard of the fleet index: riders by when their live state last changed (see fleet-index.ts). */
+  fleet(shard: number): string;
 }
 
 export function locationKeys(prefix: string): LocationKeys {
@@ -22,5 +24,6 @@ export function locationKeys(prefix: string): LocationKeys {
     cell: (cellId) => `${prefix}:geo:{${cellId}}`,
     allCells: `${prefix}:geo:{*}`,
     updates: (riderId) => `${prefix}:rider-updates:{${riderId}}`,
+    fleet: (shard) => `${prefix}:fleet:{${shard}}`,
   };
 }

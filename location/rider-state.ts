@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { cellId, cellOf } from '../domain/location/cells.ts';
 import type { LocationPoint } from '../domain/location/point.ts';
+import { createFleetIndex } from './fleet-index.ts';
 import type { LocationKeys } from './keys.ts';
 
 export type RiderStatus = 'available' | 'busy' | 'offline';
@@ -65,6 +66,8 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
   const run = redis as Redis & { deligoAdvanceRider(key: string, ...args: Array<string | number>): Promise<[number, string, string]> };
   const read = (riderId: string, values: Array<string | null>) => parse(riderId, values);
   const FIELDS = ['status', 'lat', 'lng', 'recordedAt', 'speed', 'heading', 'accuracy', 'cell'] as const;
+  // Every change is also noted in the fleet index the ops map reads (after the commands whose replies are read).
+  const fleet = createFleetIndex(redis, keys);
   return {
     /** One point per rider: its newest in the batch. */
     async advance(points) {
@@ -73,6 +76,7 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
         const cell = cellId(cellOf(p.lat, p.lng));
         (pipeline as unknown as typeof run).deligoAdvanceRider(keys.rider(p.riderId), p.recordedAt, p.lat, p.lng, p.speed ?? '', p.heading ?? '', p.accuracy ?? '', cell, TTL_SECONDS);
       }
+      fleet.place(pipeline, points, Date.now());
       const results = (await pipeline.exec()) ?? [];
       return points.map((p, i) => {
         const [err, reply] = results[i] ?? [new Error('no reply'), null];
@@ -83,7 +87,10 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
     },
     async setStatus(riderId, status) {
       // One round trip: a pipeline on one key runs in order, and nothing else needs the reply between.
-      const replies = (await redis.pipeline().hset(keys.rider(riderId), 'status', status).expire(keys.rider(riderId), TTL_SECONDS).hmget(keys.rider(riderId), ...FIELDS).exec())!;
+      // The fleet index's note comes after the commands whose replies are read.
+      const pipeline = redis.pipeline().hset(keys.rider(riderId), 'status', status).expire(keys.rider(riderId), TTL_SECONDS).hmget(keys.rider(riderId), ...FIELDS);
+      fleet.setStatus(pipeline, riderId, status, Date.now());
+      const replies = (await pipeline.exec())!;
       for (const [err] of replies) if (err) throw err;
       return read(riderId, replies[2]![1] as Array<string | null>);
     },

@@ -7,6 +7,7 @@ import { seedCatalogue } from '../cli/commands/seed.ts';
 import { offset } from '../cli/simulate/movement.ts';
 import { runSimulation, type SimulationResult } from '../cli/simulate/simulation.ts';
 import { GANGNAM_STATION } from '../domain/catalogue/seed-data.ts';
+import { createLiveLocation } from '../location/live-location.ts';
 import { queueShards } from '../runtime/queue-registry.ts';
 import { runPools } from '../workers/run-pools.ts';
 import express from 'express';
@@ -117,6 +118,37 @@ describe('the pages people look at, in a real browser', () => {
     assert.ok(received - sent < 2_000, `the alert reached the map ${received - sent} ms after the trace`);
     await shot(adminPage, 'ops-map-fraud-alert.png');
     await put('/v1/riders/me/status', { status: 'offline' }, rider);
+  });
+
+  it('a fleet of thousands: every rider reaches the page and is drawn by colour, and a status change alone recolours a rider', async () => {
+    const live = createLiveLocation(platform.redis, platform.prefix);
+    const count = 5_000;
+    const now = Date.now();
+    // Spread over 6 km around the station; a fifth silent for a minute (stale), a quarter busy.
+    const fleet = Array.from({ length: count }, (_, i) => ({ riderId: `fl-${i}`, ...offset(GANGNAM_STATION, ((i * 7919) % 6_000) - 3_000, ((i * 104_729) % 6_000) - 3_000), recordedAt: i % 5 === 0 ? now - 60_000 : now, speed: 5, heading: 0, accuracy: 5, mocked: false }));
+    for (let from = 0; from < count; from += 500) {
+      const chunk = fleet.slice(from, from + 500);
+      await Promise.all(chunk.map((p, j) => live.state.setStatus(p.riderId, (from + j) % 4 === 1 ? 'busy' : 'available')));
+      await live.apply(chunk);
+    }
+    await adminPage.waitForFunction((n) => [...(window as any).deligoMap.riders.keys()].filter((id: string) => id.startsWith('fl-')).length >= n, count, { timeout: 60_000, polling: 250 });
+    await adminPage.click('#fit');
+    // Thousands in view: small squares, one path per colour, every one of them drawn.
+    await adminPage.waitForFunction((n) => (window as any).deligoMap.shown >= n, count, { timeout: 15_000 });
+    const drawn = await adminPage.evaluate(() => {
+      const map = (window as any).deligoMap;
+      const mine = [...map.riders.values()].filter((e: any) => e.rider.id.startsWith('fl-'));
+      return { stale: mine.filter((e: any) => e.rider.status === 'stale').length, busy: mine.filter((e: any) => e.rider.status === 'busy').length, cells: map.cells.length };
+    });
+    assert.equal(drawn.stale, count / 5);
+    assert.ok(drawn.busy >= count / 5, `${drawn.busy} busy`);
+    assert.ok(drawn.cells >= 20, `${drawn.cells} hot-spot cells`);
+    await shot(adminPage, 'ops-map-fleet.png');
+
+    await live.setStatus('fl-3', 'busy', Date.now());
+    await adminPage.waitForFunction(() => (window as any).deligoMap.riders.get('fl-3')?.rider.status === 'busy', null, { timeout: 15_000 });
+    // Off duty again, so no later order is offered to them.
+    for (let from = 0; from < count; from += 500) await Promise.all(fleet.slice(from, from + 500).map((p) => live.setStatus(p.riderId, 'offline', Date.now())));
   });
 
   it('the tracking page, on a phone: timeline, ETA, a marker that glides after location posts, and the arriving alert', async (t) => {

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedCatalogue } from '../cli/commands/seed.ts';
+import { unpackFleet, type PackedFleet } from '../domain/ops-map/fleet-view.ts';
 import { fraudAlertChannel } from '../location/fraud-check.ts';
 import { createLiveLocation } from '../location/live-location.ts';
 import { queueShards } from '../runtime/queue-registry.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
 import { openStream } from './support/sse.ts';
+
+const riders = (packed: PackedFleet) => new Map(unpackFleet(packed).map((r) => [r.id, r]));
 
 describe('the pages over HTTP', () => {
   let platform: TestPlatform;
@@ -52,12 +55,19 @@ describe('the pages over HTTP', () => {
     const admin = await api.token('admin', 'ops');
     const stream = await openStream(`${api.url}/v1/admin/map/stream`, { headers: { authorization: `Bearer ${admin}` } });
     assert.equal(stream.res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
-    await eventually(() => stream.events.find((e) => e.event === 'snapshot'), 10_000, 'the snapshot');
+    const snapshot = await eventually(() => stream.events.find((e) => e.event === 'snapshot'), 10_000, 'the snapshot');
+    // Riders travel packed in columns.
+    assert.deepEqual(snapshot.data.statuses, ['available', 'busy', 'stale', 'offline']);
+    assert.deepEqual(riders(snapshot.data.riders).get('m-busy'), { id: 'm-busy', lat: 37.4981, lng: 127.0279, status: 'busy' });
     const live = createLiveLocation(platform.redis, platform.prefix);
     await live.state.setStatus('m-new', 'available');
     await live.apply([{ riderId: 'm-new', lat: 37.49, lng: 127.03, recordedAt: Date.now(), speed: 5, heading: 0, accuracy: 5, mocked: false }]);
-    const frame = await eventually(() => stream.events.find((e) => e.event === 'frame' && e.data.changed.some((r: { id: string }) => r.id === 'm-new')), 10_000, 'a frame with the new rider');
-    assert.ok(!frame.data.changed.some((r: { id: string }) => r.id === 'm-free'), 'riders that did not move are not sent again');
+    const frame = await eventually(() => stream.events.find((e) => e.event === 'frame' && riders(e.data.changed).has('m-new')), 10_000, 'a frame with the new rider');
+    assert.deepEqual(riders(frame.data.changed).get('m-new'), { id: 'm-new', lat: 37.49, lng: 127.03, status: 'available' });
+    assert.ok(!riders(frame.data.changed).has('m-free'), 'riders that did not move are not sent again');
+    // A status change alone (no new point) reaches the map too: the fleet index notes it.
+    await live.setStatus('m-new', 'busy', Date.now());
+    await eventually(() => stream.events.find((e) => e.event === 'frame' && riders(e.data.changed).get('m-new')?.status === 'busy'), 10_000, 'a frame with the rider busy');
     const alert = { id: '77', riderId: 'm-new', rule: 'teleport', severity: 'critical', detail: '6.0 km in 2.0 s', recordedAt: new Date().toISOString() };
     await platform.redis.publish(fraudAlertChannel(platform.prefix), JSON.stringify(alert));
     const got = await eventually(() => stream.events.find((e) => e.event === 'alert'), 5_000, 'the alert');

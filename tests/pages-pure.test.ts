@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { countdown, createGlide, fitView, glideDuration, haversineMeters, project, toScreen, unproject } from '../dashboards/public/geo.js';
-import { classifyRider, densityByCell, diffFleet, type MapRider } from '../domain/ops-map/fleet-view.ts';
+import { classifyRider, densityByCell, diffFleet, packFleet, unpackFleet, type MapRider } from '../domain/ops-map/fleet-view.ts';
 import { GANGNAM_STATION } from '../domain/catalogue/seed-data.ts';
 import { ConfigError, loadConfig } from '../runtime/config.ts';
 
@@ -31,6 +31,20 @@ describe('ops map view (pure)', () => {
     assert.deepEqual({ riders: cells[1]!.riders, orders: cells[1]!.orders }, { riders: 1, orders: 0 });
     const c = cells[0]!;
     assert.ok(c.south <= 37.4979 && 37.4979 < c.south + c.dLat && c.west <= 127.0276 && 127.0276 < c.west + c.dLng, 'the cell contains its riders');
+  });
+
+  it('packs riders in columns, to about a metre, and back', () => {
+    const riders = [rider('a', { lat: 37.497912, lng: 127.027644 }), rider('b', { lat: 37.5512, lng: 126.98, status: 'stale' }), rider('c', { status: 'offline' })];
+    const packed = packFleet(riders);
+    assert.equal(packed.status, '023');
+    assert.deepEqual(unpackFleet(packed), [
+      { id: 'a', lat: 37.49791, lng: 127.02764, status: 'available' },
+      { id: 'b', lat: 37.5512, lng: 126.98, status: 'stale' },
+      { id: 'c', lat: 37.4979, lng: 127.0276, status: 'offline' },
+    ]);
+    const fleet = Array.from({ length: 100 }, (_, i) => rider(`r-${i}`, { lat: 37.4979 + i * 1e-4, lng: 127.0276 - i * 1e-4 }));
+    assert.ok(JSON.stringify(packFleet(fleet)).length < JSON.stringify(fleet).length / 3, 'a third of the bytes or less');
+    assert.deepEqual(unpackFleet(packFleet([])), []);
   });
 
   it('sends only what changed between frames', () => {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
 import { listFraudAlerts } from '../../db/fraud-alerts-repository.ts';
 import { openOrdersForMap } from '../../db/ops-map-repository.ts';
-import { countByStatus, densityByCell, diffFleet, type CellDensity, type MapOrder, type MapRider } from '../../domain/ops-map/fleet-view.ts';
+import { countByStatus, densityByCell, diffFleet, MAP_STATUSES, packFleet, type CellDensity, type MapOrder, type MapRider, type MapRiderStatus, type PackedFleet } from '../../domain/ops-map/fleet-view.ts';
 import { fraudAlertChannel } from '../../location/fraud-check.ts';
 import type { ChannelHub } from '../../runtime/channel-hub.ts';
 import type { Logger } from '../../runtime/logger.ts';
@@ -19,6 +19,11 @@ const ORDER_LIMIT = 2_000;
 /** Alerts shown when the map opens, and kept while it runs. */
 const ALERT_WINDOW_MS = 30 * 60_000;
 const ALERT_KEEP = 50;
+/**
+ * The loop keeps running this long after the last viewer leaves, so a reloaded map (or one opened
+ * on a second screen) gets its snapshot from memory instead of starting the loop again.
+ */
+const LINGER_MS = 30_000;
 
 export interface MapAlert {
   id: string;
@@ -51,10 +56,16 @@ export interface MapSnapshot {
   tileUrl: string | null;
 }
 
-/** A frame: only riders that changed since the previous one; orders, cells and counts whole. */
+/** The stream's first event: the snapshot with its riders packed in columns (status digits index `statuses`). */
+export interface MapStreamSnapshot extends Omit<MapSnapshot, 'riders'> {
+  riders: PackedFleet;
+  statuses: readonly MapRiderStatus[];
+}
+
+/** A frame: only riders that changed since the previous one (packed); orders, cells and counts whole. */
 export interface MapFrame {
   at: number;
-  changed: MapRider[];
+  changed: PackedFleet;
   removed: string[];
   counts: ReturnType<typeof countByStatus>;
   orders: MapOrder[];
@@ -62,7 +73,8 @@ export interface MapFrame {
   queues?: QueueHealth[];
 }
 
-export type MapViewer = (event: 'snapshot' | 'frame' | 'alert', data: MapSnapshot | MapFrame | MapAlert) => void;
+/** Every viewer is handed the same frame and alert objects, so a sender can serialise each once. */
+export type MapViewer = (event: 'snapshot' | 'frame' | 'alert', data: MapStreamSnapshot | MapFrame | MapAlert) => void;
 
 export interface MapFeedDeps {
   redis: Redis;
@@ -73,12 +85,14 @@ export interface MapFeedDeps {
   tileUrl: string | null;
   /** Opened on the first viewer, so a process nobody watches the map from never subscribes. */
   hub(): ChannelHub;
+  /** How long the loop outlives its last viewer (default 30 s). */
+  lingerMs?: number;
 }
 
 export interface MapFeed {
   /** The whole picture, read now. */
   snapshot(): Promise<MapSnapshot>;
-  /** Sends the viewer a snapshot, then a frame every second and each fraud alert as it happens. */
+  /** Sends the viewer a (packed) snapshot, then a frame every second and each fraud alert as it happens. */
   watch(viewer: MapViewer): Promise<() => void>;
 }
 
@@ -92,12 +106,16 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
   const viewers = new Set<MapViewer>();
   let riders = new Map<string, MapRider>();
   let orders: MapOrder[] = [];
+  // Of the last frame: a viewer who joins is sent these instead of counting 50,000 riders again.
+  let counts = countByStatus([]);
+  let cells: CellDensity[] = [];
   let queues: QueueHealth[] = [];
   let alerts: MapAlert[] = [];
   let frameNo = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopAlerts: (() => Promise<void>) | undefined;
   let starting: Promise<void> | undefined;
+  let lingering: NodeJS.Timeout | undefined;
 
   const readQueues = () =>
     Promise.all(
@@ -113,10 +131,7 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
       .slice(0, ALERT_KEEP)
       .map((r) => ({ id: String(r.id), riderId: r.rider_id, rule: r.rule, severity: r.severity, detail: r.detail, recordedAt: r.recorded_at.toISOString() }));
   };
-  const assemble = (at: number): MapSnapshot => {
-    const list = [...riders.values()];
-    return { at, riders: list, counts: countByStatus(list), orders, cells: densityByCell(list, orders), alerts, queues, tileUrl: deps.tileUrl };
-  };
+  const assemble = (at: number): MapSnapshot => ({ at, riders: [...riders.values()], counts, orders, cells, alerts, queues, tileUrl: deps.tileUrl });
 
   async function frame(): Promise<MapFrame> {
     const at = Date.now();
@@ -127,7 +142,9 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
     orders = open;
     if (health) queues = health;
     const list = [...next.values()];
-    return { at, changed, removed, counts: countByStatus(list), orders, cells: densityByCell(list, orders), ...(health ? { queues: health } : {}) };
+    counts = countByStatus(list);
+    cells = densityByCell(list, orders);
+    return { at, changed: packFleet(changed), removed, counts, orders, cells, ...(health ? { queues: health } : {}) };
   }
 
   // Bumped when the last viewer leaves, so a frame still in flight then cannot restart an old loop.
@@ -144,6 +161,7 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
       }
       if (mine === generation) loop();
     }, FRAME_MS);
+    timer.unref();
   }
 
   function onAlert(message: string): void {
@@ -161,21 +179,37 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
   async function start(): Promise<void> {
     // A frame of a loop that just stopped must land before the new snapshot is taken.
     await inflight.catch(() => {});
-    stopAlerts = await deps.hub().listen(fraudAlertChannel(deps.prefix), onAlert);
-    [alerts, queues] = await Promise.all([readAlerts(), readQueues()]);
-    frameNo = 1;
-    await frame();
+    // All at once: on a cold process the first frame reads the whole fleet, the slow part.
+    frameNo = 0; // so this frame reads the queues too
+    const [stop, recent] = await Promise.all([deps.hub().listen(fraudAlertChannel(deps.prefix), onAlert), readAlerts(), frame()]);
+    stopAlerts = stop;
+    // Alerts relayed while the list was read are newer than it.
+    const relayed = new Set(alerts.map((a) => a.id));
+    alerts = [...alerts, ...recent.filter((a) => !relayed.has(a.id))].slice(0, ALERT_KEEP);
+  }
+
+  function stop(): void {
+    generation += 1;
+    clearTimeout(timer);
+    timer = undefined;
+    const unlisten = stopAlerts;
+    stopAlerts = undefined;
+    alerts = [];
+    void unlisten?.();
   }
 
   return {
     async snapshot() {
-      if (viewers.size > 0 && timer) return assemble(Date.now());
+      // While the loop runs (viewers, or lingering after them) the picture is at most a frame old.
+      if (timer) return assemble(Date.now());
       const at = Date.now();
       const [list, open, health, recent] = await Promise.all([fleet.read(at), openOrdersForMap(deps.db, ORDER_LIMIT), readQueues(), readAlerts()]);
       const all = [...list.values()];
       return { at, riders: all, counts: countByStatus(all), orders: open, cells: densityByCell(all, open), alerts: recent, queues: health, tileUrl: deps.tileUrl };
     },
     async watch(viewer) {
+      clearTimeout(lingering);
+      lingering = undefined;
       if (!timer && !starting) {
         starting = start().finally(() => (starting = undefined));
         try {
@@ -191,16 +225,16 @@ export function createMapFeed(deps: MapFeedDeps): MapFeed {
       }
       // Registered and sent its snapshot in one step: the next frame's delta is against exactly that.
       viewers.add(viewer);
-      viewer('snapshot', assemble(Date.now()));
+      const whole = assemble(Date.now());
+      viewer('snapshot', { ...whole, riders: packFleet(whole.riders), statuses: MAP_STATUSES });
       return () => {
         viewers.delete(viewer);
-        if (viewers.size === 0) {
-          generation += 1;
-          clearTimeout(timer);
-          timer = undefined;
-          const stop = stopAlerts;
-          stopAlerts = undefined;
-          void stop?.();
+        if (viewers.size === 0 && !lingering) {
+          lingering = setTimeout(() => {
+            lingering = undefined;
+            if (viewers.size === 0) stop();
+          }, deps.lingerMs ?? LINGER_MS);
+          lingering.unref();
         }
       };
     },

@@ -8,7 +8,7 @@ import type { MapFeed } from './map-feed.ts';
 /** Streams send a comment this often, so proxies keep idle connections open. */
 const KEEPALIVE_MS = 15_000;
 /** A viewer this far behind is cut off; its EventSource reconnects and starts from a snapshot. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 /**
  * The ops live map: `/admin/map` (the page, behind the admin sign-in), `GET /v1/admin/map` (the
@@ -50,7 +50,7 @@ export function opsMapRouter(deps: { feed: MapFeed; authenticate: RequestHandler
       res.flushHeaders();
       const unwatch = await deps.feed.watch((event, data) => {
         if (res.writableLength > MAX_BUFFERED_BYTES) return void res.destroy();
-        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        res.write(`event: ${event}\ndata: ${serialised(data)}\n\n`);
       });
       if (closed) unwatch();
       else stop = unwatch;
@@ -63,4 +63,12 @@ export function opsMapRouter(deps: { feed: MapFeed; authenticate: RequestHandler
     }
   });
   return router;
+}
+
+// Frames and alerts go to every open map as the same object: each is serialised once, not once per viewer.
+const texts = new WeakMap<object, string>();
+function serialised(data: object): string {
+  let text = texts.get(data);
+  if (text === undefined) texts.set(data, (text = JSON.stringify(data)));
+  return text;
 }

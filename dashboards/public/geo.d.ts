@@ -12,6 +12,7 @@ export function project(lat: number, lng: number): { x: number; y: number };
 export function unproject(x: number, y: number): LatLng;
 export function haversineMeters(a: LatLng, b: LatLng): number;
 export function fitView(points: LatLng[], width: number, height: number, padding?: number, maxZoom?: number): View;
+export function fitBounds(bounds: { minX: number; maxX: number; minY: number; maxY: number }, width: number, height: number, padding?: number, maxZoom?: number): View;
 export function toScreen(view: View, lat: number, lng: number, width: number, height: number): { x: number; y: number };
 export function easeOutCubic(t: number): number;
 export function glideDuration(intervalMs: number, maxMs?: number, minMs?: number): number;

@@ -27,10 +27,20 @@ export function haversineMeters(a, b) {
 /** The zoom and centre (world px at zoom 0) that fit `points` into width × height, less padding. */
 export function fitView(points, width, height, padding = 40, maxZoom = 17) {
   if (points.length === 0) return { x: project(37.5326, 127.0246).x, y: project(37.5326, 127.0246).y, zoom: 11 };
-  const xy = points.map((p) => project(p.lat, p.lng));
-  const xs = xy.map((p) => p.x);
-  const ys = xy.map((p) => p.y);
-  const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  // A loop, not Math.min(...xs): a fleet of 50,000 riders is more arguments than a call may take.
+  let [minX, maxX, minY, maxY] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (const point of points) {
+    const p = project(point.lat, point.lng);
+    minX = Math.min(minX, p.x);
+    maxX = Math.max(maxX, p.x);
+    minY = Math.min(minY, p.y);
+    maxY = Math.max(maxY, p.y);
+  }
+  return fitBounds({ minX, maxX, minY, maxY }, width, height, padding, maxZoom);
+}
+
+/** fitView for points already projected: their bounds in world px. */
+export function fitBounds({ minX, maxX, minY, maxY }, width, height, padding = 40, maxZoom = 17) {
   const spanX = Math.max(maxX - minX, 1e-7);
   const spanY = Math.max(maxY - minY, 1e-7);
   const zoom = Math.min(maxZoom, Math.log2(Math.min((width - 2 * padding) / spanX, (height - 2 * padding) / spanY)));

@@ -1,13 +1,17 @@
 // The ops live map: one EventSource (a snapshot, then a frame a second and every fraud alert as it
 // happens), drawn on a canvas in Web Mercator with a light grid of the geo-index cells.
-import { createGlide, fitView, project } from './geo.js';
-import { drawCells, drawGrid, drawOrders, drawRiders, drawTiles } from './map-layers.js';
+// Built for a fleet of tens of thousands: riders arrive packed in columns (PackedFleet in
+// domain/ops-map/fleet-view.ts) and are projected once per fix; the server already coalesces changes into one frame a second, and the
+// canvas is redrawn on animation frames only while something changed or moves.
+import { fitBounds, fitView, glideDuration, project } from './geo.js';
+import { drawCells, drawGrid, drawOrders, drawRiders, drawTiles, riderAt } from './map-layers.js';
 
 
 const canvas = document.getElementById('map');
 const ctx = canvas.getContext('2d');
 const state = {
-  riders: new Map(), // id -> { rider, glide }
+  riders: new Map(), // id -> { rider: { id, lat, lng, status }, x, y: world px of the fix, fx, fy: glide start, t0, dur, fixAt }
+  statuses: ['available', 'busy', 'stale', 'offline'],
   orders: [],
   cells: [],
   alerts: [],
@@ -17,6 +21,9 @@ const state = {
   view: null,
   frames: 0,
   lastFrameAt: 0,
+  dirty: true,
+  drawMs: 0, // the last canvas redraw, for the curious and for bench/pages
+  timing: {}, // ms since navigation: when the snapshot arrived and when it was applied (bench/pages)
 };
 // Tests and curious operators can read what the map holds.
 window.deligoMap = state;
@@ -35,37 +42,65 @@ function size() {
 
 function fit() {
   const { w, h } = size();
-  const points = [...state.riders.values()].map((r) => r.rider);
-  for (const o of state.orders) points.push(o.restaurant, o.dropoff);
-  state.view = fitView(points, w, h, 50, 16);
+  if (state.riders.size === 0 && state.orders.length === 0) return void (state.view = fitView([], w, h, 50, 16));
+  // From the positions already projected: no second pass of projections over the whole fleet.
+  const box = { minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity };
+  const add = ({ x, y }) => {
+    box.minX = Math.min(box.minX, x);
+    box.maxX = Math.max(box.maxX, x);
+    box.minY = Math.min(box.minY, y);
+    box.maxY = Math.max(box.maxY, y);
+  };
+  for (const r of state.riders.values()) add(r);
+  for (const o of state.orders) {
+    add(project(o.restaurant.lat, o.restaurant.lng));
+    add(project(o.dropoff.lat, o.dropoff.lng));
+  }
+  state.view = fitBounds(box, w, h, 50, 16);
 }
 
 // --- data -------------------------------------------------------------------------------------
 
-function upsertRider(rider, now) {
-  let entry = state.riders.get(rider.id);
-  if (!entry) {
-    entry = { rider, glide: createGlide({ maxMs: 900 }) };
-    state.riders.set(rider.id, entry);
+const scratch = { x: 0, y: 0 };
+
+/** Each rider of a packed fleet: a new one appears at its fix, a known one glides there from where it is drawn. */
+function upsertFleet(packed, now) {
+  const [lat0, lng0] = packed.origin;
+  for (let i = 0; i < packed.ids.length; i++) {
+    upsertRider(packed.ids[i], (packed.lat[i] + lat0) / 1e5, (packed.lng[i] + lng0) / 1e5, state.statuses[packed.status.charCodeAt(i) - 48] ?? 'offline', now);
   }
-  entry.rider = rider;
-  entry.glide.target(rider, now);
+}
+
+function upsertRider(id, lat, lng, status, now) {
+  const rider = { id, lat, lng, status };
+  const p = project(lat, lng);
+  let entry = state.riders.get(id);
+  if (!entry) {
+    state.riders.set(id, { rider, x: p.x, y: p.y, fx: p.x, fy: p.y, t0: now, dur: 0, fixAt: now });
+    return;
+  }
+  riderAt(entry, now, scratch);
+  Object.assign(entry, { rider, fx: scratch.x, fy: scratch.y, x: p.x, y: p.y, t0: now, dur: glideDuration(now - entry.fixAt, 900), fixAt: now });
 }
 
 function onSnapshot(s) {
   const now = performance.now();
+  state.timing.snapshot ??= now;
   state.riders.clear();
-  for (const r of s.riders) upsertRider(r, now);
+  if (s.statuses) state.statuses = s.statuses;
+  upsertFleet(s.riders, now);
   Object.assign(state, { orders: s.orders, cells: s.cells, alerts: s.alerts, queues: s.queues, counts: s.counts, tileUrl: s.tileUrl });
   state.lastFrameAt = Date.now();
+  state.dirty = true;
   if (!state.view) fit();
   renderSide();
   renderQueues();
+  state.timing.applied ??= performance.now();
 }
 
 function onFrame(f) {
   const now = performance.now();
-  for (const r of f.changed) upsertRider(r, now);
+  upsertFleet(f.changed, now);
   for (const id of f.removed) state.riders.delete(id);
   Object.assign(state, { orders: f.orders, cells: f.cells, counts: f.counts });
   if (f.queues) {
@@ -74,6 +109,7 @@ function onFrame(f) {
   }
   state.frames += 1;
   state.lastFrameAt = Date.now();
+  state.dirty = true;
   // A map opened on an empty fleet fits itself once there is something to show.
   if (state.frames < 5 && state.riders.size > 0 && state.autoFit !== false) fit();
   renderSide();
@@ -82,13 +118,17 @@ function onFrame(f) {
 function onAlert(a) {
   state.alerts = [a, ...state.alerts.filter((x) => x.id !== a.id)].slice(0, 50);
   a.receivedAt = Date.now();
+  state.dirty = true;
   renderSide(a.id);
 }
 
 function connect() {
   const live = el('live');
   const source = new EventSource('/v1/admin/map/stream');
-  source.addEventListener('snapshot', (e) => onSnapshot(JSON.parse(e.data)));
+  source.addEventListener('snapshot', (e) => {
+    state.timing.received ??= performance.now();
+    onSnapshot(JSON.parse(e.data));
+  });
   source.addEventListener('frame', (e) => onFrame(JSON.parse(e.data)));
   source.addEventListener('alert', (e) => onAlert(JSON.parse(e.data)));
   source.onopen = () => {
@@ -152,23 +192,34 @@ function focusRider(id) {
   const p = project(r.rider.lat, r.rider.lng);
   state.view = { x: p.x, y: p.y, zoom: Math.max(state.view.zoom, 15) };
   state.autoFit = false;
+  state.dirty = true;
 }
 
 // --- drawing ----------------------------------------------------------------------------------
 
-function draw() {
+let nextDrawAt = 0;
+let moving = false;
+function draw(now) {
+  requestAnimationFrame(draw);
+  // Redraw only when something changed or still moves, and leave the page at least half of the
+  // main thread: after a redraw of d ms, the next waits d ms.
+  if (!(state.dirty || moving) || now < nextDrawAt) return;
+  const started = performance.now();
   const { w, h, dpr } = size();
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.fillStyle = '#f8fafc';
   ctx.fillRect(0, 0, w, h);
+  state.dirty = false;
+  moving = false;
   if (state.view) {
     if (state.tileUrl) drawTiles(ctx, state, w, h);
     drawGrid(ctx, state, w, h);
     if (el('show-cells').checked) drawCells(ctx, state, w, h);
     if (el('show-orders').checked) drawOrders(ctx, state, w, h);
-    drawRiders(ctx, state, w, h, performance.now());
+    moving = drawRiders(ctx, state, w, h, now) || Boolean(state.tileUrl);
   }
-  requestAnimationFrame(draw);
+  state.drawMs = performance.now() - started;
+  nextDrawAt = now + state.drawMs;
 }
 
 // --- pan and zoom -----------------------------------------------------------------------------
@@ -184,6 +235,7 @@ canvas.addEventListener('pointermove', (e) => {
   state.view = { ...state.view, x: state.view.x - (e.clientX - drag.x) / k, y: state.view.y - (e.clientY - drag.y) / k };
   drag = { x: e.clientX, y: e.clientY };
   state.autoFit = false;
+  state.dirty = true;
 });
 canvas.addEventListener('pointerup', () => (drag = null));
 canvas.addEventListener(
@@ -201,13 +253,17 @@ canvas.addEventListener(
     const k2 = 2 ** zoom;
     state.view = { zoom, x: wx - (e.clientX - r.left - w / 2) / k2, y: wy - (e.clientY - r.top - h / 2) / k2 };
     state.autoFit = false;
+    state.dirty = true;
   },
   { passive: false },
 );
 el('fit').onclick = () => {
   state.autoFit = true;
   fit();
+  state.dirty = true;
 };
+for (const id of ['show-cells', 'show-orders']) el(id).onchange = () => (state.dirty = true);
+window.addEventListener('resize', () => (state.dirty = true));
 
 connect();
 requestAnimationFrame(draw);

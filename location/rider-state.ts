@@ -86,8 +86,8 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
       });
     },
     async setStatus(riderId, status) {
-      // One round trip: a pipeline on one key runs in order, and nothing else needs the reply between.
-      // The fleet index's note comes after the commands whose replies are read.
+      // One round trip: the rider's own commands run in order (one key), and the fleet index's note
+      // for the ops map comes after the reply that is read.
       const pipeline = redis.pipeline().hset(keys.rider(riderId), 'status', status).expire(keys.rider(riderId), TTL_SECONDS).hmget(keys.rider(riderId), ...FIELDS);
       fleet.setStatus(pipeline, riderId, status, Date.now());
       const replies = (await pipeline.exec())!;

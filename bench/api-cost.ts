@@ -16,8 +16,7 @@ import { CATEGORIES } from '../domain/catalogue/catalogue.ts';
 import { createOpenGroupIndex } from '../group-orders/open-index.ts';
 import { signToken } from '../runtime/tokens.ts';
 import { around, gangnamRestaurants, seeded } from './support/hot-spot.ts';
-import { cpuSecondsOfPid, startProcess } from './support/processes.ts';
-import { readFile } from 'node:fs/promises';
+import { sharedCpuReader, startProcess } from './support/processes.ts';
 import { machine, redisSettled, startBenchServices } from './support/services.ts';
 import { fmt } from './support/stats.ts';
 import { report } from './support/report.ts';
@@ -60,10 +59,11 @@ try {
   await redisSettled(platform.redis);
 
   // Redis and Postgres share the cores too: their CPU per request counts.
-  const redisPid = Number(/process_id:(\d+)/.exec(await platform.redis.info('server'))?.[1]);
-  const backendPid = Number((await platform.db.raw('SELECT pg_backend_pid() AS pid')).rows[0].pid);
-  const postmasterPid = Number((await readFile(`/proc/${backendPid}/stat`, 'utf8')).split(') ')[1]!.split(' ')[1]);
-  const others = async () => [await cpuSecondsOfPid(redisPid), await cpuSecondsOfPid(postmasterPid, { children: true })];
+  const sharedCpu = await sharedCpuReader(platform.redis, platform.db);
+  const others = async () => {
+    const { redis, postgres } = await sharedCpu();
+    return [redis, postgres];
+  };
   let next = 0;
   const scenarios: Array<{ name: string; metric?: string; url: string; request: () => { method: 'GET' | 'POST'; path: string; body?: string; headers: Record<string, string> } }> = [
     { name: 'bare Express 5 JSON POST', url: bareUrl, request: () => ({ method: 'POST', path: '/v1/riders/me/locations', body: JSON.stringify({ points: [{ lat: 37.5, lng: 127 }] }), headers: { 'content-type': 'application/json' } }) },

@@ -13,7 +13,6 @@
  * same run as the baseline.
  */
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seedCatalogue } from '../cli/commands/seed.ts';
@@ -23,7 +22,7 @@ import { createOrderPlacer } from '../orders/place-order.ts';
 import { QUEUES } from '../runtime/queue-registry.ts';
 import { signToken } from '../runtime/tokens.ts';
 import { around, gangnamRestaurants, keepFresh, loadRiders, paced, seeded } from './support/hot-spot.ts';
-import { cpuSecondsOfPid, machineBusySeconds, startProcess } from './support/processes.ts';
+import { sharedCpuReader, sharedCpuUsed, startProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt, quantile } from './support/stats.ts';
 import { report } from './support/report.ts';
@@ -199,15 +198,7 @@ try {
   const apiCpuBefore = await api.cpuSeconds();
   // Redis, Postgres and this process (riders, deliveries, fixes) share the two cores too: their CPU
   // per match counts, and the whole machine's busy time shows what other work took.
-  const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
-  const backendPid = Number((await db.raw('SELECT pg_backend_pid() AS pid')).rows[0].pid);
-  const postmasterPid = Number((await readFile(`/proc/${backendPid}/stat`, 'utf8')).split(') ')[1]!.split(' ')[1]);
-  const others = async () => ({
-    redis: await cpuSecondsOfPid(redisPid),
-    postgres: await cpuSecondsOfPid(postmasterPid, { children: true }),
-    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
-    machine: await machineBusySeconds(),
-  });
+  const others = await sharedCpuReader(redis, db);
   const othersBefore = await others();
   await paced(ORDERS, RATE, async (i) => {
     const t = performance.now();
@@ -234,7 +225,7 @@ try {
   const workerCpu = (await workers.cpuSeconds()) - workerCpuBefore;
   const apiCpu = (await api.cpuSeconds()) - apiCpuBefore;
   const othersAfter = await others();
-  const used = Object.fromEntries(Object.entries(othersAfter).map(([k, v]) => [k, v - othersBefore[k as keyof typeof othersBefore]])) as typeof othersAfter;
+  const used = sharedCpuUsed(othersBefore, othersAfter);
   simulating = false;
   await riderLoop;
   await Promise.all(pendingAnswers);

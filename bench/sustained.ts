@@ -13,7 +13,7 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { locationKeys } from '../location/keys.ts';
 import { signToken } from '../runtime/tokens.ts';
-import { cpuSecondsOfPid, machineBusySeconds, startProcess } from './support/processes.ts';
+import { sharedCpuReader, sharedCpuUsed, startProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
 import { fmt, quantile } from './support/stats.ts';
 import { report } from './support/report.ts';
@@ -102,16 +102,7 @@ try {
   const rss: number[] = [];
   const sampler = setInterval(() => void workers.rssMb().then((mb) => rss.push(mb)), 5_000);
   // Redis and Postgres share the two cores with the API and the worker: their CPU per point counts too.
-  const redisPid = Number(/process_id:(\d+)/.exec(await platform.redis.info('server'))?.[1]);
-  const backendPid = Number((await platform.db.raw('SELECT pg_backend_pid() AS pid')).rows[0].pid);
-  const { readFile } = await import('node:fs/promises');
-  const postmasterPid = Number((await readFile(`/proc/${backendPid}/stat`, 'utf8')).split(') ')[1]!.split(' ')[1]);
-  const others = async () => ({
-    redis: await cpuSecondsOfPid(redisPid),
-    postgres: await cpuSecondsOfPid(postmasterPid, { children: true }),
-    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
-    machine: await machineBusySeconds(),
-  });
+  const others = await sharedCpuReader(platform.redis, platform.db);
   const othersBefore = await others();
   const cpuBefore = { api: await api.cpuSeconds(), worker: await workers.cpuSeconds() };
   const loadStarted = Date.now();
@@ -136,7 +127,7 @@ try {
   const loadSeconds = (Date.now() - loadStarted) / 1000;
   const cores = { api: ((await api.cpuSeconds()) - cpuBefore.api) / loadSeconds, worker: ((await workers.cpuSeconds()) - cpuBefore.worker) / loadSeconds };
   const othersAfter = await others();
-  const otherCores = Object.fromEntries(Object.entries(othersAfter).map(([k, v]) => [k, (v - othersBefore[k as keyof typeof othersBefore]) / loadSeconds])) as typeof othersAfter;
+  const otherCores = sharedCpuUsed(othersBefore, othersAfter, loadSeconds);
   probing = false;
   await probeLoop;
   clearInterval(sampler);

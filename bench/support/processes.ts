@@ -93,3 +93,42 @@ export async function machineBusySeconds(): Promise<number> {
   const [user, nice, system, , , irq, softirq, steal] = values as number[];
   return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS;
 }
+
+export interface SharedCpu {
+  redis: number;
+  /** The postmaster and every backend. */
+  postgres: number;
+  /** This benchmark process. */
+  bench: number;
+  /** The whole machine's busy time (see machineBusySeconds). */
+  machine: number;
+}
+
+/**
+ * A reader of the CPU seconds so far of the processes a benchmark shares the cores with but did
+ * not start: the Redis behind `redis` and the Postgres behind `db` (found from their own answers),
+ * this process, and the machine. Subtract two readings for a phase's share.
+ */
+export async function sharedCpuReader(redis: { info(section: string): Promise<string> }, db: { raw(sql: string): PromiseLike<{ rows: Array<{ pid: number }> }> }): Promise<() => Promise<SharedCpu>> {
+  const { readFile } = await import('node:fs/promises');
+  const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+  const backendPid = Number((await db.raw('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+  // A backend's parent is the postmaster: field 2 after the process name in /proc/<pid>/stat.
+  const postmasterPid = Number((await readFile(`/proc/${backendPid}/stat`, 'utf8')).split(') ')[1]!.split(' ')[1]);
+  return async () => ({
+    redis: await cpuSecondsOfPid(redisPid),
+    postgres: await cpuSecondsOfPid(postmasterPid, { children: true }),
+    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    machine: await machineBusySeconds(),
+  });
+}
+
+/** What each of the shared processes used between two readings, divided by `per` (1: CPU seconds; the phase's seconds: cores). */
+export function sharedCpuUsed(before: SharedCpu, after: SharedCpu, per = 1): SharedCpu {
+  return {
+    redis: (after.redis - before.redis) / per,
+    postgres: (after.postgres - before.postgres) / per,
+    bench: (after.bench - before.bench) / per,
+    machine: (after.machine - before.machine) / per,
+  };
+}

@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { LocationPoint } from '../domain/location/point.ts';
-import { createGeoIndex, type GeoIndex, type NearbyCandidate } from './geo-index.ts';
+import { createGeoIndex, type GeoIndex } from './geo-index.ts';
 import { locationKeys, type LocationKeys } from './keys.ts';
 import { createRecentTrack, type RecentTrack } from './recent-track.ts';
 import { FRESH_MS, nearbyModeFor, pipelinedNearby, scriptedNearby, type NearbyQuery, type NearbyRider, type NearbySearchMode } from './nearby-search.ts';
 import { createRiderState, type RiderLive, type RiderState, type RiderStatus } from './rider-state.ts';
 
-export { FRESH_MS, type NearbyRider } from './nearby-search.ts';
+export { availableAndFresh, FRESH_MS, type NearbyRider } from './nearby-search.ts';
 
 export interface LiveLocationOptions {
   /** How nearby searches Redis (see NearbySearchMode). Default: `nearbyModeFor(redis)`, the script on one Redis, the pipeline on a cluster. */
@@ -78,18 +78,3 @@ export function createLiveLocation(redis: Redis, prefix: string, options: LiveLo
   };
 }
 
-/**
- * Of the geo index's candidates (nearest first), the first `limit` that are available with a fresh
- * position, given each one's availability as read. For callers that read the availability alongside
- * other facts of the same riders, in one round trip (dispatch).
- */
-export function availableAndFresh(candidates: readonly NearbyCandidate[], checks: ReadonlyArray<{ status: RiderStatus | null; recordedAt: number; lat: number; lng: number }>, limit: number, now: number): NearbyRider[] {
-  const out: NearbyRider[] = [];
-  candidates.forEach((c, i) => {
-    const { status, recordedAt, lat, lng } = checks[i]!;
-    if (out.length < limit && status === 'available' && recordedAt >= now - FRESH_MS) {
-      out.push({ riderId: c.riderId, distanceMeters: Math.round(c.distanceMeters * 10) / 10, lat, lng, recordedAt });
-    }
-  });
-  return out;
-}

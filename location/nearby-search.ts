@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { cellId, cellsByDistance } from '../domain/location/cells.ts';
 import { isCluster } from '../runtime/redis-cluster.ts';
-import type { GeoIndex } from './geo-index.ts';
+import type { GeoIndex, NearbyCandidate } from './geo-index.ts';
 import type { LocationKeys } from './keys.ts';
-import type { RiderState } from './rider-state.ts';
+import type { RiderState, RiderStatus } from './rider-state.ts';
 
 /** A rider with no point for this long is not offered work and not shown as nearby. */
 export const FRESH_MS = 30_000;
@@ -57,6 +57,22 @@ export type NearbySearch = (query: NearbyQuery) => Promise<NearbyRider[]>;
 
 const round = (metres: number) => Math.round(metres * 10) / 10;
 
+/**
+ * Of the geo index's candidates (nearest first), the first `limit` that are available with a fresh
+ * position, given each one's availability as read. For callers that read the availability alongside
+ * other facts of the same riders, in one round trip (dispatch).
+ */
+export function availableAndFresh(candidates: readonly NearbyCandidate[], checks: ReadonlyArray<{ status: RiderStatus | null; recordedAt: number; lat: number; lng: number }>, limit: number, now: number): NearbyRider[] {
+  const out: NearbyRider[] = [];
+  candidates.forEach((c, i) => {
+    const { status, recordedAt, lat, lng } = checks[i]!;
+    if (out.length < limit && status === 'available' && recordedAt >= now - FRESH_MS) {
+      out.push({ riderId: c.riderId, distanceMeters: round(c.distanceMeters), lat, lng, recordedAt });
+    }
+  });
+  return out;
+}
+
 export function pipelinedNearby(geo: GeoIndex, state: RiderState): NearbySearch {
   return async ({ lat, lng, radiusMeters, limit, now }) => {
     const candidates = await geo.search(lat, lng, radiusMeters, limit + SPARE_CANDIDATES);
@@ -64,13 +80,7 @@ export function pipelinedNearby(geo: GeoIndex, state: RiderState): NearbySearch 
     // The nearest `limit` first; the spares only when some of those were busy or stale.
     for (let i = 0; i < candidates.length && out.length < limit; ) {
       const batch = candidates.slice(i, i === 0 ? limit : undefined);
-      const checks = await state.availability(batch.map((c) => c.riderId));
-      for (let k = 0; k < batch.length && out.length < limit; k++) {
-        const { status, recordedAt, lat, lng } = checks[k]!;
-        if (status === 'available' && recordedAt >= now - FRESH_MS) {
-          out.push({ riderId: batch[k]!.riderId, distanceMeters: round(batch[k]!.distanceMeters), lat, lng, recordedAt });
-        }
-      }
+      out.push(...availableAndFresh(batch, await state.availability(batch.map((c) => c.riderId)), limit - out.length, now));
       i += batch.length;
     }
     return out;

@@ -18,6 +18,7 @@ import { rollUpMinutes } from '../db/location-rollups-repository.ts';
 import type { LocationPoint } from '../domain/location/point.ts';
 import { encodePolyline } from '../domain/location/polyline.ts';
 import { scheduleSends } from '../gifts/schedule.ts';
+import { FLEET_SHARDS } from '../location/fleet-index.ts';
 import { createHistoryWriter } from '../location/history-writer.ts';
 import { createLocationIngest } from '../location/ingest.ts';
 import { createLiveLocation } from '../location/live-location.ts';
@@ -88,7 +89,7 @@ try {
   const riders: LocationPoint[] = Array.from({ length: N }, (_, i) => ({ riderId: `mr-${i}`, recordedAt: now, ...around(random, { lat: 37.5665, lng: 126.978 }, 15_000), speed: 4, heading: 0, accuracy: 5, mocked: false }));
   await redisPerItem(
     'redis-rider',
-    'rider (latest position + geo membership + presence)',
+    'rider (latest position + geo membership + presence + fleet index entry)',
     N,
     () =>
       chunks(riders, 1_000, async (chunk) => {
@@ -103,8 +104,9 @@ try {
         cursor = next;
         cells.push(...found);
       } while (cursor !== '0');
-      // Geo cells are shared: each rider is charged its share of all cells.
-      return (await perKey(riders.slice(0, SAMPLES).map((p) => live.keys.rider(p.riderId)))) + (await memoryUsage(cells)) / N;
+      // Geo cells and the ops map's fleet index shards are shared: each rider is charged its share of them.
+      const fleet = Array.from({ length: FLEET_SHARDS }, (_, i) => [live.keys.fleet(i), `${live.keys.fleet(i)}:riders`]).flat();
+      return (await perKey(riders.slice(0, SAMPLES).map((p) => live.keys.rider(p.riderId)))) + (await memoryUsage([...cells, ...fleet])) / N;
     },
   );
 

@@ -70,7 +70,7 @@ export const INPUT_SOURCES: Record<string, { what: string; sources: Array<[bench
   dispatchP99: { what: 'dispatch request → first offer p99', sources: [['scale', 'dispatch-1-p99'], ['dispatch', 'offer-p99']] },
   notificationJobsPerSec: { what: 'notification jobs/s drained by one worker process', sources: [['notifications', 'throughput']] },
   rawBullmqJobsPerSec: { what: 'raw BullMQ empty jobs/s through one Redis (the notifications baseline)', sources: [['notifications', 'throughput', 'baseline']] },
-  redisRider: { what: 'Redis bytes per rider (position, geo, presence)', sources: [['memory', 'redis-rider']] },
+  redisRider: { what: 'Redis bytes per rider (position, geo, presence, fleet index)', sources: [['memory', 'redis-rider']] },
   redisOrderTracking: { what: 'Redis bytes per tracked order (status, rider, 20-point route)', sources: [['memory', 'redis-order-tracking']] },
   redisTrack: { what: 'Redis bytes per rider recent track (10 min)', sources: [['memory', 'redis-rider-track']] },
   redisLocationJob: { what: 'Redis bytes per queued location.batch job (20 points)', sources: [['memory', 'redis-location-job-20']] },

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { notificationEnv, toNotificationConfig, type NotificationConfig } from './config-notifications.ts';
@@ -33,6 +34,14 @@ const schema = z.object({
       'host:port pairs separated by commas, such as 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003',
     )
     .optional(),
+  /** ACL user for every cluster node (Redis 6+ ACLs). Default: unset (the `default` user). */
+  REDIS_CLUSTER_USERNAME: z.string().min(1, 'a user name').optional(),
+  /** Password for every cluster node (`requirepass`, or the ACL user's). Default: unset. */
+  REDIS_CLUSTER_PASSWORD: z.string().min(1, 'a password').optional(),
+  /** `true` speaks TLS to every cluster node, as managed clusters with in-transit encryption require. Default `false`. */
+  REDIS_CLUSTER_TLS: z.enum(['true', 'false'], { error: 'true or false' }).default('false'),
+  /** PEM file of the CA that signed the nodes' certificates, when it is not a public one. Default: unset. */
+  REDIS_CLUSTER_TLS_CA_FILE: z.string().min(1, 'a file path').optional(),
   /**
    * BullMQ queues the location work is split over, by rider, so it spreads over cluster slots.
    * Default 4 on a cluster (REDIS_CLUSTER_NODES), 1 on one Redis: there a shard buys nothing and
@@ -129,7 +138,7 @@ export interface Config {
 }
 
 /** Never echoed back in an error message. */
-const SECRETS = new Set(['JWT_SECRET', 'FCM_SERVICE_ACCOUNT_JSON', 'SMTP_URL', 'SMS_HTTP_AUTH', 'KAKAO_HTTP_AUTH']);
+const SECRETS = new Set(['JWT_SECRET', 'REDIS_CLUSTER_PASSWORD', 'FCM_SERVICE_ACCOUNT_JSON', 'SMTP_URL', 'SMS_HTTP_AUTH', 'KAKAO_HTTP_AUTH']);
 
 /** A configuration problem, phrased as the one line a person needs to fix it. */
 export class ConfigError extends Error {
@@ -154,11 +163,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
     throw new ConfigError('both REDIS_URL and REDIS_CLUSTER_NODES are set: set REDIS_URL for one Redis or REDIS_CLUSTER_NODES for a cluster, not both');
   }
+  const clusterOnly = (['REDIS_CLUSTER_USERNAME', 'REDIS_CLUSTER_PASSWORD', 'REDIS_CLUSTER_TLS_CA_FILE'] as const).find((k) => e[k] !== undefined) ?? (e.REDIS_CLUSTER_TLS === 'true' ? 'REDIS_CLUSTER_TLS' : undefined);
+  if (clusterOnly && !e.REDIS_CLUSTER_NODES) {
+    // One Redis takes its credentials and TLS in REDIS_URL (redis://user:password@host, rediss://).
+    throw new ConfigError(`${clusterOnly} is set but REDIS_CLUSTER_NODES is not: for one Redis put credentials and TLS in REDIS_URL (rediss://user:password@host:port)`);
+  }
+  if (e.REDIS_CLUSTER_USERNAME && !e.REDIS_CLUSTER_PASSWORD) {
+    throw new ConfigError('REDIS_CLUSTER_USERNAME is set but REDIS_CLUSTER_PASSWORD is not: an ACL user needs its password');
+  }
+  if (e.REDIS_CLUSTER_TLS_CA_FILE && e.REDIS_CLUSTER_TLS !== 'true') {
+    throw new ConfigError('REDIS_CLUSTER_TLS_CA_FILE is set but REDIS_CLUSTER_TLS is not true');
+  }
+  if (e.REDIS_CLUSTER_TLS_CA_FILE && !fs.existsSync(e.REDIS_CLUSTER_TLS_CA_FILE)) {
+    throw new ConfigError(`invalid REDIS_CLUSTER_TLS_CA_FILE=${JSON.stringify(e.REDIS_CLUSTER_TLS_CA_FILE)}: no such file`);
+  }
   const pools = e.WORKER_POOLS.split(',').filter(Boolean);
   return {
     env: e.NODE_ENV,
     http: { port: e.PORT, host: e.HOST, bodyLimit: e.BODY_LIMIT },
-    redisUrl: e.REDIS_CLUSTER_NODES ? clusterUrl(e.REDIS_CLUSTER_NODES) : e.REDIS_URL,
+    redisUrl: e.REDIS_CLUSTER_NODES
+      ? clusterUrl(e.REDIS_CLUSTER_NODES, { username: e.REDIS_CLUSTER_USERNAME, password: e.REDIS_CLUSTER_PASSWORD, tls: e.REDIS_CLUSTER_TLS === 'true', caFile: e.REDIS_CLUSTER_TLS_CA_FILE })
+      : e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
     queueShards: { location: e.LOCATION_QUEUE_SHARDS ?? (e.REDIS_CLUSTER_NODES ? 4 : 1) },
     databaseSchema: e.DATABASE_SCHEMA,

@@ -20,27 +20,72 @@ export interface ClusterNode {
   port: number;
 }
 
-export function clusterUrl(nodes: readonly string[]): string {
-  return `${CLUSTER_SCHEME}//${nodes.join(',')}`;
+/** How deligo authenticates to every node of a cluster, and whether it speaks TLS to them. */
+export interface ClusterAuth {
+  username?: string;
+  password?: string;
+  /** TLS to every node; `caFile` names a PEM file of the CA that signed the nodes' certificates. */
+  tls?: boolean;
+  caFile?: string;
+}
+
+/** `redis-cluster://[user:password@]host:port,…[?tls=1&ca=/path]`: a cluster as one string. */
+export function clusterUrl(nodes: readonly string[], auth: ClusterAuth = {}): string {
+  const credentials = auth.password !== undefined ? `${encodeURIComponent(auth.username ?? '')}:${encodeURIComponent(auth.password)}@` : '';
+  const query = new URLSearchParams();
+  if (auth.tls) query.set('tls', '1');
+  if (auth.tls && auth.caFile) query.set('ca', auth.caFile);
+  const rest = query.size > 0 ? `?${query}` : '';
+  return `${CLUSTER_SCHEME}//${credentials}${nodes.join(',')}${rest}`;
+}
+
+/** The seed nodes and credentials of a `redis-cluster://` target, or undefined for a `redis://` URL. */
+export function clusterTarget(url: string): { nodes: ClusterNode[]; auth: ClusterAuth } | undefined {
+  if (!url.startsWith(`${CLUSTER_SCHEME}//`)) return undefined;
+  let rest = url.slice(CLUSTER_SCHEME.length + 2);
+  const auth: ClusterAuth = {};
+  const q = rest.indexOf('?');
+  if (q >= 0) {
+    const query = new URLSearchParams(rest.slice(q + 1));
+    rest = rest.slice(0, q);
+    if (query.get('tls') === '1') auth.tls = true;
+    if (query.get('ca')) auth.caFile = query.get('ca')!;
+  }
+  // A password may hold any character once encoded; the nodes after the last `@` never hold one.
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) {
+    const [user, password = ''] = rest.slice(0, at).split(':');
+    if (user) auth.username = decodeURIComponent(user);
+    auth.password = decodeURIComponent(password);
+    rest = rest.slice(at + 1);
+  }
+  const nodes = rest
+    .split(',')
+    .filter(Boolean)
+    .map((node) => {
+      const colon = node.lastIndexOf(':');
+      return { host: node.slice(0, colon), port: Number(node.slice(colon + 1)) };
+    });
+  return { nodes, auth };
 }
 
 /** The seed nodes of a `redis-cluster://` target, or undefined for a single-node `redis://` URL. */
 export function clusterNodes(url: string): ClusterNode[] | undefined {
-  if (!url.startsWith(`${CLUSTER_SCHEME}//`)) return undefined;
-  return url
-    .slice(CLUSTER_SCHEME.length + 2)
-    .split(',')
-    .filter(Boolean)
-    .map((node) => {
-      const at = node.lastIndexOf(':');
-      return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
-    });
+  return clusterTarget(url)?.nodes;
 }
 
-/** The environment that points a child process at the same Redis. */
+/** The environment that points a child process at the same Redis, credentials included. */
 export function redisEnv(url: string): Record<string, string> {
-  const nodes = clusterNodes(url);
-  return nodes ? { REDIS_CLUSTER_NODES: nodes.map((n) => `${n.host}:${n.port}`).join(',') } : { REDIS_URL: url };
+  const target = clusterTarget(url);
+  if (!target) return { REDIS_URL: url };
+  const { nodes, auth } = target;
+  return {
+    REDIS_CLUSTER_NODES: nodes.map((n) => `${n.host}:${n.port}`).join(','),
+    ...(auth.username !== undefined && { REDIS_CLUSTER_USERNAME: auth.username }),
+    ...(auth.password !== undefined && { REDIS_CLUSTER_PASSWORD: auth.password }),
+    ...(auth.tls && { REDIS_CLUSTER_TLS: 'true' }),
+    ...(auth.caFile && { REDIS_CLUSTER_TLS_CA_FILE: auth.caFile }),
+  };
 }
 
 export function isCluster(redis: Redis): boolean {

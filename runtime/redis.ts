@@ -1,6 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.ts';
-import { clusterNodes, eachMaster } from './redis-cluster.ts';
+import fs from 'node:fs';
+import { clusterTarget, eachMaster, type ClusterAuth } from './redis-cluster.ts';
 
 /**
  * Who a connection serves decides how it behaves when Redis is away:
@@ -20,8 +21,8 @@ export function createRedis(url: string, role: ConnectionRole, logger: Logger, e
   };
   // Reconnect with a capped backoff; the process stays up and recovers when Redis returns.
   const retryStrategy = (times: number) => Math.min(times * 200, 2_000);
-  const nodes = clusterNodes(url);
-  const redis = nodes ? createCluster(nodes, options, retryStrategy) : new Redis(url, { ...options, lazyConnect: false, retryStrategy });
+  const cluster = clusterTarget(url);
+  const redis = cluster ? createCluster(cluster.nodes, cluster.auth, options, retryStrategy) : new Redis(url, { ...options, lazyConnect: false, retryStrategy });
   let lastError = '';
   redis.on('error', (err: Error) => {
     // ioredis repeats the same error on every retry; log each distinct one once.
@@ -43,12 +44,21 @@ export function createRedis(url: string, role: ConnectionRole, logger: Logger, e
  * BullMQ needs `maxRetriesPerRequest: null` in `redisOptions` for its workers, which the worker
  * role gives.
  */
-function createCluster(nodes: Array<{ host: string; port: number }>, options: RedisOptions, retryStrategy: (times: number) => number): Redis {
+function createCluster(nodes: Array<{ host: string; port: number }>, auth: ClusterAuth, options: RedisOptions, retryStrategy: (times: number) => number): Redis {
   const { enableOfflineQueue, enableAutoPipelining: _single, ...redisOptions } = options;
   const cluster = new Cluster(nodes, {
     // No auto-pipelining on a cluster: deligo's cross-slot pipelines (redis-cluster.ts) and scans
     // per master rely on ioredis' own routing of each command.
-    redisOptions,
+    // Every node gets the same credentials: the client reaches nodes it learns from CLUSTER SLOTS.
+    redisOptions: {
+      ...redisOptions,
+      ...(auth.username !== undefined && { username: auth.username }),
+      ...(auth.password !== undefined && { password: auth.password }),
+      ...(auth.tls && { tls: auth.caFile ? { ca: fs.readFileSync(auth.caFile) } : {} }),
+    },
+    // With TLS, keep the node's name as given (not its resolved address) so the certificate that
+    // names the host still matches; managed clusters hand out such names.
+    ...(auth.tls && { dnsLookup: (address: string, callback: (err: Error | null, address: string) => void) => callback(null, address) }),
     enableReadyCheck: true,
     enableOfflineQueue: enableOfflineQueue ?? true,
     clusterRetryStrategy: retryStrategy,

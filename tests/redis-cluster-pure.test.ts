@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../runtime/config.ts';
 import { queueShards, shardIndex } from '../runtime/queue-registry.ts';
-import { clusterNodes, clusterUrl, redisEnv } from '../runtime/redis-cluster.ts';
+import { clusterNodes, clusterTarget, clusterUrl, redisEnv } from '../runtime/redis-cluster.ts';
 import { hashTag, keySlot } from '../runtime/redis-slot.ts';
 
 describe('Redis Cluster: slots, shards and settings (pure)', () => {
@@ -49,6 +49,26 @@ describe('Redis Cluster: slots, shards and settings (pure)', () => {
     assert.deepEqual(redisEnv(config.redisUrl!), { REDIS_CLUSTER_NODES: '127.0.0.1:7001,127.0.0.1:7002,redis-3:7003' });
     assert.deepEqual(redisEnv('redis://127.0.0.1:6379'), { REDIS_URL: 'redis://127.0.0.1:6379' });
     assert.equal(clusterNodes('redis://127.0.0.1:6379'), undefined);
+  });
+
+  it('cluster credentials and TLS travel in the target, encoded, and come back as the same settings', () => {
+    const env = { REDIS_CLUSTER_NODES: 'node-1.example:6379,node-2.example:6380', REDIS_CLUSTER_USERNAME: 'deligo', REDIS_CLUSTER_PASSWORD: 'p@ss:w/rd,?&= 비밀', REDIS_CLUSTER_TLS: 'true' };
+    const config = loadConfig(env);
+    assert.deepEqual(clusterTarget(config.redisUrl!), {
+      nodes: [{ host: 'node-1.example', port: 6379 }, { host: 'node-2.example', port: 6380 }],
+      auth: { username: 'deligo', password: 'p@ss:w/rd,?&= 비밀', tls: true },
+    });
+    assert.deepEqual(redisEnv(config.redisUrl!), env);
+    assert.deepEqual(clusterTarget(clusterUrl(['127.0.0.1:7001']))!.auth, {}, 'no credentials, no TLS');
+  });
+
+  it('cluster-only Redis settings without REDIS_CLUSTER_NODES, or half of them, are one clear error', () => {
+    assert.throws(() => loadConfig({ REDIS_CLUSTER_PASSWORD: 'x' }), /REDIS_CLUSTER_PASSWORD is set but REDIS_CLUSTER_NODES is not: for one Redis put credentials and TLS in REDIS_URL/);
+    assert.throws(() => loadConfig({ REDIS_CLUSTER_TLS: 'true' }), /REDIS_CLUSTER_TLS is set but REDIS_CLUSTER_NODES is not/);
+    assert.throws(() => loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7001', REDIS_CLUSTER_USERNAME: 'ops' }), /an ACL user needs its password/);
+    assert.throws(() => loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7001', REDIS_CLUSTER_TLS_CA_FILE: '/etc/ca.pem' }), /REDIS_CLUSTER_TLS is not true/);
+    assert.throws(() => loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7001', REDIS_CLUSTER_TLS: 'true', REDIS_CLUSTER_TLS_CA_FILE: '/nonexistent/ca.pem' }), /REDIS_CLUSTER_TLS_CA_FILE="\/nonexistent\/ca.pem": no such file/);
+    assert.throws(() => loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7001', REDIS_CLUSTER_TLS: 'yes' }), /invalid REDIS_CLUSTER_TLS="yes": expected true or false/);
   });
 
   it('a bad REDIS_CLUSTER_NODES, both Redis settings, or a bad shard count is one clear error', () => {

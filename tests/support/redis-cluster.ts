@@ -10,7 +10,7 @@ import { SLOTS } from '../../runtime/redis-slot.ts';
 export interface TestRedisCluster {
   /** `redis-cluster://127.0.0.1:p1,…`: what ServiceUrls.redisUrl carries for a cluster. */
   url: string;
-  /** `127.0.0.1:port` of each master, in slot order. */
+  /** `127.0.0.1:port` of each master, in slot order (their TLS ports when `tls` was asked). */
   nodes: string[];
   stop(): Promise<void>;
 }
@@ -21,9 +21,17 @@ export interface TestRedisCluster {
  * nodes introduced with CLUSTER MEET, and ready once every node reports `cluster_state:ok`.
  * No replicas: the tests exercise slots and routing, not failover.
  */
-export async function startTestRedisCluster(options: { dir: string; logger: Logger; masters?: number }): Promise<TestRedisCluster> {
+export async function startTestRedisCluster(options: {
+  dir: string;
+  logger: Logger;
+  masters?: number;
+  /** Every node asks clients (and its peers) for this password once the cluster is formed. */
+  password?: string;
+  /** Every node also listens with TLS, and the nodes speak TLS to each other. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
+}): Promise<TestRedisCluster> {
   const count = options.masters ?? 3;
-  const servers: Array<EmbeddedRedis & { port: number; busPort: number }> = [];
+  const servers: Array<EmbeddedRedis & { port: number; busPort: number; tlsPort: number }> = [];
   const clients: Redis[] = [];
   const stop = async () => {
     for (const c of clients) c.disconnect();
@@ -33,16 +41,20 @@ export async function startTestRedisCluster(options: { dir: string; logger: Logg
     for (let i = 0; i < count; i++) {
       const dir = path.join(options.dir, `node-${i}`);
       await fs.mkdir(dir, { recursive: true });
-      const [port, busPort] = [await freePort(), await freePort()];
+      const [port, busPort, tlsPort] = [await freePort(), await freePort(), options.tls ? await freePort() : 0];
+      // TLS beside the plain port: this harness forms the cluster over the plain one, clients use TLS.
+      const tls = options.tls
+        ? ['--tls-port', String(tlsPort), '--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile, '--tls-ca-cert-file', options.tls.caFile, '--tls-cluster', 'yes', '--tls-auth-clients', 'no']
+        : [];
       const server = await startEmbeddedRedis({
         dir,
         port,
         logger: options.logger,
         ephemeral: true,
         // A bus port of our own: the default (port + 10000) may be taken or beyond 65535.
-        extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-port', String(busPort), '--cluster-node-timeout', '5000'],
+        extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, 'nodes.conf'), '--cluster-port', String(busPort), '--cluster-node-timeout', '5000', ...tls],
       });
-      servers.push({ ...server, port, busPort });
+      servers.push({ ...server, port, busPort, tlsPort });
       clients.push(new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 }));
     }
     const per = Math.ceil(SLOTS / count);
@@ -50,10 +62,15 @@ export async function startTestRedisCluster(options: { dir: string; logger: Logg
     // MEET names the bus port too: without it Redis assumes port + 10000.
     for (const server of servers.slice(1)) await clients[0]!.call('CLUSTER', 'MEET', '127.0.0.1', String(server.port), String(server.busPort));
     await waitForClusterOk(clients);
+    if (options.password) {
+      // masterauth first: a node must be able to reach its peers once they ask for the password.
+      for (const c of clients) await c.config('SET', 'masterauth', options.password);
+      for (const c of clients) await c.config('SET', 'requirepass', options.password);
+    }
     for (const c of clients) c.disconnect();
     clients.length = 0;
-    const nodes = servers.map((s) => `127.0.0.1:${s.port}`);
-    return { url: clusterUrl(nodes), nodes, stop };
+    const nodes = servers.map((s) => `127.0.0.1:${options.tls ? s.tlsPort : s.port}`);
+    return { url: clusterUrl(nodes, { password: options.password, tls: Boolean(options.tls), caFile: options.tls?.caFile }), nodes, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -23,7 +23,7 @@ import { QUEUES } from '../runtime/queue-registry.ts';
 import { signToken } from '../runtime/tokens.ts';
 import { around, gangnamRestaurants, keepFresh, loadRiders, paced, seeded } from './support/hot-spot.ts';
 import { sharedCpuReader, sharedCpuUsed, startProcess } from './support/processes.ts';
-import { machine, startBenchServices } from './support/services.ts';
+import { machine, pgStatements, startBenchServices } from './support/services.ts';
 import { fmt, quantile } from './support/stats.ts';
 import { report } from './support/report.ts';
 
@@ -210,6 +210,7 @@ try {
   // per match counts, and the whole machine's busy time shows what other work took.
   const others = await sharedCpuReader(redis, db);
   const othersBefore = await others();
+  await pgStatements(db, true);
   await paced(ORDERS, RATE, async (i) => {
     const t = performance.now();
     try {
@@ -236,6 +237,7 @@ try {
   const apiCpu = (await api.cpuSeconds()) - apiCpuBefore;
   const othersAfter = await others();
   const used = sharedCpuUsed(othersBefore, othersAfter);
+  const statements = await pgStatements(db);
   simulating = false;
   await riderLoop;
   await Promise.all(pendingAnswers);
@@ -294,6 +296,7 @@ try {
   report({ bench: 'dispatch', metric: 'offer-p99', label: `dispatch request → first offer p99 at ${fmt(RATE, 1)} acceptances/s`, value: quantile(request, 0.99), unit: 'ms', baseline: quantile(raw, 0.99), baselineLabel: 'raw BullMQ add → process, same rate', target: 'p99 < 250 ms', met: quantile(request, 0.99) < 250 });
   report({ bench: 'dispatch', metric: 'double-assignments', label: 'riders holding two active orders or two accepted offers', value: Number(twoOrders) + Number(twoAccepted), unit: 'riders', target: '0', met: Number(twoOrders) + Number(twoAccepted) === 0 });
   report({ bench: 'dispatch', metric: 'worker-cpu-per-dispatch', label: 'orders + dispatch worker CPU per dispatched order', value: (workerCpu * 1e6) / Math.max(1, Object.values(statuses).reduce((a: number, b) => a + Number(b), 0)), unit: 'µs' });
+  if (statements) console.log(`\nPostgres statements over the measured phase and drain (BENCH_PG_STATEMENTS=1), costliest first:\n${statements.map((r) => `${fmt(r.calls).padStart(8)} calls ${fmt(r.ms).padStart(7)} ms ${fmt(r.rows).padStart(8)} rows  ${r.query}`).join('\n')}`);
   if (problems.length > 0) console.log(`\nwarnings and errors from the processes (first 20):\n${problems.join('\n')}`);
   console.log(`load average at the end (1/5 min): ${os.loadavg().slice(0, 2).map((n) => n.toFixed(1)).join(' / ')}`);
   console.log(`worker RSS ${fmt(await workers.rssMb())} MB, API RSS ${fmt(await api.rssMb())} MB`);

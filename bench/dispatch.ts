@@ -17,7 +17,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seedCatalogue } from '../cli/commands/seed.ts';
 import { createLiveLocation } from '../location/live-location.ts';
-import { changeStatus } from '../orders/change-status.ts';
+import { createStatusChanger } from '../orders/change-status.ts';
 import { createOrderPlacer } from '../orders/place-order.ts';
 import { QUEUES } from '../runtime/queue-registry.ts';
 import { signToken } from '../runtime/tokens.ts';
@@ -128,12 +128,14 @@ try {
   // through the same status code the API uses) and is then free for the next one.
   const deliveries: Array<Promise<void>> = [];
   const delivered = { orders: 0, errors: 0 };
+  // The code the API's transitions route runs: changes arriving together share a statement.
+  const changeStatus = createStatusChanger(db);
   const deliver = async (riderId: string, orderId: string) => {
     if (!DELIVERY_SECONDS) return;
     await sleep((DELIVERY_SECONDS[0] + riderRandom() * (DELIVERY_SECONDS[1] - DELIVERY_SECONDS[0])) * 1_000);
     const { restaurant_id: restaurantId } = await db('orders').where({ id: orderId }).first('restaurant_id');
     for (const [actor, to] of [[{ role: 'restaurant', sub: restaurantId }, 'READY_FOR_PICKUP'], [{ role: 'rider', sub: riderId }, 'PICKED_UP'], [{ role: 'rider', sub: riderId }, 'DELIVERING'], [{ role: 'rider', sub: riderId }, 'DELIVERED']] as const) {
-      const result = await changeStatus(db, orderId, actor, { to });
+      const result = await changeStatus(orderId, actor, { to });
       if (result.kind !== 'changed') return void delivered.errors++;
     }
     delivered.orders++;

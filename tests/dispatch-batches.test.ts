@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedCatalogue } from '../cli/commands/seed.ts';
-import { createOffers } from '../db/dispatch-batch-repository.ts';
+import { acceptOffers, createOffers } from '../db/dispatch-batch-repository.ts';
 import { openDispatch } from '../db/dispatch-repository.ts';
 import { dispatchKeys } from '../dispatch/candidate-facts.ts';
 import { createMatchBatches } from '../dispatch/match-batches.ts';
@@ -110,6 +110,31 @@ describe('dispatch and status changes in batches', () => {
     const pending = await platform.db('dispatch_offers').whereIn('order_id', [a!, b!, c!]).where({ status: 'PENDING' }).orderBy('id');
     assert.deepEqual(pending.map((o) => [o.id, o.rider_id]), [['cx-1', 'cx-r1'], ['cx-4', 'cx-r3']]);
     assert.equal(Number((await platform.db('dispatch_events').whereIn('order_id', [a!, b!, c!]).count('* as n'))[0]!.n), 2);
+  });
+
+  it('riders answering together: one statement decides each accept as alone, one winner per offer, no rider with two orders', async () => {
+    const [a, b, c, d] = await orders('ac', 4);
+    for (const id of [a!, b!, c!, d!]) await openDispatch(platform.db, id, 3_000);
+    const offer = (id: string, orderId: string, riderId: string, expiresIn = 60_000) => ({ offer: { id, order_id: orderId, rider_id: riderId, distance_m: 100, expected_earning: 3_000, expires_at: new Date(Date.now() + expiresIn) } });
+    assert.deepEqual((await createOffers(platform.db, [offer('ac-1', a!, 'ac-r1'), offer('ac-2', b!, 'ac-r2'), offer('ac-3', c!, 'ac-r3', -1_000)])).map((o) => o.kind), ['offered', 'offered', 'offered']);
+    // ac-r2 already holds an order: their accept must not give them a second one.
+    await platform.db('orders').where({ id: d! }).update({ rider_id: 'ac-r2' });
+    const answers = [
+      ...Array.from({ length: 5 }, () => ({ offerId: 'ac-1', riderId: 'ac-r1' })),
+      { offerId: 'ac-1', riderId: 'ac-intruder' },
+      { offerId: 'ac-2', riderId: 'ac-r2' },
+      { offerId: 'ac-3', riderId: 'ac-r3' },
+      { offerId: 'ac-none', riderId: 'ac-r1' },
+    ];
+    const results = await acceptOffers(platform.db, answers);
+    assert.equal(results.slice(0, 5).filter((r) => r.kind === 'accepted').length, 1, JSON.stringify(results));
+    assert.ok(results.slice(0, 5).every((r) => r.kind === 'accepted' || (r.kind === 'not-pending' && r.status === 'ACCEPTED')), JSON.stringify(results));
+    assert.deepEqual(results.slice(5).map((r) => r.kind), ['not-pending', 'rider-busy', 'not-pending', 'not-pending']);
+    assert.deepEqual(results[7], { kind: 'not-pending', status: 'EXPIRED' });
+    const rows = await platform.db('orders').whereIn('id', [a!, b!, c!]).orderBy('id');
+    assert.deepEqual(Object.fromEntries(rows.map((o) => [o.id, o.rider_id])), { [a!]: 'ac-r1', [b!]: null, [c!]: null });
+    assert.equal((await platform.db('dispatch_events').where({ order_id: a!, type: 'accepted' })).length, 1);
+    assert.equal((await platform.db('dispatches').where({ order_id: a! }).first()).status, 'ASSIGNED');
   });
 
   it('two matches of one order at once: one offer, the other waits for it', async () => {

@@ -57,7 +57,7 @@ export async function pgStatements(db: Knex, reset = false): Promise<Array<{ cal
   await db.raw('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   if (reset) return void (await db.raw('SELECT pg_stat_statements_reset()'));
   const { rows } = await db.raw(
-    `SELECT calls::int, round(total_exec_time + total_plan_time)::int AS ms, rows::int, regexp_replace(left(query, 110), '\s+', ' ', 'g') AS query
+    `SELECT calls::int, round(total_exec_time + total_plan_time)::int AS ms, rows::int, regexp_replace(left(query, 110), '[[:space:]]+', ' ', 'g') AS query
        FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%' ORDER BY total_exec_time + total_plan_time DESC LIMIT 25`,
   );
   return rows;

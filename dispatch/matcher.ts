@@ -6,8 +6,7 @@ import { insertDeliveries } from '../db/notification-deliveries-repository.ts';
 import { getOrder } from '../db/orders-repository.ts';
 import { acceptanceRate, expectedEarning, rankCandidates, type Candidate } from '../domain/dispatch/ranking.ts';
 import { haversineMeters } from '../domain/location/geo.ts';
-import type { NearbyCandidate } from '../location/geo-index.ts';
-import { availableAndFresh, type LiveLocation } from '../location/live-location.ts';
+import type { LiveLocation, NearbyRider } from '../location/live-location.ts';
 import type { OrderTracking } from '../location/order-tracking.ts';
 import { deliveryRows, enqueueDeliveries, notify, type NotifyInput } from '../notifications/notify.ts';
 import type { Config } from '../runtime/config.ts';
@@ -34,8 +33,8 @@ export interface DispatchDeps {
 const batchesOf = (deps: DispatchDeps) => deps.batches ?? createMatchBatches(deps.db, deps.redis, deps.config.queuePrefix, { holdMs: deps.config.dispatch.offerTimeoutMs });
 
 /**
- * The steps of a match, one after another: opening the dispatch (Postgres), the geo search,
- * the candidates' availability and facts, the claim of the best free rider, the offer's statement
+ * The steps of a match, one after another: opening the dispatch (Postgres), the search for
+ * available riders (the geo index and each one's status), the candidates' facts, the claim of the best free rider, the offer's statement
  * (Postgres; its row is the "first offer"), and what follows the offer (rider busy, profile,
  * push and timeout jobs).
  */
@@ -67,7 +66,7 @@ interface EarlySearch {
   lat: number;
   lng: number;
   radiusMeters: number;
-  found: Promise<NearbyCandidate[]>;
+  found: Promise<NearbyRider[]>;
 }
 
 export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-later' | 'failed' | 'done';
@@ -84,7 +83,7 @@ export async function matchOrder(deps: DispatchDeps, orderId: string, requestedA
   // Told where the restaurant is, the first search goes alongside opening the dispatch (one round
   // trip less before the first offer); it is used only if the order turns out to be there.
   const first = SEARCHES[0]!;
-  const early = near && { ...near, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), found: deps.location.geo.search(near.lat, near.lng, Math.min(first.radiusMeters, config.dispatch.radiusMeters), first.depth + 10) };
+  const early = near && { ...near, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), found: deps.location.nearby({ lat: near.lat, lng: near.lng, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), limit: first.depth, now: Date.now() }) };
   early?.found.catch(() => {});
   const subject = await step(deps, 'open', () => deps.batches!.open({ orderId, radiusMeters: config.dispatch.radiusMeters, ...(requestedAt !== undefined && { requestedAt: new Date(requestedAt) }) }));
   // No such order, or it has ended or found its rider.
@@ -113,12 +112,13 @@ async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radiu
     if (radiusMeters <= searched.radiusMeters && (searched.found < searched.depth || depth <= searched.depth)) continue;
     const started = early && early.lat === restaurant.lat && early.lng === restaurant.lng && early.radiusMeters === radiusMeters && depth === SEARCHES[0]!.depth ? early.found : undefined;
     early = undefined;
-    const candidates = await step(deps, 'search', () => started ?? deps.location.geo.search(restaurant.lat, restaurant.lng, radiusMeters, depth + 10));
-    // Whether each is still available and fresh, and what ranking and filtering need (profile,
-    // asked before, fraud suspension, considering another offer), side by side: one round trip.
-    const ids = candidates.map((c) => c.riderId);
-    const [checks, known] = await step(deps, 'facts', () => Promise.all([deps.location.state.availability(ids), batches.facts(order.id, ids)]));
-    const found = availableAndFresh(candidates, checks, depth, Date.now());
+    // The riders available with a fresh position, nearest first: on one Redis a single script that
+    // searches the cells and checks each candidate's status there (location/nearby-search.ts), so
+    // the dozens of candidates a hot spot turns up cost no command each.
+    const found = await step(deps, 'search', () => started ?? deps.location.nearby({ lat: restaurant.lat, lng: restaurant.lng, radiusMeters, limit: depth, now: Date.now() }));
+    // What ranking and filtering need (profile, asked before, fraud suspension, considering another
+    // offer): one round trip, shared with the other matches in flight.
+    const known = await step(deps, 'facts', () => batches.facts(order.id, found.map((r) => r.riderId)));
     searched = { radiusMeters, depth, found: found.length };
     const ranked = rankCandidates(
       found.flatMap((r) => {

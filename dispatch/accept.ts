@@ -1,11 +1,28 @@
 import { acceptOffer, closeOffer, hasActiveOrder, type AcceptResult } from '../db/dispatch-repository.ts';
+import type { Knex } from 'knex';
+import { acceptOffers } from '../db/dispatch-batch-repository.ts';
+import { createGroupCommit } from '../runtime/group-commit.ts';
 import type { DispatchDeps } from './matcher.ts';
 import { createCandidateFacts } from './candidate-facts.ts';
 import { createOfferHolds } from './offer-holds.ts';
 
-/** Accepts in Postgres (atomically), then takes the rider out of the available pool in Redis. */
-export async function acceptAndAssign(deps: DispatchDeps, offerId: string, riderId: string): Promise<AcceptResult> {
-  const result = await acceptOffer(deps.db, offerId, riderId);
+export type OfferAcceptor = (offerId: string, riderId: string) => Promise<AcceptResult>;
+
+/**
+ * Riders' accepts for a busy process (the API): answers arriving in the same event-loop turn are
+ * decided in one statement (db/dispatch-batch-repository.ts: acceptOffers), each as it would be alone.
+ */
+export function createOfferAcceptor(db: Knex): OfferAcceptor {
+  const accept = createGroupCommit((answers: Array<{ offerId: string; riderId: string }>) => acceptOffers(db, answers), { maxInFlight: 4 });
+  return (offerId, riderId) => accept({ offerId, riderId });
+}
+
+/**
+ * Accepts in Postgres (atomically), then takes the rider out of the available pool in Redis.
+ * `accept` decides it: alone by default, or grouped ({@link createOfferAcceptor}).
+ */
+export async function acceptAndAssign(deps: DispatchDeps, offerId: string, riderId: string, accept: OfferAcceptor = (o, r) => acceptOffer(deps.db, o, r)): Promise<AcceptResult> {
+  const result = await accept(offerId, riderId);
   if (result.kind === 'accepted') {
     // Independent of one another: side by side, one round trip of latency for the rider.
     await Promise.all([

@@ -60,6 +60,8 @@ const decode = (text: string): Profile => {
 export interface CandidateFactStore {
   /** The facts of each rider for one order: one Redis round trip (Postgres only for riders not cached yet). */
   read(orderId: string, riderIds: readonly string[], now: number): Promise<Map<string, CandidateFacts>>;
+  /** {@link read} for several orders at once (concurrent matches): still one Redis round trip. */
+  readMany(requests: ReadonlyArray<{ orderId: string; riderIds: readonly string[] }>, now: number): Promise<Array<Map<string, CandidateFacts>>>;
   /** A profile as Postgres now has it (returned by the statement that changed it). */
   saveProfile(riderId: string, profile: Profile): Promise<void>;
   /** Critical fraud findings: each keeps its rider out for {@link SUSPENSION_MS} from when it was stored. */
@@ -76,20 +78,20 @@ export function createCandidateFacts(db: Knex, redis: Redis, prefix: string): Ca
     pipeline.set(keys.suspendedLoaded, '1');
     await pipeline.exec();
   };
-  return {
+  const store: CandidateFactStore = {
     async read(orderId, riderIds, now) {
-      if (riderIds.length === 0) return new Map();
-      const ids = riderIds as string[];
-      const replies = (await redis
-        .pipeline()
-        .hmget(keys.profiles, ...ids)
-        .zmscore(keys.suspended, ...ids)
-        .zmscore(keys.holds, ...ids)
-        .smismember(keys.asked(orderId), ...ids)
-        .exists(keys.suspendedLoaded)
-        .exec())!;
+      return (await store.readMany([{ orderId, riderIds }], now))[0]!;
+    },
+    async readMany(requests, now) {
+      // Each rider once, however many of the orders found them: one pipeline for all of them.
+      const ids = [...new Set(requests.flatMap((r) => r.riderIds))];
+      if (ids.length === 0) return requests.map(() => new Map());
+      const asking = requests.filter((r) => r.riderIds.length > 0);
+      const pipeline = redis.pipeline().hmget(keys.profiles, ...ids).zmscore(keys.suspended, ...ids).zmscore(keys.holds, ...ids).exists(keys.suspendedLoaded);
+      for (const r of asking) pipeline.smismember(keys.asked(r.orderId), ...(r.riderIds as string[]));
+      const replies = (await pipeline.exec())!;
       for (const [err] of replies) if (err) throw err;
-      const [profiles, suspended, held, asked, loaded] = replies.map(([, reply]) => reply) as [Array<string | null>, Array<string | null>, Array<string | null>, number[], number];
+      const [profiles, suspended, held, loaded, ...askedReplies] = replies.map(([, reply]) => reply) as [Array<string | null>, Array<string | null>, Array<string | null>, number, ...number[][]];
       let suspendedUntil = suspended;
       if (loaded === 0) {
         await loadSuspensions(now);
@@ -98,20 +100,23 @@ export function createCandidateFacts(db: Knex, redis: Redis, prefix: string): Ca
       const missing = ids.filter((_, i) => profiles[i] === null);
       const fetched = missing.length > 0 ? await profilesOf(db, missing) : new Map<string, Profile>();
       if (fetched.size > 0) await redis.hset(keys.profiles, Object.fromEntries([...fetched].map(([id, p]) => [id, encode(p)])));
-      const facts = new Map<string, CandidateFacts>();
+      const shared = new Map<string, Omit<CandidateFacts, 'asked'>>();
       ids.forEach((id, i) => {
         const p = profiles[i] ? decode(profiles[i]!) : fetched.get(id)!;
-        facts.set(id, {
+        shared.set(id, {
           maxDistanceMeters: p.max_distance_m,
           autoAccept: p.auto_accept,
           offersReceived: p.offers_received,
           offersAccepted: p.offers_accepted,
-          asked: asked[i] === 1,
           suspended: suspendedUntil[i] !== null && Number(suspendedUntil[i]) > now,
           held: held[i] !== null && Number(held[i]) > now,
         });
       });
-      return facts;
+      const askedOf = new Map(asking.map((r, k) => [r, askedReplies[k]!]));
+      return requests.map((r) => {
+        const asked = askedOf.get(r);
+        return new Map(r.riderIds.map((id, i) => [id, { ...shared.get(id)!, asked: asked?.[i] === 1 }]));
+      });
     },
     async saveProfile(riderId, profile) {
       await redis.hset(keys.profiles, riderId, encode(profile));
@@ -123,4 +128,5 @@ export function createCandidateFacts(db: Knex, redis: Redis, prefix: string): Ca
       await pipeline.exec();
     },
   };
+  return store;
 }

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
-import { createOffer, failDispatch, nextRound, openDispatch, type MatchSubject } from '../db/dispatch-repository.ts';
+import { failDispatch, nextRound, type MatchSubject } from '../db/dispatch-repository.ts';
 import { insertDeliveries } from '../db/notification-deliveries-repository.ts';
 import { getOrder } from '../db/orders-repository.ts';
 import { acceptanceRate, expectedEarning, rankCandidates, type Candidate } from '../domain/dispatch/ranking.ts';
 import { haversineMeters } from '../domain/location/geo.ts';
-import type { NearbyCandidate } from '../location/geo-index.ts';
-import { availableAndFresh, type LiveLocation } from '../location/live-location.ts';
+import type { LiveLocation, NearbyRider } from '../location/live-location.ts';
 import type { OrderTracking } from '../location/order-tracking.ts';
 import { deliveryRows, enqueueDeliveries, notify, type NotifyInput } from '../notifications/notify.ts';
 import type { Config } from '../runtime/config.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import { acceptAndAssign } from './accept.ts';
 import { createCandidateFacts, dispatchKeys } from './candidate-facts.ts';
+import { createMatchBatches, type MatchBatches } from './match-batches.ts';
 import { createOfferHolds } from './offer-holds.ts';
 
 export interface DispatchDeps {
@@ -26,11 +26,15 @@ export interface DispatchDeps {
   tracking: OrderTracking;
   /** When given, each step of a match adds the milliseconds it took (see {@link MatchStep}). */
   trace?: Partial<Record<MatchStep, number>>;
+  /** The worker's shared round trips (dispatch/match-batches.ts); without them a match's are its own. */
+  batches?: MatchBatches;
 }
 
+const batchesOf = (deps: DispatchDeps) => deps.batches ?? createMatchBatches(deps.db, deps.redis, deps.config.queuePrefix, { holdMs: deps.config.dispatch.offerTimeoutMs });
+
 /**
- * The steps of a match, one after another: opening the dispatch (Postgres), the geo search,
- * the candidates' availability and facts, the claim of the best free rider, the offer's statement
+ * The steps of a match, one after another: opening the dispatch (Postgres), the search for
+ * available riders (the geo index and each one's status), the candidates' facts, the claim of the best free rider, the offer's statement
  * (Postgres; its row is the "first offer"), and what follows the offer (rider busy, profile,
  * push and timeout jobs).
  */
@@ -62,7 +66,7 @@ interface EarlySearch {
   lat: number;
   lng: number;
   radiusMeters: number;
-  found: Promise<NearbyCandidate[]>;
+  found: Promise<NearbyRider[]>;
 }
 
 export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-later' | 'failed' | 'done';
@@ -74,13 +78,14 @@ export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-late
  * wait each round; after the last round ops and the customer are told.
  */
 export async function matchOrder(deps: DispatchDeps, orderId: string, requestedAt?: number, near?: { lat: number; lng: number }): Promise<MatchOutcome> {
-  const { db, config } = deps;
+  const { config } = deps;
+  deps = { ...deps, batches: batchesOf(deps) };
   // Told where the restaurant is, the first search goes alongside opening the dispatch (one round
   // trip less before the first offer); it is used only if the order turns out to be there.
   const first = SEARCHES[0]!;
-  const early = near && { ...near, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), found: deps.location.geo.search(near.lat, near.lng, Math.min(first.radiusMeters, config.dispatch.radiusMeters), first.depth + 10) };
+  const early = near && { ...near, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), found: deps.location.nearby({ lat: near.lat, lng: near.lng, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), limit: first.depth, now: Date.now() }) };
   early?.found.catch(() => {});
-  const subject = await step(deps, 'open', () => openDispatch(db, orderId, config.dispatch.radiusMeters, requestedAt === undefined ? undefined : new Date(requestedAt)));
+  const subject = await step(deps, 'open', () => deps.batches!.open({ orderId, radiusMeters: config.dispatch.radiusMeters, ...(requestedAt !== undefined && { requestedAt: new Date(requestedAt) }) }));
   // No such order, or it has ended or found its rider.
   const dispatch = subject?.dispatch;
   if (!subject || !dispatch) return 'done';
@@ -96,8 +101,7 @@ export async function matchOrder(deps: DispatchDeps, orderId: string, requestedA
 /** Offers the order to the best free rider within `radius`; undefined when there is none. */
 async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radius: number, early?: EarlySearch): Promise<MatchOutcome | undefined> {
   const { config } = deps;
-  const holds = createOfferHolds(deps.redis, config.queuePrefix);
-  const facts = createCandidateFacts(deps.db, deps.redis, config.queuePrefix);
+  const batches = deps.batches!;
   const restaurant = { name: order.restaurant_name, lat: order.restaurant_lat, lng: order.restaurant_lng };
   const delivery = haversineMeters(restaurant, { lat: order.dropoff_lat, lng: order.dropoff_lng });
   let searched = { radiusMeters: 0, depth: 0, found: 0 };
@@ -106,15 +110,15 @@ async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radiu
     const { depth } = search;
     // The last search already saw everyone this one would.
     if (radiusMeters <= searched.radiusMeters && (searched.found < searched.depth || depth <= searched.depth)) continue;
-    const now = Date.now();
     const started = early && early.lat === restaurant.lat && early.lng === restaurant.lng && early.radiusMeters === radiusMeters && depth === SEARCHES[0]!.depth ? early.found : undefined;
     early = undefined;
-    const candidates = await step(deps, 'search', () => started ?? deps.location.geo.search(restaurant.lat, restaurant.lng, radiusMeters, depth + 10));
-    // Whether each is still available and fresh, and what ranking and filtering need (profile,
-    // asked before, fraud suspension, considering another offer), side by side: one round trip.
-    const ids = candidates.map((c) => c.riderId);
-    const [checks, known] = await step(deps, 'facts', () => Promise.all([deps.location.state.availability(ids), facts.read(order.id, ids, now)]));
-    const found = availableAndFresh(candidates, checks, depth, now);
+    // The riders available with a fresh position, nearest first: on one Redis a single script that
+    // searches the cells and checks each candidate's status there (location/nearby-search.ts), so
+    // the dozens of candidates a hot spot turns up cost no command each.
+    const found = await step(deps, 'search', () => started ?? deps.location.nearby({ lat: restaurant.lat, lng: restaurant.lng, radiusMeters, limit: depth, now: Date.now() }));
+    // What ranking and filtering need (profile, asked before, fraud suspension, considering another
+    // offer): one round trip, shared with the other matches in flight.
+    const known = await step(deps, 'facts', () => batches.facts(order.id, found.map((r) => r.riderId)));
     searched = { radiusMeters, depth, found: found.length };
     const ranked = rankCandidates(
       found.flatMap((r) => {
@@ -127,7 +131,7 @@ async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radiu
     const left = ranked.map((c) => c.riderId);
     while (left.length > 0) {
       // Another order may have claimed some of them since they were read: take the best still free.
-      const claimed = await step(deps, 'claim', () => holds.claimFirst(order.id, left, Date.now(), Date.now() + config.dispatch.offerTimeoutMs));
+      const claimed = await step(deps, 'claim', () => batches.claim(order.id, left));
       if (!claimed) break;
       left.splice(0, left.indexOf(claimed) + 1);
       const outcome = await offer(deps, order, restaurant.name, byId.get(claimed)!, delivery);
@@ -158,7 +162,7 @@ async function offer(deps: DispatchDeps, order: MatchSubject['order'], restauran
   // The push's delivery record goes into the offer's own statement (a rider who auto-accepts gets
   // no offer push): the notification reconciler enqueues it should this process stop before it does.
   const pushRow = deliveryRows(push)[0]!;
-  const created = await step(deps, 'offer', () => createOffer(db, offer, candidate.autoAccept ? undefined : pushRow));
+  const created = await step(deps, 'offer', () => deps.batches!.offer({ offer, ...(!candidate.autoAccept && { push: pushRow }) }));
   if (created.kind === 'rider-has-offer') {
     // Not asked for this order after all; the hold now stands for the offer the database knows of.
     await deps.redis.srem(dispatchKeys(config.queuePrefix).asked(order.id), candidate.riderId).catch(() => 0);

@@ -15,6 +15,12 @@ export interface OfferHolds {
    * them asked for `orderId`, atomically; returns the rider, or undefined.
    */
   claimFirst(orderId: string, ranked: readonly string[], now: number, until: number): Promise<string | undefined>;
+  /**
+   * {@link claimFirst} for several orders in one script run (concurrent matches): orders are served
+   * in the given order, and a rider claimed for one is held for the others, so every order gets a
+   * different rider (or undefined). One result per claim, in order.
+   */
+  claimEach(claims: ReadonlyArray<{ orderId: string; ranked: readonly string[] }>, now: number, until: number): Promise<Array<string | undefined>>;
   /** The rider holds no offer any more. With `orderId`: no offer was made after all, so they were not asked for it either. */
   release(riderId: string, orderId?: string): Promise<void>;
 }
@@ -32,14 +38,52 @@ for i = 4, #ARGV do
 end
 return false`;
 
+/**
+ * KEYS: the holds, then one asked set per claim. ARGV: now, until, the asked sets' TTL, then per
+ * claim the number of its riders followed by them. Returns one rider per claim ('' for none).
+ */
+const CLAIM_EACH = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local out = {}
+local a = 4
+for k = 2, #KEYS do
+  local n = tonumber(ARGV[a])
+  local claimed = ''
+  for i = a + 1, a + n do
+    if not redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+      redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i])
+      redis.call('SADD', KEYS[k], ARGV[i])
+      redis.call('EXPIRE', KEYS[k], ARGV[3])
+      claimed = ARGV[i]
+      break
+    end
+  end
+  out[k - 1] = claimed
+  a = a + n + 1
+end
+return out`;
+
 export function createOfferHolds(redis: Redis, prefix: string): OfferHolds {
   const keys = dispatchKeys(prefix);
   if (!('deligoClaimFirstRider2' in redis)) redis.defineCommand('deligoClaimFirstRider2', { numberOfKeys: 2, lua: CLAIM_FIRST });
-  const run = redis as Redis & { deligoClaimFirstRider2(holds: string, asked: string, ...args: Array<string | number>): Promise<string | null> };
+  // Without a fixed number of keys: the first argument says how many (one asked set per claim).
+  if (!('deligoClaimEachRider' in redis)) redis.defineCommand('deligoClaimEachRider', { lua: CLAIM_EACH });
+  const run = redis as Redis & {
+    deligoClaimFirstRider2(holds: string, asked: string, ...args: Array<string | number>): Promise<string | null>;
+    deligoClaimEachRider(numberOfKeys: number, ...args: Array<string | number>): Promise<string[]>;
+  };
   return {
     async claimFirst(orderId, ranked, now, until) {
       if (ranked.length === 0) return undefined;
       return (await run.deligoClaimFirstRider2(keys.holds, keys.asked(orderId), now, until, ASKED_TTL, ...ranked)) ?? undefined;
+    },
+    async claimEach(claims, now, until) {
+      const asking = claims.filter((c) => c.ranked.length > 0);
+      if (asking.length === 0) return claims.map(() => undefined);
+      const args = asking.flatMap((c) => [c.ranked.length, ...c.ranked]);
+      const claimed = await run.deligoClaimEachRider(1 + asking.length, keys.holds, ...asking.map((c) => keys.asked(c.orderId)), now, until, ASKED_TTL, ...args);
+      const byClaim = new Map(asking.map((c, k) => [c, claimed[k] || undefined]));
+      return claims.map((c) => byClaim.get(c));
     },
     async release(riderId, orderId) {
       if (orderId === undefined) return void (await redis.zrem(keys.holds, riderId));

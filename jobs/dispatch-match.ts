@@ -11,8 +11,8 @@ export const dispatchMatch = defineJob({
   async handler({ orderId, near }, ctx) {
     const started = Date.now();
     const steps: Partial<Record<MatchStep, number>> = {};
-    const { db, redis, queues, config, location, tracking } = ctx;
-    const outcome = await matchOrder({ db, redis, queues, config, location, tracking, trace: steps }, orderId, ctx.job.enqueuedAt, near);
+    const { db, redis, queues, config, location, tracking, dispatchBatches } = ctx;
+    const outcome = await matchOrder({ db, redis, queues, config, location, tracking, trace: steps, ...(dispatchBatches && { batches: dispatchBatches }) }, orderId, ctx.job.enqueuedAt, near);
     // Kept with the job (and in its completed event): time waiting in the queue (delay included)
     // against time spent matching, which tells a backlog from a slow step, and that time by step.
     return { outcome, queuedMs: started - ctx.job.enqueuedAt, tookMs: Date.now() - started, steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, Math.round(v)])) };

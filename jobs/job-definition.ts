@@ -11,6 +11,7 @@ import type { LiveLocation } from '../location/live-location.ts';
 import type { HistoryWriter } from '../location/history-writer.ts';
 import type { OrderTracking } from '../location/order-tracking.ts';
 import type { GiftSender } from '../gifts/sender.ts';
+import type { MatchBatches } from '../dispatch/match-batches.ts';
 
 /** What every handler may use. Handlers never open connections of their own. */
 export interface JobDeps {
@@ -29,6 +30,8 @@ export interface JobDeps {
   tracking: OrderTracking;
   /** The batched, exactly-once gift sender. */
   gifts: { sender: GiftSender };
+  /** The round trips concurrent `dispatch.match` runs share (dispatch/match-batches.ts). */
+  dispatchBatches?: MatchBatches;
 }
 
 export interface JobContext extends JobDeps {

@@ -7,6 +7,7 @@ import { createNotificationServices } from '../notifications/services.ts';
 import type { Platform } from '../runtime/platform.ts';
 import { giftSendGuards } from '../gifts/link-guard.ts';
 import { createGiftSender } from '../gifts/sender.ts';
+import { createMatchBatches } from '../dispatch/match-batches.ts';
 
 /**
  * Everything a job handler may use, built once per worker process from its connections.
@@ -24,6 +25,7 @@ export function createJobDeps(platform: Platform, overrides: { providers?: Provi
     history: createHistoryWriter(platform.db),
     tracking: createOrderTracking(platform.redis, platform.config.queuePrefix),
     gifts: { sender: createGiftSender({ db: platform.db, queues: platform.queues, config: platform.config, logger: platform.logger }, { providers: notifications.providers }) },
+    dispatchBatches: createMatchBatches(platform.db, platform.redis, platform.config.queuePrefix, { holdMs: platform.config.dispatch.offerTimeoutMs }),
     close: () => notifications.close(),
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { getOffer, pendingOffers } from '../../db/dispatch-repository.ts';
-import { acceptAndAssign, closeAndMoveOn } from '../../dispatch/accept.ts';
+import { acceptAndAssign, closeAndMoveOn, createOfferAcceptor } from '../../dispatch/accept.ts';
 import type { DispatchDeps } from '../../dispatch/matcher.ts';
 import { conflict, notFound } from '../errors.ts';
 import { defineRoute } from '../route.ts';
@@ -9,6 +9,8 @@ const offerId = z.object({ id: z.string().min(1).max(64) });
 
 /** A rider's offers: see them, take one, or pass. */
 export function offerRoutes(deps: DispatchDeps) {
+  // Riders answering together (a hot spot's offers come in waves) share a statement.
+  const accept = createOfferAcceptor(deps.db);
   const mine = async (id: string, riderId: string) => {
     const offer = await getOffer(deps.db, id);
     // Someone else's offer looks exactly like a missing one: offer ids say nothing to other riders.
@@ -37,7 +39,7 @@ export function offerRoutes(deps: DispatchDeps) {
       async handler({ user, params }) {
         // The accept statement only touches this rider's offer: no read before it. An offer it did
         // not find (someone else's, or none) is then told apart from one already decided.
-        const result = await acceptAndAssign(deps, params.id, user.sub);
+        const result = await acceptAndAssign(deps, params.id, user.sub, accept);
         switch (result.kind) {
           case 'accepted':
             return { body: { offerId: params.id, orderId: result.orderId, status: 'ACCEPTED' } };

@@ -4,7 +4,7 @@ import { getOrder, listOrders, orderEvents, orderItems, type OrderRow } from '..
 import { isOrderParty } from '../../domain/orders/parties.ts';
 import { ORDER_STATUSES } from '../../domain/orders/state-machine.ts';
 import { ROLES } from '../../domain/roles.ts';
-import { changeStatus } from '../../orders/change-status.ts';
+import { createStatusChanger } from '../../orders/change-status.ts';
 import type { OrderPlacer } from '../../orders/place-order.ts';
 import { badRequest, conflict, forbidden, HttpError, notFound } from '../errors.ts';
 import { defineRoute } from '../route.ts';
@@ -14,6 +14,8 @@ const orderId = z.object({ id: z.string().min(1).max(64) });
 
 /** Orders: placing, reading, and moving them through their states. */
 export function orderRoutes(deps: { db: Knex; placeOrder: OrderPlacer; kickRelay: () => Promise<void>; startDispatch?: (orderId: string, near: { lat: number; lng: number }) => Promise<void> }) {
+  // Transitions arriving together (restaurants accepting at a hot spot) share a read and a commit.
+  const changeStatus = createStatusChanger(deps.db);
   return [
     defineRoute({
       method: 'post',
@@ -74,7 +76,7 @@ export function orderRoutes(deps: { db: Knex; placeOrder: OrderPlacer; kickRelay
         expectedVersion: z.number().int().min(1).optional(),
       }),
       async handler({ user, params, body }) {
-        const result = await changeStatus(deps.db, params.id, user, body);
+        const result = await changeStatus(params.id, user, body);
         switch (result.kind) {
           case 'not-found':
             throw notFound(`no order ${params.id}`);

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import fs from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 import os from 'node:os';
@@ -26,7 +27,9 @@ export async function startBenchServices(env: Record<string, string> = {}): Prom
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'deligo-bench-'));
   await fs.chmod(dir, 0o755);
   const redis = await startEmbeddedRedis({ dir: path.join(dir, 'redis'), logger });
-  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), logger, ephemeral: process.env.BENCH_EPHEMERAL === '1' });
+  // BENCH_PG_STATEMENTS=1: Postgres counts every statement (pg_stat_statements; see pgStatements).
+  const statements = process.env.BENCH_PG_STATEMENTS === '1' ? { settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all', 'pg_stat_statements.track_planning': 'on' } } : {};
+  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), logger, ephemeral: process.env.BENCH_EPHEMERAL === '1', ...statements });
   const urls = { redisUrl: redis.url, databaseUrl: pg.url };
   const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: redis.url, DATABASE_URL: pg.url, LOG_LEVEL: 'warn', ...env });
   const releasers = new Releasers(logger);
@@ -43,6 +46,21 @@ export async function startBenchServices(env: Record<string, string> = {}): Prom
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * With BENCH_PG_STATEMENTS=1: Postgres's statements since `reset` (call it to start), the costliest
+ * first: calls, total execution time and rows, and the statement's start. Otherwise undefined.
+ */
+export async function pgStatements(db: Knex, reset = false): Promise<Array<{ calls: number; ms: number; rows: number; query: string }> | undefined> {
+  if (process.env.BENCH_PG_STATEMENTS !== '1') return undefined;
+  await db.raw('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  if (reset) return void (await db.raw('SELECT pg_stat_statements_reset()'));
+  const { rows } = await db.raw(
+    `SELECT calls::int, round(total_exec_time + total_plan_time)::int AS ms, rows::int, regexp_replace(left(query, 110), '[[:space:]]+', ' ', 'g') AS query
+       FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%' ORDER BY total_exec_time + total_plan_time DESC LIMIT 25`,
+  );
+  return rows;
 }
 
 /** Machine facts printed with every result. */

@@ -33,6 +33,8 @@ export async function startEmbeddedPostgres(options: {
   port?: number;
   /** Turn off fsync; only for throwaway test data. Default false. */
   ephemeral?: boolean;
+  /** More server settings (`-c name=value`), e.g. to load pg_stat_statements for a benchmark. */
+  settings?: Record<string, string>;
 }): Promise<EmbeddedPostgres> {
   const bin = await binaries();
   const owner = process.getuid?.() === 0 ? ensureSystemUser(USER) : undefined;
@@ -48,6 +50,7 @@ export async function startEmbeddedPostgres(options: {
   const port = options.port ?? (await freePort());
   const flags = ['-D', options.dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
   if (options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  for (const [name, value] of Object.entries(options.settings ?? {})) flags.push('-c', `${name}=${value}`);
   // SIGINT is Postgres's "fast" shutdown: sessions end, data is checkpointed.
   const proc = spawnManaged(bin.postgres, flags, { logger: options.logger, name: 'postgres', parentDeathSignal: 'SIGINT', ...owner, env: childEnv() });
   const admin = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;

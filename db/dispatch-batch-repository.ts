@@ -1,0 +1,201 @@
+import type { Knex } from 'knex';
+import { acceptOffer, createOffer, type AcceptResult, type DispatchRow, type MatchSubject, type OfferOutcome, type OfferPush, type OfferRow, type ProfileRow } from './dispatch-repository.ts';
+
+/**
+ * The statements of many concurrent matches, one statement each (dispatch/match-batches.ts groups
+ * them): the same writes as `openDispatch` and `createOffer`, row by row, at one statement's and
+ * one commit's cost.
+ */
+
+export interface OpenRequest {
+  orderId: string;
+  radiusMeters: number;
+  requestedAt?: Date;
+}
+
+type OpenRow = MatchSubject['order'] & { d_status: DispatchRow['status'] | null; round: number; offers_in_round: number; radius_m: number; d_rider_id: string | null };
+const ENDED = ['DELIVERED', 'REJECTED', 'CANCELLED'];
+
+/** `openDispatch` for many orders: per request, in order, the order and its dispatch, or undefined (no such order). */
+export async function openDispatches(db: Knex, requests: readonly OpenRequest[]): Promise<Array<MatchSubject | undefined>> {
+  // One row per order in the statement (one insert each); a repeated order reads the same answer.
+  const unique = [...new Map(requests.map((r) => [r.orderId, r])).values()];
+  const { rows } = await db.raw<{ rows: OpenRow[] }>(
+    `WITH input AS (SELECT * FROM unnest(:ids::text[], :radii::int[], :ats::timestamptz[]) AS i(order_id, radius_m, at)),
+     o AS (
+       SELECT orders.id, orders.status, orders.rider_id, orders.customer_id, orders.dropoff_lat, orders.dropoff_lng,
+              r.name AS restaurant_name, r.lat AS restaurant_lat, r.lng AS restaurant_lng, i.radius_m AS requested_radius, i.at
+         FROM input i JOIN orders ON orders.id = i.order_id JOIN restaurants r ON r.id = orders.restaurant_id),
+     created AS (
+       INSERT INTO dispatches (order_id, status, radius_m, created_at)
+       SELECT id, 'SEARCHING', requested_radius, coalesce(at, now()) FROM o
+        WHERE o.rider_id IS NULL AND o.status NOT IN ('DELIVERED', 'REJECTED', 'CANCELLED')
+       ON CONFLICT (order_id) DO NOTHING RETURNING *)
+     SELECT o.id, o.status, o.rider_id, o.customer_id, o.dropoff_lat, o.dropoff_lng, o.restaurant_name, o.restaurant_lat, o.restaurant_lng,
+            d.status AS d_status, d.round, d.offers_in_round, d.radius_m, d.rider_id AS d_rider_id
+       FROM o LEFT JOIN LATERAL (
+         SELECT * FROM created WHERE created.order_id = o.id UNION ALL SELECT * FROM dispatches WHERE order_id = o.id LIMIT 1) d ON true`,
+    {
+      ids: unique.map((r) => r.orderId) as unknown as Knex.RawBinding,
+      radii: unique.map((r) => r.radiusMeters) as unknown as Knex.RawBinding,
+      ats: unique.map((r) => r.requestedAt?.toISOString() ?? null) as unknown as Knex.RawBinding,
+    },
+  );
+  const subjects = new Map<string, MatchSubject>();
+  const unseen: string[] = [];
+  for (const { d_status, round, offers_in_round, radius_m, d_rider_id, ...order } of rows) {
+    const open = order.rider_id === null && !ENDED.includes(order.status);
+    if (d_status) subjects.set(order.id, { order, dispatch: { order_id: order.id, status: d_status, round, offers_in_round, radius_m, rider_id: d_rider_id } });
+    else {
+      subjects.set(order.id, { order, dispatch: undefined });
+      if (open) unseen.push(order.id);
+    }
+  }
+  // A dispatch another transaction committed during the statement is not in its snapshot: read again.
+  if (unseen.length > 0) {
+    for (const d of await db('dispatches').whereIn('order_id', unseen).select<DispatchRow[]>('*')) subjects.get(d.order_id)!.dispatch = d;
+  }
+  return requests.map((r) => subjects.get(r.orderId));
+}
+
+export interface OfferRequest {
+  offer: Omit<OfferRow, 'status' | 'created_at'>;
+  push?: OfferPush;
+}
+
+/**
+ * `createOffer` for many orders: each offer with its dispatch's count, its rider's tally, its event
+ * and its push record, in one statement. The unique indexes still decide (one pending offer per
+ * order, one per rider); an offer they turn away here is tried again alone, whose error then says
+ * which of the two it was, so each request gets the answer `createOffer` would have given it.
+ */
+export async function createOffers(db: Knex, requests: readonly OfferRequest[]): Promise<OfferOutcome[]> {
+  const column = <T>(pick: (r: OfferRequest) => T) => requests.map(pick) as unknown as Knex.RawBinding;
+  const { rows } = await db.raw<{ rows: Array<{ id: string; profile: ProfileRow }> }>(
+    `WITH input AS (
+       SELECT * FROM unnest(:ids::text[], :orderIds::text[], :riderIds::text[], :distances::float8[], :earnings::int[], :expiresAt::timestamptz[], :details::jsonb[],
+                            :pushIds::text[], :pushKeys::text[], :pushEvents::text[], :pushChannels::text[], :pushRecipientKeys::text[], :pushRecipients::jsonb[], :pushData::jsonb[])
+         AS i(id, order_id, rider_id, distance_m, expected_earning, expires_at, detail, push_id, push_key, push_event, push_channel, push_recipient_key, push_recipient, push_data)),
+     offer AS (
+       INSERT INTO dispatch_offers (id, order_id, rider_id, distance_m, expected_earning, expires_at)
+       SELECT id, order_id, rider_id, distance_m, expected_earning, expires_at FROM input
+       ON CONFLICT DO NOTHING
+       RETURNING id, order_id, rider_id),
+     dispatch AS (
+       UPDATE dispatches SET status = 'OFFERED', offers_in_round = offers_in_round + 1, updated_at = now() WHERE order_id IN (SELECT order_id FROM offer)),
+     profile AS (
+       INSERT INTO rider_profiles (rider_id, offers_received) SELECT rider_id, 1 FROM offer
+       ON CONFLICT (rider_id) DO UPDATE SET offers_received = rider_profiles.offers_received + 1, updated_at = now()
+       RETURNING rider_id, max_distance_m, auto_accept, offers_received, offers_accepted),
+     event AS (
+       INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT i.order_id, 'offered', i.rider_id, i.detail FROM offer JOIN input i ON i.id = offer.id),
+     push AS (
+       INSERT INTO notification_deliveries (id, idempotency_key, event, channel, recipient_key, recipient, data)
+       SELECT i.push_id, i.push_key, i.push_event, i.push_channel, i.push_recipient_key, i.push_recipient, i.push_data
+         FROM offer JOIN input i ON i.id = offer.id WHERE i.push_id IS NOT NULL
+       ON CONFLICT (id) DO NOTHING)
+     SELECT offer.id, row_to_json(profile) AS profile FROM offer JOIN profile ON profile.rider_id = offer.rider_id`,
+    {
+      ids: column((r) => r.offer.id),
+      orderIds: column((r) => r.offer.order_id),
+      riderIds: column((r) => r.offer.rider_id),
+      distances: column((r) => r.offer.distance_m),
+      earnings: column((r) => r.offer.expected_earning),
+      expiresAt: column((r) => r.offer.expires_at.toISOString()),
+      details: column((r) => JSON.stringify({ offerId: r.offer.id, distanceM: Math.round(r.offer.distance_m), expiresAt: r.offer.expires_at })),
+      pushIds: column((r) => r.push?.id ?? null),
+      pushKeys: column((r) => r.push?.idempotency_key ?? null),
+      pushEvents: column((r) => r.push?.event ?? null),
+      pushChannels: column((r) => r.push?.channel ?? null),
+      pushRecipientKeys: column((r) => r.push?.recipient_key ?? null),
+      pushRecipients: column((r) => (r.push ? JSON.stringify(r.push.recipient) : null)),
+      pushData: column((r) => (r.push ? JSON.stringify(r.push.data) : null)),
+    },
+  );
+  const made = new Map(rows.map((r) => [r.id, r.profile]));
+  return Promise.all(
+    requests.map(async (r): Promise<OfferOutcome> => {
+      const profile = made.get(r.offer.id);
+      return profile ? { kind: 'offered', profile } : createOffer(db, r.offer, r.push);
+    }),
+  );
+}
+
+/**
+ * `acceptOffer` for many riders' answers in one statement: the same checks and writes, per offer.
+ * One answer per offer and per rider in a statement (repeats go into the next one, where they find
+ * the offer decided). A rider who already holds an order is told so without writing; should the
+ * database's unique index still refuse the batch (a rider assigned meanwhile by another
+ * transaction), each answer is decided alone.
+ */
+export async function acceptOffers(db: Knex, answers: ReadonlyArray<{ offerId: string; riderId: string }>): Promise<AcceptResult[]> {
+  const offers = new Set<string>();
+  const riders = new Set<string>();
+  const now: number[] = [];
+  const later: number[] = [];
+  answers.forEach((a, i) => {
+    const fresh = !offers.has(a.offerId) && !riders.has(a.riderId);
+    if (fresh) offers.add(a.offerId), riders.add(a.riderId);
+    (fresh ? now : later).push(i);
+  });
+  const out: AcceptResult[] = new Array(answers.length);
+  const batch = now.map((i) => answers[i]!);
+  const decided = await acceptDistinct(db, batch).catch(async (err: unknown) => {
+    const code = (err as { code?: string }).code;
+    // A rider assigned meanwhile (unique index) or a lock cycle with another batch: one by one.
+    if (code !== '23505' && code !== '40P01') throw err;
+    return Promise.all(batch.map((a) => acceptOffer(db, a.offerId, a.riderId)));
+  });
+  now.forEach((i, k) => (out[i] = decided[k]!));
+  if (later.length > 0) {
+    const rest = await acceptOffers(db, later.map((i) => answers[i]!));
+    later.forEach((i, k) => (out[i] = rest[k]!));
+  }
+  return out;
+}
+
+async function acceptDistinct(db: Knex, answers: ReadonlyArray<{ offerId: string; riderId: string }>): Promise<AcceptResult[]> {
+  const { rows } = await db.raw<{ rows: Array<{ offer_id: string; offered: string | null; accepted: string | null; current: string | null; busy: boolean; profile: ProfileRow | null }> }>(
+    `WITH input AS (SELECT * FROM unnest(:offerIds::text[], :riderIds::text[]) AS i(offer_id, rider_id)),
+     offer AS (
+       SELECT o.id, o.order_id, o.rider_id FROM dispatch_offers o JOIN input i ON o.id = i.offer_id AND o.rider_id = i.rider_id
+        WHERE o.status = 'PENDING' AND o.expires_at > now()
+        ORDER BY o.id FOR UPDATE OF o),
+     free AS (
+       SELECT offer.* FROM offer WHERE NOT EXISTS (
+         SELECT 1 FROM orders WHERE orders.rider_id = offer.rider_id AND orders.status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERING'))),
+     assigned AS (
+       UPDATE orders SET rider_id = free.rider_id, version = orders.version + 1, updated_at = now() FROM free
+        WHERE orders.id = free.order_id AND orders.rider_id IS NULL AND orders.status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP')
+        RETURNING orders.id),
+     accepted AS (
+       UPDATE dispatch_offers d SET status = 'ACCEPTED', decided_at = now() FROM free
+        WHERE d.id = free.id AND free.order_id IN (SELECT id FROM assigned)
+        RETURNING d.id, d.order_id, d.rider_id),
+     dispatch AS (
+       UPDATE dispatches SET status = 'ASSIGNED', rider_id = accepted.rider_id, updated_at = now() FROM accepted WHERE dispatches.order_id = accepted.order_id),
+     profile AS (
+       UPDATE rider_profiles p SET offers_accepted = p.offers_accepted + 1, updated_at = now() FROM accepted
+        WHERE p.rider_id = accepted.rider_id
+        RETURNING p.rider_id, p.max_distance_m, p.auto_accept, p.offers_received, p.offers_accepted),
+     event AS (
+       INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'accepted', rider_id, jsonb_build_object('offerId', id) FROM accepted)
+     SELECT i.offer_id,
+            (SELECT order_id FROM offer WHERE offer.id = i.offer_id) AS offered,
+            (SELECT order_id FROM accepted WHERE accepted.id = i.offer_id) AS accepted,
+            (SELECT status FROM dispatch_offers d WHERE d.id = i.offer_id AND d.rider_id = i.rider_id) AS current,
+            NOT EXISTS (SELECT 1 FROM free WHERE free.id = i.offer_id) AS busy,
+            (SELECT row_to_json(profile) FROM profile WHERE profile.rider_id = i.rider_id) AS profile
+       FROM input i`,
+    { offerIds: answers.map((a) => a.offerId) as unknown as Knex.RawBinding, riderIds: answers.map((a) => a.riderId) as unknown as Knex.RawBinding },
+  );
+  const byOffer = new Map(rows.map((r) => [r.offer_id, r]));
+  return answers.map((a): AcceptResult => {
+    const { offered, accepted, current, busy, profile } = byOffer.get(a.offerId)!;
+    if (accepted) return { kind: 'accepted', orderId: accepted, ...(profile && { profile }) };
+    if (offered && busy) return { kind: 'rider-busy' };
+    if (offered) return { kind: 'order-gone' };
+    // `current` is as the statement found it: pending but past its time is expired.
+    return { kind: 'not-pending', status: current === 'PENDING' ? 'EXPIRED' : (current ?? undefined) };
+  });
+}

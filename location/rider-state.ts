@@ -32,7 +32,9 @@ const TTL_SECONDS = 24 * 3600;
 
 /**
  * Compare-and-set on recordedAt: only a newer point moves a rider, so batches applied out of
- * order, or by two workers at once, converge on the newest position.
+ * order, or by two workers at once, converge on the newest position. A point that moved the rider
+ * is published on the rider's channel (ARGV[9], message ARGV[10]; '' for none) by the script
+ * itself: one command per rider and batch instead of two.
  */
 const ADVANCE = `
 local current = tonumber(redis.call('HGET', KEYS[1], 'recordedAt') or '-1')
@@ -48,10 +50,13 @@ if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[1], 'speedEwma', tostring(ewma))
 end
 redis.call('EXPIRE', KEYS[1], ARGV[8])
+-- Watchers hear of the new position in the same command (PUBLISH needs no key, so this also holds on Redis Cluster).
+if ARGV[9] ~= '' then redis.call('PUBLISH', ARGV[9], ARGV[10]) end
 return {1, status, previous}`;
 
 export interface RiderState {
-  advance(points: LocationPoint[]): Promise<Advance[]>;
+  /** `announce` gives, per point, the channel and message to publish if the point moves its rider. */
+  advance(points: LocationPoint[], announce?: (point: LocationPoint) => [channel: string, message: string]): Promise<Advance[]>;
   setStatus(riderId: string, status: RiderStatus): Promise<RiderLive | undefined>;
   get(riderId: string): Promise<RiderLive | undefined>;
   getMany(riderIds: string[]): Promise<Array<RiderLive | undefined>>;
@@ -70,19 +75,20 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
   const fleet = createFleetIndex(redis, keys);
   return {
     /** One point per rider: its newest in the batch. */
-    async advance(points) {
+    async advance(points, announce) {
       const pipeline = redis.pipeline();
-      for (const p of points) {
-        const cell = cellId(cellOf(p.lat, p.lng));
-        (pipeline as unknown as typeof run).deligoAdvanceRider(keys.rider(p.riderId), p.recordedAt, p.lat, p.lng, p.speed ?? '', p.heading ?? '', p.accuracy ?? '', cell, TTL_SECONDS);
-      }
+      const cells = points.map((p) => cellId(cellOf(p.lat, p.lng)));
+      points.forEach((p, i) => {
+        const [channel, message] = announce ? announce(p) : ['', ''];
+        (pipeline as unknown as typeof run).deligoAdvanceRider(keys.rider(p.riderId), p.recordedAt, p.lat, p.lng, p.speed ?? '', p.heading ?? '', p.accuracy ?? '', cells[i]!, TTL_SECONDS, channel, message);
+      });
       fleet.place(pipeline, points, Date.now());
       const results = (await pipeline.exec()) ?? [];
       return points.map((p, i) => {
         const [err, reply] = results[i] ?? [new Error('no reply'), null];
         if (err) throw err;
         const [advanced, status, previousCell] = reply as [number, RiderStatus, string];
-        return { riderId: p.riderId, advanced: advanced === 1, status, cell: cellId(cellOf(p.lat, p.lng)), previousCell };
+        return { riderId: p.riderId, advanced: advanced === 1, status, cell: cells[i]!, previousCell };
       });
     },
     async setStatus(riderId, status) {

@@ -63,7 +63,8 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1])
 return #ids`;
 
 type Scripted = {
-  deligoFleetPlace(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
+  deligoFleetPlaceMany(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
+  deligoFleetPlace(riders: string, touches: string, ...args: Array<string | number>): Promise<number>;
   deligoFleetStatus(riders: string, touches: string, now: number, riderId: string, status: string): Promise<number>;
   deligoFleetPrune(riders: string, touches: string, before: number): Promise<number>;
 };
@@ -91,8 +92,10 @@ export interface FleetIndex {
 }
 
 export function createFleetIndex(redis: Redis, keys: Pick<LocationKeys, 'fleet'>): FleetIndex {
-  // PLACE takes a varying number of keys (one pair per shard): the caller gives the count first.
-  redis.defineCommand('deligoFleetPlace', { lua: PLACE });
+  // On one Redis PLACE takes a pair of keys per shard, the count first. On a cluster each call has
+  // one shard's pair, given first: that is where the cross-slot pipeline (redis-cluster.ts) routes it.
+  redis.defineCommand('deligoFleetPlaceMany', { lua: PLACE });
+  redis.defineCommand('deligoFleetPlace', { numberOfKeys: 2, lua: PLACE });
   const oneCall = !isCluster(redis);
   redis.defineCommand('deligoFleetStatus', { numberOfKeys: 2, lua: SET_STATUS });
   redis.defineCommand('deligoFleetPrune', { numberOfKeys: 2, lua: PRUNE });
@@ -123,12 +126,17 @@ export function createFleetIndex(redis: Redis, keys: Pick<LocationKeys, 'fleet'>
     place(pipeline, points, now) {
       const calls: Array<{ keys: string[]; args: Array<string | number> }> = [];
       for (const [shard, list] of byShard(points, (p) => p.riderId)) {
-        const call = oneCall && calls.length > 0 ? calls[0]! : (calls[calls.length] = { keys: [], args: [now] });
+        const last = calls[calls.length - 1];
+        // One call on one Redis (a new one past ~1,000 riders, to keep its arguments within a JS spread).
+        const call = oneCall && last && last.args.length < 3_000 ? last : (calls[calls.length] = { keys: [], args: [now] });
         call.keys.push(shards[shard]!.riders, shards[shard]!.touches);
         call.args.push(list.length);
         for (const p of list) call.args.push(p.riderId, p.recordedAt, `${p.recordedAt},${p.lat},${p.lng},${p.heading ?? ''},`);
       }
-      for (const { keys, args } of calls) (pipeline as unknown as Scripted).deligoFleetPlace(keys.length, ...keys, ...args);
+      for (const { keys, args } of calls) {
+        if (oneCall) (pipeline as unknown as Scripted).deligoFleetPlaceMany(keys.length, ...keys, ...args);
+        else (pipeline as unknown as Scripted).deligoFleetPlace(keys[0]!, keys[1]!, ...args);
+      }
     },
     setStatus(pipeline, riderId, status, now) {
       const shard = shards[fleetShard(riderId)]!;

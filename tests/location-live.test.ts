@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { LocationPoint } from '../domain/location/point.ts';
 import { createFleetIndex, fleetShard } from '../location/fleet-index.ts';
 import { createLiveLocation } from '../location/live-location.ts';
+import { createRecentTrack } from '../location/recent-track.ts';
 import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
 
 const point = (riderId: string, secondsAgo: number, lat: number): LocationPoint => ({
@@ -65,5 +66,25 @@ describe('live location: one batch applied', () => {
       const expected = i % 2 === 0 ? 37.4 + i * 0.001 : 37.6 + i * 0.001;
       assert.equal(entries.get(id)!.lat, expected, id);
     });
+  });
+
+  it('the fraud window of several riders in one call: each gets the fixes around its own batch, not its own points, whatever the order', async () => {
+    const track = createRecentTrack(platform.redis, platform.prefix);
+    const t0 = Date.now() - 100_000;
+    const ride = (riderId: string, seconds: number[]) => seconds.map((s) => ({ ...point(riderId, 0, 37.5 + s * 1e-4), recordedAt: t0 + s * 1_000 }));
+    const batch = (entries: Array<[string, LocationPoint[]]>) => new Map(entries);
+    const seconds = (points: LocationPoint[] | undefined) => (points ?? []).map((p) => (p.recordedAt - t0) / 1_000).sort((a, b) => a - b);
+
+    const first = await track.addAndRead(batch([['tr-a', ride('tr-a', [0, 5, 10])], ['tr-b', ride('tr-b', [0, 5])]]));
+    assert.deepEqual(seconds(first.get('tr-a')), []);
+    assert.deepEqual(seconds(first.get('tr-b')), []);
+    // tr-a's later batch arrives before its middle one; tr-b's batch is retried (its points are known).
+    const later = await track.addAndRead(batch([['tr-a', ride('tr-a', [30, 35])], ['tr-b', ride('tr-b', [0, 5])], ['tr-c', ride('tr-c', [1])]]));
+    assert.deepEqual(seconds(later.get('tr-a')), [0, 5, 10]);
+    assert.deepEqual(seconds(later.get('tr-b')), []);
+    assert.deepEqual(seconds(later.get('tr-c')), []);
+    const middle = await track.addAndRead(batch([['tr-a', ride('tr-a', [15, 20])]]));
+    // The fixes before it, and every later one (the rules judge the pairs it forms on both sides).
+    assert.deepEqual(seconds(middle.get('tr-a')), [0, 5, 10, 30, 35]);
   });
 });

@@ -33,6 +33,7 @@ const cpuProf = (dir: string | undefined) => (dir ? ['--cpu-prof', `--cpu-prof-d
 const api = startProcess('api/main.ts', [], env, cpuProf(process.env.BENCH_PROFILE_API));
 const workers = startProcess('workers/main.ts', ['--pools', 'location'], env, cpuProf(process.env.BENCH_PROFILE_WORKER));
 const subscriber = new Redis(urls.redisUrl);
+const jobsRedis = new Redis(urls.redisUrl);
 
 try {
   const apiUrl = await api.waitFor(/"url":"([^"]+)"/);
@@ -74,12 +75,19 @@ try {
   const keys = locationKeys(platform.config.queuePrefix);
   const probeTokens = await Promise.all(Array.from({ length: PROBES }, (_, i) => signToken({ sub: `probe-${i}`, role: 'rider' }, secret)));
   const sentAt = new Map<string, number>();
+  const ackedAt = new Map<string, number>();
   const visible: number[] = [];
+  // Where the time goes: request → 202 (batcher wait + the job's add), and 202 → published.
+  const probeAck: number[] = [];
+  const afterAck: number[] = [];
   await subscriber.subscribe(...Array.from({ length: PROBES }, (_, i) => keys.updates(`probe-${i}`)));
   subscriber.on('message', (_channel, message) => {
     const update = JSON.parse(message) as { riderId: string; recordedAt: number };
     const t = sentAt.get(`${update.riderId}@${update.recordedAt}`);
-    if (t !== undefined) visible.push(Date.now() - t);
+    if (t === undefined) return;
+    visible.push(Date.now() - t);
+    const a = ackedAt.get(`${update.riderId}@${update.recordedAt}`);
+    if (a !== undefined) afterAck.push(Date.now() - a);
   });
   let probing = true;
   const probeLoop = (async () => {
@@ -87,18 +95,43 @@ try {
       const recordedAt = Date.now();
       await Promise.all(
         probeTokens.map(async (token, i) => {
-          sentAt.set(`probe-${i}@${recordedAt}`, Date.now());
+          const sent = Date.now();
+          sentAt.set(`probe-${i}@${recordedAt}`, sent);
           await fetch(apiUrl + PATH, {
             method: 'POST',
             headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
             body: JSON.stringify({ points: [{ lat: 37.4979 + round * 0.00001, lng: 127.0276, recordedAt: new Date(recordedAt).toISOString() }] }),
           });
+          ackedAt.set(`probe-${i}@${recordedAt}`, Date.now());
+          probeAck.push(Date.now() - sent);
         }),
       );
       await new Promise((r) => setTimeout(r, 500));
     }
   })();
 
+  // The queue's side, from the completed jobs BullMQ keeps (the last 200): add → a worker takes
+  // the job, and the job's run (live state, history COPY, fraud) until it completes.
+  const jobWait: number[] = [];
+  const jobRun: number[] = [];
+  const seenJobs = new Set<string>();
+  const completedKey = `${platform.config.queuePrefix}:{location}:completed`;
+  const jobSampler = setInterval(() => {
+    void (async () => {
+      const ids = (await jobsRedis.zrevrange(completedKey, 0, 199)).filter((id) => !seenJobs.has(id));
+      if (ids.length === 0) return;
+      const pipeline = jobsRedis.pipeline();
+      for (const id of ids) pipeline.hmget(`${platform.config.queuePrefix}:{location}:${id}`, 'timestamp', 'processedOn', 'finishedOn');
+      const replies = (await pipeline.exec()) ?? [];
+      ids.forEach((id, i) => {
+        const [added, started, finished] = ((replies[i]?.[1] as Array<string | null>) ?? []).map(Number);
+        if (!(added! > 0 && started! > 0 && finished! > 0)) return;
+        seenJobs.add(id);
+        jobWait.push(started! - added!);
+        jobRun.push(finished! - started!);
+      });
+    })().catch(() => undefined);
+  }, 500);
   const rss: number[] = [];
   const sampler = setInterval(() => void workers.rssMb().then((mb) => rss.push(mb)), 5_000);
   // Redis and Postgres share the two cores with the API and the worker: their CPU per point counts too.
@@ -131,6 +164,7 @@ try {
   probing = false;
   await probeLoop;
   clearInterval(sampler);
+  clearInterval(jobSampler);
 
   const loadAcked = result['2xx'] * PER_REQUEST;
   const acked = loadAcked + warmAcked;
@@ -164,6 +198,9 @@ try {
   console.log(`| points answered: acknowledged (2xx) / refused (non-2xx) / lost to errors or timeouts | ${fmt(loadAcked)} / ${fmt(result.non2xx * PER_REQUEST)} / ${fmt(failed * PER_REQUEST)} | refused and lost 0 |`);
   console.log(`| ack latency p50 / p99 (ms) | ${result.latency.p50} / ${result.latency.p99} | |`);
   console.log(`| ingest → latest position visible, p50 / p99 (ms, ${visible.length} probes) | ${fmt(quantile(visible, 0.5))} / ${fmt(quantile(visible, 0.99))} | p99 < 250 |`);
+  const p = (xs: number[]) => `${fmt(quantile(xs, 0.5))} / ${fmt(quantile(xs, 0.99))}`;
+  console.log(`| of which: probe request → 202 / 202 → published, p50 / p99 (ms) | ${p(probeAck)} / ${p(afterAck)} | |`);
+  console.log(`| location jobs: add → taken by the worker / taken → completed, p50 / p99 (ms, ${jobWait.length} jobs sampled) | ${p(jobWait)} / ${p(jobRun)} | |`);
   console.log(`| location worker RSS first / last / max (MB) | ${fmt(rss[0] ?? NaN)} / ${fmt(rss.at(-1) ?? NaN)} / ${fmt(Math.max(...rss))} | flat, < 300 |`);
   console.log(`| worker RSS trend over the second half (MB per minute) | ${fmt(slope, 1)} | ≈ 0 |`);
   console.log(`| completeness (warm-up included) | ${fmt(stored)} of ${fmt(acked)} in Postgres ${fmt((Date.now() - stopped) / 1000, 1)} s after the load | all within 10 s |`);
@@ -183,6 +220,7 @@ try {
   report({ bench: 'sustained', metric: 'worker-rss-max', label: 'location worker RSS, max', value: Math.max(...rss), unit: 'MB', target: '< 300 MB', met: Math.max(...rss) < 300 });
 } finally {
   subscriber.disconnect();
+  jobsRedis.disconnect();
   await Promise.all([api.stop(), workers.stop()]);
   await services.stop();
 }

@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { LocationPoint } from '../domain/location/point.ts';
+import { isCluster } from '../runtime/redis-cluster.ts';
 import type { LocationKeys } from './keys.ts';
 
 /** Shards the fleet is spread over, so on Redis Cluster the index is not one hot slot. */
@@ -26,15 +27,23 @@ export interface FleetEntry {
  * A rider's entry is one hash field, "recordedAt,lat,lng,heading,status", so the whole fleet is one
  * HGETALL per shard. Positions move only forward here too (batches may apply out of order), the
  * status is kept, and a rider is touched only when its position did move.
- * KEYS: riders hash, touches sorted set (one slot: the same shard).
- * ARGV: now, then (riderId, recordedAt, "recordedAt,lat,lng,heading,") per rider.
+ * KEYS: per shard, its riders hash and touches sorted set (one slot: the same shard).
+ * ARGV: now, then per shard (in KEYS order) its rider count and (riderId, recordedAt,
+ * "recordedAt,lat,lng,heading,") per rider. On one Redis a batch's riders in every shard are one
+ * call; on Redis Cluster, where a script's keys must share a slot, one call per shard.
  */
 const PLACE = `
-for i = 2, #ARGV, 3 do
-  local old = redis.call('HGET', KEYS[1], ARGV[i]) or ',,,,offline'
-  if tonumber(ARGV[i + 1]) > (tonumber(string.match(old, '^([^,]*)')) or -1) then
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2] .. string.match(old, '([^,]*)$'))
-    redis.call('ZADD', KEYS[2], 'GT', ARGV[1], ARGV[i])
+local a = 2
+for k = 1, #KEYS, 2 do
+  local count = tonumber(ARGV[a])
+  a = a + 1
+  for _ = 1, count do
+    local old = redis.call('HGET', KEYS[k], ARGV[a]) or ',,,,offline'
+    if tonumber(ARGV[a + 1]) > (tonumber(string.match(old, '^([^,]*)')) or -1) then
+      redis.call('HSET', KEYS[k], ARGV[a], ARGV[a + 2] .. string.match(old, '([^,]*)$'))
+      redis.call('ZADD', KEYS[k + 1], 'GT', ARGV[1], ARGV[a])
+    end
+    a = a + 3
   end
 end
 return 0`;
@@ -54,6 +63,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1])
 return #ids`;
 
 type Scripted = {
+  deligoFleetPlaceMany(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
   deligoFleetPlace(riders: string, touches: string, ...args: Array<string | number>): Promise<number>;
   deligoFleetStatus(riders: string, touches: string, now: number, riderId: string, status: string): Promise<number>;
   deligoFleetPrune(riders: string, touches: string, before: number): Promise<number>;
@@ -82,7 +92,11 @@ export interface FleetIndex {
 }
 
 export function createFleetIndex(redis: Redis, keys: Pick<LocationKeys, 'fleet'>): FleetIndex {
+  // On one Redis PLACE takes a pair of keys per shard, the count first. On a cluster each call has
+  // one shard's pair, given first: that is where the cross-slot pipeline (redis-cluster.ts) routes it.
+  redis.defineCommand('deligoFleetPlaceMany', { lua: PLACE });
   redis.defineCommand('deligoFleetPlace', { numberOfKeys: 2, lua: PLACE });
+  const oneCall = !isCluster(redis);
   redis.defineCommand('deligoFleetStatus', { numberOfKeys: 2, lua: SET_STATUS });
   redis.defineCommand('deligoFleetPrune', { numberOfKeys: 2, lua: PRUNE });
   // One hash tag per shard, so a shard's two keys share a slot and its scripts run on a cluster.
@@ -110,9 +124,18 @@ export function createFleetIndex(redis: Redis, keys: Pick<LocationKeys, 'fleet'>
 
   return {
     place(pipeline, points, now) {
+      const calls: Array<{ keys: string[]; args: Array<string | number> }> = [];
       for (const [shard, list] of byShard(points, (p) => p.riderId)) {
-        const args = list.flatMap((p) => [p.riderId, p.recordedAt, `${p.recordedAt},${p.lat},${p.lng},${p.heading ?? ''},`]);
-        (pipeline as unknown as Scripted).deligoFleetPlace(shards[shard]!.riders, shards[shard]!.touches, now, ...args);
+        const last = calls[calls.length - 1];
+        // One call on one Redis (a new one past ~1,000 riders, to keep its arguments within a JS spread).
+        const call = oneCall && last && last.args.length < 3_000 ? last : (calls[calls.length] = { keys: [], args: [now] });
+        call.keys.push(shards[shard]!.riders, shards[shard]!.touches);
+        call.args.push(list.length);
+        for (const p of list) call.args.push(p.riderId, p.recordedAt, `${p.recordedAt},${p.lat},${p.lng},${p.heading ?? ''},`);
+      }
+      for (const { keys, args } of calls) {
+        if (oneCall) (pipeline as unknown as Scripted).deligoFleetPlaceMany(keys.length, ...keys, ...args);
+        else (pipeline as unknown as Scripted).deligoFleetPlace(keys[0]!, keys[1]!, ...args);
       }
     },
     setStatus(pipeline, riderId, status, now) {

@@ -4,8 +4,8 @@ import type { LocationPoint } from '../domain/location/point.ts';
 import { createBatcher } from '../runtime/batcher.ts';
 
 /**
- * Writes rider points to history. Concurrent location jobs share one COPY: a worker running 16
- * batches at once makes one transaction (and one fsync) instead of sixteen.
+ * Writes rider points to history. Concurrent location jobs share one COPY: a worker running many
+ * batches at once makes one transaction (and one fsync) for all of them.
  */
 export interface HistoryWriter {
   write(points: LocationPoint[]): Promise<void>;
@@ -17,7 +17,7 @@ export function createHistoryWriter(db: Knex): HistoryWriter {
       await copyPoints(db, batches.flat());
       return batches.map(() => undefined);
     },
-    { maxWaitMs: 2, maxSize: 32 },
+    { maxWaitMs: 2, maxSize: 256 },
   );
   return { write };
 }

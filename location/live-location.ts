@@ -48,20 +48,17 @@ export function createLiveLocation(redis: Redis, prefix: string, options: LiveLo
         if (!seen || p.recordedAt > seen.recordedAt) newest.set(p.riderId, p);
       }
       const candidates = [...newest.values()];
-      const advances = await state.advance(candidates);
+      // Watchers hear of a move from the advance itself, as soon as the position is stored.
+      const advances = await state.advance(candidates, (p) => [
+        keys.updates(p.riderId),
+        JSON.stringify({ riderId: p.riderId, lat: p.lat, lng: p.lng, recordedAt: p.recordedAt, speed: p.speed, heading: p.heading }),
+      ]);
       const moved = candidates.filter((_, i) => advances[i]!.advanced);
       await geo.place(
         advances
           .filter((a) => a.advanced && a.status === 'available')
           .map((a) => ({ ...a, lat: newest.get(a.riderId)!.lat, lng: newest.get(a.riderId)!.lng })),
       );
-      if (moved.length > 0) {
-        const pipeline = redis.pipeline();
-        for (const p of moved) {
-          pipeline.publish(keys.updates(p.riderId), JSON.stringify({ riderId: p.riderId, lat: p.lat, lng: p.lng, recordedAt: p.recordedAt, speed: p.speed, heading: p.heading }));
-        }
-        await pipeline.exec();
-      }
       return moved;
     },
     async setStatus(riderId, status, now) {

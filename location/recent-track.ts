@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { LocationPoint } from '../domain/location/point.ts';
+import { isCluster } from '../runtime/redis-cluster.ts';
 import { fromTuple, toTuple, type PointTuple } from './point-codec.ts';
 
 /** How far back the fraud rules look (they need ≥ 60 s and ≥ 3 fixes). */
@@ -28,53 +29,84 @@ export interface RecentTrack {
 const BEFORE = 5;
 
 /**
- * One rider's batch in one command (all on the rider's key): add the points, trim what is two
+ * Riders' batches in one command, each on its rider's key: add the points, trim what is two
  * windows old, and read the last BEFORE fixes older than the batch (within the window) and every
- * fix from the batch's oldest on.
+ * fix from the batch's oldest on. On one Redis a batch's riders are one call; on Redis Cluster,
+ * where a script's keys must share a slot, one call per rider.
  *
- * KEYS[1] the rider's track. ARGV: newest, oldest, window ms, BEFORE, then score, member pairs.
+ * KEYS: riders' tracks. ARGV: window ms, BEFORE, then per rider (in KEYS order) newest, oldest,
+ * the number of points n, and n score, member pairs. Returns per rider the members read.
  */
 const ADD_AND_READ = `
-local key = KEYS[1]
-local window = tonumber(ARGV[3])
-local oldest = tonumber(ARGV[2])
-redis.call('ZADD', key, unpack(ARGV, 5))
-redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%d', tonumber(ARGV[1]) - 2 * window))
-local out = redis.call('ZRANGEBYSCORE', key, ARGV[2], '+inf')
-local before = redis.call('ZREVRANGEBYSCORE', key, '(' .. ARGV[2], string.format('%d', oldest - window), 'LIMIT', 0, ARGV[4])
-for i = 1, #before do out[#out + 1] = before[i] end
-redis.call('PEXPIRE', key, 2 * window)
+local window = tonumber(ARGV[1])
+local out = {}
+local a = 3
+for k = 1, #KEYS do
+  local key = KEYS[k]
+  local newest = tonumber(ARGV[a])
+  local oldest = tonumber(ARGV[a + 1])
+  local n = tonumber(ARGV[a + 2])
+  redis.call('ZADD', key, unpack(ARGV, a + 3, a + 2 + 2 * n))
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%d', newest - 2 * window))
+  local got = redis.call('ZRANGEBYSCORE', key, ARGV[a + 1], '+inf')
+  local before = redis.call('ZREVRANGEBYSCORE', key, '(' .. ARGV[a + 1], string.format('%d', oldest - window), 'LIMIT', 0, ARGV[2])
+  for i = 1, #before do got[#got + 1] = before[i] end
+  redis.call('PEXPIRE', key, 2 * window)
+  out[k] = got
+  a = a + 3 + 2 * n
+end
 return out`;
 
-type AddAndRead = (key: string, newest: number, oldest: number, windowMs: number, before: number, ...scoresAndMembers: Array<string | number>) => Promise<string[]>;
+/** Arguments per call on one Redis, about: well within a JS spread. */
+const MAX_ARGS = 10_000;
+
+type AddAndRead = (...keysAndArgs: Array<string | number>) => Promise<string[][]>;
 
 export function createRecentTrack(redis: Redis, prefix: string): RecentTrack {
   const key = (riderId: string) => `${prefix}:rider-track:{${riderId}}`;
+  // On one Redis ADD_AND_READ takes any number of riders' keys, the count first. On a cluster each
+  // call has one key, given first: that is where the cross-slot pipeline (redis-cluster.ts) routes it.
+  redis.defineCommand('deligoTrackAddAndReadMany', { lua: ADD_AND_READ });
   redis.defineCommand('deligoTrackAddAndRead', { numberOfKeys: 1, lua: ADD_AND_READ });
+  const perRider = isCluster(redis);
   return {
     async addAndRead(byRider) {
       const riders = [...byRider.keys()];
-      const pipeline = redis.pipeline() as unknown as { deligoTrackAddAndRead: AddAndRead; exec(): Promise<Array<[Error | null, unknown]> | null> };
+      const pipeline = redis.pipeline() as unknown as { deligoTrackAddAndReadMany: AddAndRead; deligoTrackAddAndRead: AddAndRead; exec(): Promise<Array<[Error | null, unknown]> | null> };
+      let chunk: string[] = [];
+      let args: Array<string | number> = [WINDOW_MS, BEFORE];
+      const send = () => {
+        if (chunk.length > 0 && perRider) pipeline.deligoTrackAddAndRead(chunk[0]!, ...args);
+        else if (chunk.length > 0) pipeline.deligoTrackAddAndReadMany(chunk.length, ...chunk, ...args);
+        chunk = [];
+        args = [WINDOW_MS, BEFORE];
+      };
       for (const riderId of riders) {
         const points = byRider.get(riderId)!;
         let newest = -Infinity;
         let oldest = Infinity;
-        const args: Array<string | number> = [];
         for (const p of points) {
           if (p.recordedAt > newest) newest = p.recordedAt;
           if (p.recordedAt < oldest) oldest = p.recordedAt;
-          args.push(p.recordedAt, JSON.stringify(toTuple(p)));
         }
-        pipeline.deligoTrackAddAndRead(key(riderId), newest, oldest, WINDOW_MS, BEFORE, ...args);
+        chunk.push(key(riderId));
+        args.push(newest, oldest, points.length);
+        for (const p of points) args.push(p.recordedAt, JSON.stringify(toTuple(p)));
+        if (perRider || args.length >= MAX_ARGS) send();
       }
+      send();
       const replies = (await pipeline.exec()) ?? [];
+      const read: string[][] = [];
+      for (const [err, reply] of replies) {
+        if (err) throw err;
+        read.push(...(reply as string[][]));
+      }
       const out = new Map<string, LocationPoint[]>();
       riders.forEach((riderId, i) => {
-        const [err, members] = replies[i] ?? [new Error('no reply'), []];
-        if (err) throw err;
+        const members = read[i] ?? [];
         const own = new Set(byRider.get(riderId)!.map((p) => p.recordedAt));
         const previous: LocationPoint[] = [];
-        for (const m of members as string[]) {
+        for (const m of members) {
           const p = fromTuple(JSON.parse(m) as PointTuple);
           if (!own.has(p.recordedAt)) previous.push(p);
         }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { cellId, cellOf } from '../domain/location/cells.ts';
 import type { LocationPoint } from '../domain/location/point.ts';
+import { isCluster } from '../runtime/redis-cluster.ts';
 import { createFleetIndex } from './fleet-index.ts';
 import type { LocationKeys } from './keys.ts';
 
@@ -29,29 +30,50 @@ export interface Advance {
 
 /** Live state expires a day after a rider's last point, bounding Redis memory. */
 const TTL_SECONDS = 24 * 3600;
+const RIDERS_PER_CALL = 500;
 
 /**
  * Compare-and-set on recordedAt: only a newer point moves a rider, so batches applied out of
- * order, or by two workers at once, converge on the newest position.
+ * order, or by two workers at once, converge on the newest position. A point that moved the rider
+ * is published on the rider's channel by the script itself (PUBLISH needs no key, so this holds on
+ * Redis Cluster too).
+ *
+ * KEYS: riders' hashes. ARGV: per rider (in KEYS order) recordedAt, lat, lng, speed, heading,
+ * accuracy, cell, TTL seconds, channel ('' for none), message. Returns per rider: advanced (0|1),
+ * status, previous cell. On one Redis a batch's riders are one call; on Redis Cluster, where a
+ * script's keys must share a slot, one call per rider.
  */
 const ADVANCE = `
-local current = tonumber(redis.call('HGET', KEYS[1], 'recordedAt') or '-1')
-local status = redis.call('HGET', KEYS[1], 'status') or 'offline'
-local previous = redis.call('HGET', KEYS[1], 'cell') or ''
-if tonumber(ARGV[1]) <= current then return {0, status, previous} end
-redis.call('HSET', KEYS[1], 'recordedAt', ARGV[1], 'lat', ARGV[2], 'lng', ARGV[3], 'speed', ARGV[4], 'heading', ARGV[5], 'accuracy', ARGV[6], 'cell', ARGV[7])
--- The rider's recent speed for ETAs: an exponentially weighted average of reported speeds.
-if ARGV[4] ~= '' then
-  local previous = tonumber(redis.call('HGET', KEYS[1], 'speedEwma') or '')
-  local ewma = tonumber(ARGV[4])
-  if previous then ewma = 0.3 * ewma + 0.7 * previous end
-  redis.call('HSET', KEYS[1], 'speedEwma', tostring(ewma))
+local out = {}
+for k = 1, #KEYS do
+  local key = KEYS[k]
+  local a = (k - 1) * 10
+  local known = redis.call('HMGET', key, 'recordedAt', 'status', 'cell', 'speedEwma')
+  local status = known[2] or 'offline'
+  local previous = known[3] or ''
+  if tonumber(ARGV[a + 1]) <= tonumber(known[1] or '-1') then
+    out[#out + 1] = 0
+  else
+    redis.call('HSET', key, 'recordedAt', ARGV[a + 1], 'lat', ARGV[a + 2], 'lng', ARGV[a + 3], 'speed', ARGV[a + 4], 'heading', ARGV[a + 5], 'accuracy', ARGV[a + 6], 'cell', ARGV[a + 7])
+    -- The rider's recent speed for ETAs: an exponentially weighted average of reported speeds.
+    if ARGV[a + 4] ~= '' then
+      local ewma = tonumber(ARGV[a + 4])
+      local before = tonumber(known[4] or '')
+      if before then ewma = 0.3 * ewma + 0.7 * before end
+      redis.call('HSET', key, 'speedEwma', tostring(ewma))
+    end
+    redis.call('EXPIRE', key, ARGV[a + 8])
+    if ARGV[a + 9] ~= '' then redis.call('PUBLISH', ARGV[a + 9], ARGV[a + 10]) end
+    out[#out + 1] = 1
+  end
+  out[#out + 1] = status
+  out[#out + 1] = previous
 end
-redis.call('EXPIRE', KEYS[1], ARGV[8])
-return {1, status, previous}`;
+return out`;
 
 export interface RiderState {
-  advance(points: LocationPoint[]): Promise<Advance[]>;
+  /** `announce` gives, per point, the channel and message to publish if the point moves its rider. */
+  advance(points: LocationPoint[], announce?: (point: LocationPoint) => [channel: string, message: string]): Promise<Advance[]>;
   setStatus(riderId: string, status: RiderStatus): Promise<RiderLive | undefined>;
   get(riderId: string): Promise<RiderLive | undefined>;
   getMany(riderIds: string[]): Promise<Array<RiderLive | undefined>>;
@@ -62,28 +84,47 @@ export interface RiderState {
 }
 
 export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
+  // On one Redis ADVANCE takes any number of riders' keys, the count first. On a cluster each call
+  // has one key, given first: that is where the cross-slot pipeline (redis-cluster.ts) routes it.
+  redis.defineCommand('deligoAdvanceRiders', { lua: ADVANCE });
   redis.defineCommand('deligoAdvanceRider', { numberOfKeys: 1, lua: ADVANCE });
-  const run = redis as Redis & { deligoAdvanceRider(key: string, ...args: Array<string | number>): Promise<[number, string, string]> };
+  type Advancing = Record<'deligoAdvanceRiders' | 'deligoAdvanceRider', (...keysAndArgs: Array<string | number>) => unknown>;
+  const oneCall = !isCluster(redis);
   const read = (riderId: string, values: Array<string | null>) => parse(riderId, values);
   const FIELDS = ['status', 'lat', 'lng', 'recordedAt', 'speed', 'heading', 'accuracy', 'cell'] as const;
   // Every change is also noted in the fleet index the ops map reads (after the commands whose replies are read).
   const fleet = createFleetIndex(redis, keys);
   return {
     /** One point per rider: its newest in the batch. */
-    async advance(points) {
+    async advance(points, announce) {
+      if (points.length === 0) return [];
       const pipeline = redis.pipeline();
-      for (const p of points) {
-        const cell = cellId(cellOf(p.lat, p.lng));
-        (pipeline as unknown as typeof run).deligoAdvanceRider(keys.rider(p.riderId), p.recordedAt, p.lat, p.lng, p.speed ?? '', p.heading ?? '', p.accuracy ?? '', cell, TTL_SECONDS);
-      }
+      const cells = points.map((p) => cellId(cellOf(p.lat, p.lng)));
+      const call = (from: number, to: number) => {
+        const riderKeys: string[] = [];
+        const args: Array<string | number> = [];
+        for (let i = from; i < to; i++) {
+          const p = points[i]!;
+          const [channel, message] = announce ? announce(p) : ['', ''];
+          riderKeys.push(keys.rider(p.riderId));
+          args.push(p.recordedAt, p.lat, p.lng, p.speed ?? '', p.heading ?? '', p.accuracy ?? '', cells[i]!, TTL_SECONDS, channel, message);
+        }
+        if (oneCall) (pipeline as unknown as Advancing).deligoAdvanceRiders(riderKeys.length, ...riderKeys, ...args);
+        else (pipeline as unknown as Advancing).deligoAdvanceRider(riderKeys[0]!, ...args);
+      };
+      // At most RIDERS_PER_CALL riders a call keeps the arguments of one call well within a JS spread.
+      const step = oneCall ? RIDERS_PER_CALL : 1;
+      let calls = 0;
+      for (let i = 0; i < points.length; i += step, calls++) call(i, Math.min(points.length, i + step));
       fleet.place(pipeline, points, Date.now());
       const results = (await pipeline.exec()) ?? [];
-      return points.map((p, i) => {
-        const [err, reply] = results[i] ?? [new Error('no reply'), null];
+      const replies: Array<number | string> = [];
+      for (let c = 0; c < calls; c++) {
+        const [err, reply] = results[c] ?? [new Error('no reply'), null];
         if (err) throw err;
-        const [advanced, status, previousCell] = reply as [number, RiderStatus, string];
-        return { riderId: p.riderId, advanced: advanced === 1, status, cell: cellId(cellOf(p.lat, p.lng)), previousCell };
-      });
+        replies.push(...(reply as Array<number | string>));
+      }
+      return points.map((p, i) => ({ riderId: p.riderId, advanced: replies[3 * i] === 1, status: replies[3 * i + 1] as RiderStatus, cell: cells[i]!, previousCell: replies[3 * i + 2] as string }));
     },
     async setStatus(riderId, status) {
       // One round trip: the rider's own commands run in order (one key), and the fleet index's note

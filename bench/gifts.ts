@@ -239,7 +239,7 @@ async function reservations(): Promise<void> {
       ],
     });
     const cpu = (await api.cpuSeconds()) - cpuBefore;
-    say(`reservations: POST /v1/gifts at ${RESERVE_RATE}/s for ${RESERVE_SECONDS} s through the API process (gift, history, ledger debit and confirmation record in one statement; delayed job and notification job)${withKeys ? ', each with an Idempotency-Key' : ''}`);
+    say(`reservations: POST /v1/gifts at ${RESERVE_RATE}/s for ${RESERVE_SECONDS} s through the API process (group-committed: gift, history, ledger debit and confirmation record in one statement per batch; delayed jobs and confirmation jobs by addBulk)${withKeys ? ', each with an Idempotency-Key' : ''}`);
     say(`  API CPU ${fmt((cpu * 1e6) / Math.max(1, result.requests.total), 0)} µs per request`);
     say(`  ${fmt(result.requests.average)} req/s · latency p50 ${result.latency.p50} ms · p99 ${result.latency.p99} ms · max ${result.latency.max} ms · non-2xx ${result.non2xx} · errors ${result.errors}  (target p99 < 100 ms)`);
     report({ bench: 'gifts', metric: 'reserve-p99', label: `POST /v1/gifts p99 at ${RESERVE_RATE}/s`, value: result.latency.p99, unit: 'ms', target: 'p99 < 100 ms', met: result.latency.p99 < 100 && result.non2xx === 0 });

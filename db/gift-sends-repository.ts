@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import type { GiftRow } from './gifts-repository.ts';
-import type { NewDelivery, SentResult } from './notification-deliveries-repository.ts';
 
 export interface ClaimOptions {
   /** Other due gifts this claim may take besides `ids` (0: only `ids`). */
@@ -81,61 +80,4 @@ export async function recordDeliveries(db: Knex, rows: RecordedSend[]): Promise<
       WHERE g.id = r.id`,
     [rows.map((r) => r.giftId), rows.map((r) => r.deliveryId), rows.map((r) => r.expiresAt), rows.map((r) => r.remindD3At), rows.map((r) => r.remindD1At)] as unknown as Knex.RawBinding[],
   );
-}
-
-export interface DirectSend extends RecordedSend {
-  /** The recipient's message went out on the first attempt: the gift is SENT now. */
-  sent: boolean;
-}
-
-/**
- * The end of a direct send, in one statement: the messages that went out are marked sent, every
- * gift records its delivery and validity, the gifts whose message went out move SENDING → SENT
- * (with their history step), and the senders' "발송 완료" records are written for exactly those
- * gifts, as sent (the caller made their first attempt just before) or queued (that attempt
- * failed). Returns the ids of the queued notice rows this statement wrote, for the caller to
- * enqueue; should it die first, the notification reconciler finds them.
- * Gifts whose message did not go out stay SENDING with their delivery recorded: the settle sweep
- * moves them on once the channel queue's retries end.
- */
-export async function recordDirectSends(db: Knex, sent: SentResult[], gifts: DirectSend[], notices: Array<NewDelivery & { giftId: string; result?: SentResult }>): Promise<string[]> {
-  const column = <K extends keyof SentResult>(key: K) => sent.map((r) => r[key] ?? null);
-  const { rows } = await db.raw<{ rows: Array<{ id: string; status: string }> }>(
-    `WITH s AS (SELECT unnest(?::text[]) AS id, unnest(?::int[]) AS attempts, unnest(?::text[]) AS provider,
-                       unnest(?::text[]) AS message_id, unnest(?::jsonb[]) AS detail),
-     marked AS (
-       UPDATE notification_deliveries d
-          SET status = 'sent', sent_at = now(), updated_at = now(), last_error = NULL, attempts = s.attempts,
-              provider = s.provider, provider_message_id = s.message_id, detail = s.detail
-         FROM s WHERE d.id = s.id),
-     r AS (SELECT unnest(?::text[]) AS id, unnest(?::text[]) AS delivery_id, unnest(?::timestamptz[]) AS expires_at,
-                  unnest(?::timestamptz[]) AS d3, unnest(?::timestamptz[]) AS d1, unnest(?::boolean[]) AS sent),
-     done AS (
-       UPDATE gifts g
-          SET delivery_id = r.delivery_id, expires_at = r.expires_at, remind_d3_at = r.d3, remind_d1_at = r.d1,
-              status = CASE WHEN r.sent THEN 'SENT' ELSE g.status END,
-              sent_at = CASE WHEN r.sent THEN now() ELSE g.sent_at END,
-              version = g.version + CASE WHEN r.sent THEN 1 ELSE 0 END, updated_at = now()
-         FROM r WHERE g.id = r.id AND g.status = 'SENDING'
-       RETURNING g.id, r.sent),
-     logged AS (INSERT INTO gift_events (gift_id, to_status, actor, reason) SELECT id, 'SENT', 'system:delivery', 'delivered' FROM done WHERE sent),
-     n AS (SELECT unnest(?::text[]) AS gift_id, unnest(?::text[]) AS id, unnest(?::text[]) AS idempotency_key, unnest(?::text[]) AS event,
-                  unnest(?::text[]) AS channel, unnest(?::text[]) AS recipient_key, unnest(?::jsonb[]) AS recipient, unnest(?::jsonb[]) AS data,
-                  unnest(?::text[]) AS provider, unnest(?::text[]) AS message_id, unnest(?::jsonb[]) AS detail)
-     INSERT INTO notification_deliveries (id, idempotency_key, event, channel, recipient_key, recipient, data, status, attempts, provider, provider_message_id, detail, sent_at)
-     SELECT n.id, n.idempotency_key, n.event, n.channel, n.recipient_key, n.recipient, n.data,
-            CASE WHEN n.provider IS NULL THEN 'queued' ELSE 'sent' END, CASE WHEN n.provider IS NULL THEN 0 ELSE 1 END,
-            n.provider, n.message_id, n.detail, CASE WHEN n.provider IS NULL THEN NULL ELSE now() END
-       FROM n JOIN done ON done.id = n.gift_id AND done.sent
-     ON CONFLICT (id) DO NOTHING
-     RETURNING id, status`,
-    [
-      column('id'), column('attempts'), column('provider'), column('providerMessageId'), sent.map((r) => (r.detail ? JSON.stringify(r.detail) : null)),
-      gifts.map((r) => r.giftId), gifts.map((r) => r.deliveryId), gifts.map((r) => r.expiresAt), gifts.map((r) => r.remindD3At), gifts.map((r) => r.remindD1At), gifts.map((r) => r.sent),
-      notices.map((n) => n.giftId), notices.map((n) => n.id), notices.map((n) => n.idempotency_key), notices.map((n) => n.event),
-      notices.map((n) => n.channel), notices.map((n) => n.recipient_key), notices.map((n) => JSON.stringify(n.recipient)), notices.map((n) => JSON.stringify(n.data)),
-      notices.map((n) => n.result?.provider ?? null), notices.map((n) => n.result?.providerMessageId ?? null), notices.map((n) => (n.result?.detail ? JSON.stringify(n.result.detail) : null)),
-    ] as unknown as Knex.RawBinding[],
-  );
-  return rows.filter((r) => r.status === 'queued').map((r) => r.id);
 }

@@ -2,16 +2,16 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { getGiftProduct } from '../db/gift-products-repository.ts';
 import type { GiftProduct } from '../domain/gifts/product-catalogue.ts';
-import { findGiftByIdempotencyKey, insertPaidGift } from '../db/gift-reservations-repository.ts';
+import { findGiftByIdempotencyKey } from '../db/gift-reservations-repository.ts';
 import { insertGift, type GiftChannel, type GiftRow, type NewGift } from '../db/gifts-repository.ts';
 import { checkSendWindow, describeSendTime, resolveSendTime, type SendTimeKind } from '../domain/gifts/send-time.ts';
-import { deliveryRows, enqueueDeliveries, notify, type NotifyInput } from '../notifications/notify.ts';
+import { deliveryRows, notify, type NotifyInput } from '../notifications/notify.ts';
 import type { Config } from '../runtime/config.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import { missingAddress, type GiftRecipientInput } from './gift-input.ts';
 import { chargeGift, chargeMemo, InsufficientCreditsError } from './payments.ts';
-import { scheduleSend } from './schedule.ts';
+import { createReservationWriter, type ReservationWriter } from './reservation-writer.ts';
 
 export interface GiftDeps {
   db: Knex;
@@ -88,7 +88,7 @@ export async function reserveGift(deps: GiftDeps, input: ReserveInput, now = new
   let gift: GiftRow | undefined;
   let confirmationWritten = true;
   try {
-    gift = await insertPaidGift(deps.db, row as NewGift & { idempotency_key: string | null; request_hash: string | null }, { memo: chargeMemo(row) }, confirmationRow!);
+    gift = await writerOf(deps).write({ gift: row as NewGift & { idempotency_key: string | null; request_hash: string | null }, memo: chargeMemo(row), confirmation: confirmationRow! });
     if (!gift) {
       // No account yet, or not enough credits: the ledger's own path decides (welcome grant, shortfall).
       confirmationWritten = false;
@@ -110,8 +110,8 @@ export async function reserveGift(deps: GiftDeps, input: ReserveInput, now = new
   const created = gift;
   // Independent of each other, so the caller waits for the slower one, not both in turn.
   await Promise.all([
-    afterCommit(deps, created, 'schedule', () => scheduleSend(deps.queues, created, now.getTime())),
-    afterCommit(deps, created, 'confirm', () => (confirmationWritten ? enqueueDeliveries(deps, [confirmationRow!]) : notify(deps, confirmation))),
+    afterCommit(deps, created, 'schedule', () => writerOf(deps).schedule(created)),
+    afterCommit(deps, created, 'confirm', () => (confirmationWritten ? writerOf(deps).confirm({ id: confirmationRow!.id, channel: 'push' }) : notify(deps, confirmation))),
   ]);
   return { kind: 'created', gift: created, sendTimeKind: time.value.kind };
 }
@@ -139,6 +139,15 @@ function reservationHash(input: ReserveInput): string {
 }
 
 const PRODUCT_CACHE_MS = 30_000;
+const writers = new WeakMap<GiftDeps['db'], ReservationWriter>();
+
+/** One reservation writer per database, so concurrent reservations share its group commit. */
+function writerOf(deps: GiftDeps): ReservationWriter {
+  let writer = writers.get(deps.db);
+  if (!writer) writers.set(deps.db, (writer = createReservationWriter(deps.db, deps.queues, deps.config)));
+  return writer;
+}
+
 const productCache = new WeakMap<GiftDeps['db'], Map<string, { at: number; product: Promise<GiftProduct | undefined> }>>();
 
 /** Products change rarely and every reservation reads one: kept for 30 s per database. */

@@ -1,13 +1,13 @@
-import { claimGifts, recordDeliveries, recordDirectSends } from '../db/gift-sends-repository.ts';
+import { claimGifts, recordDeliveries } from '../db/gift-sends-repository.ts';
 import type { GiftRow } from '../db/gifts-repository.ts';
 import { generateGiftCodes } from '../domain/gifts/gift-code.ts';
 import { newLinkTokens } from '../domain/gifts/link-token.ts';
 import { giftValidity } from '../domain/gifts/validity.ts';
-import { deliveryRows, enqueueDeliveries, notifyMany } from '../notifications/notify.ts';
+import { notifyMany } from '../notifications/notify.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 import { createBatcher } from '../runtime/batcher.ts';
-import { receivedNotice, sentNotice } from './deliver.ts';
-import { attemptAll, deliverDirectly } from './direct-delivery.ts';
+import { receivedNotice } from './deliver.ts';
+import { sendHeld } from './direct-delivery.ts';
 import type { GiftDeps } from './reserve.ts';
 
 /** A job may fire this much before the send time on record (clock skew between hosts). */
@@ -42,23 +42,24 @@ export interface GiftSender {
 }
 
 /**
- * Sends due gifts exactly once. The claim is one conditional update, SCHEDULED → SENDING, that
- * also draws the gifticon code and the link token; only the caller whose update matched sends,
- * so a second job, a second worker or a racing cancel cannot make a second send. The message
- * then goes out (see direct-delivery.ts); when it went out at once the same statement that records
- * it makes the gift SENT and writes its sender's "발송 완료", otherwise its delivery row later says
- * SENT or, after three failed attempts, FAILED_REFUNDED (see settle.ts).
+ * Sends due gifts exactly once. With the first attempt made here (GIFT_DIRECT_SEND, the default)
+ * a send holds the gifts' row locks from before the provider is called until one statement has
+ * recorded how each went (see direct-delivery.ts): a gift is written once at its instant, straight
+ * from SCHEDULED to SENT (or SENDING when its message must be retried), and only the transaction
+ * that holds its lock can write it, so a second job, a second worker or a racing cancel cannot
+ * make a second send. Without the first attempt here the claim is one conditional update,
+ * SCHEDULED → SENDING, and the channel queue delivers (see settle.ts).
  *
- * Concurrent single-gift jobs are group-committed (one claim statement per batch), and a claim
- * also takes up to {@link CLAIM_EXTRA} other gifts that are already due: at 00:00 the first jobs
- * to run pull the minute forward, and the later jobs find their gift claimed and finish at once.
+ * Concurrent single-gift jobs are group-committed (one claim per batch), and a claim also takes
+ * up to {@link CLAIM_EXTRA} other gifts that are already due: at 00:00 the first jobs to run pull
+ * the minute forward, and the later jobs find their gift sent and finish at once.
  */
 export function createGiftSender(deps: GiftDeps, options: { providers?: Providers } = {}): GiftSender {
   const secrets = (n: number) => ({ codes: generateGiftCodes(n), tokens: newLinkTokens(n) });
   const turn = createTurns(ROUNDS_IN_FLIGHT);
   const direct = deps.config.gifts.directSend && options.providers ? options.providers : undefined;
 
-  const deliverAll = async (gifts: GiftRow[], mode: 'direct' | 'queued'): Promise<string[]> => {
+  const deliverAll = async (gifts: GiftRow[]): Promise<string[]> => {
     if (gifts.length === 0) return [];
     const now = new Date();
     const prepared = gifts.map((gift) => {
@@ -67,26 +68,6 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
     });
     const notices = prepared.map((p) => p.notice);
     const records = (ids: string[]) => prepared.map((p, i) => ({ giftId: p.gift.id, deliveryId: ids[i]!, ...p.validity }));
-    if (direct && mode === 'direct') {
-      // Delivery ids are known before sending (a hash of the notice), so the gifts are recorded
-      // in the same statement that marks their messages sent. The gifts whose message went out
-      // become SENT there too, and their senders' "발송 완료" is sent first and written there as
-      // sent, so the sender hears when the recipient does, not after the burst (seed 004 asks
-      // notifications within 30 s). Should that statement fail after the sends, the gifts are
-      // resumed as after a crash (ABANDONED_AFTER_MS), and the settle sweep may then tell a
-      // sender a second time.
-      const rows = notices.map((n) => deliveryRows(n)[0]!);
-      const ids = rows.map((r) => r.id);
-      await deliverDirectly({ ...deps, providers: direct }, rows, async (sent) => {
-        const out = new Set(sent.map((r) => r.id));
-        const told = prepared.filter((_, i) => out.has(ids[i]!)).map((p) => ({ ...deliveryRows(sentNotice(p.gift))[0]!, giftId: p.gift.id }));
-        const attempt = await attemptAll(direct, told);
-        const results = new Map(attempt.sent.map((r) => [r.id, r]));
-        const queued = new Set(await recordDirectSends(deps.db, sent, records(ids).map((r) => ({ ...r, sent: out.has(r.deliveryId) })), told.map((n) => ({ ...n, result: results.get(n.id) }))));
-        await enqueueDeliveries(deps, told.filter((n) => queued.has(n.id)));
-      });
-      return ids;
-    }
     const ids = (await notifyMany(deps, notices)).map((r) => r.deliveries[0]!.id);
     await recordDeliveries(deps.db, records(ids));
     return ids;
@@ -96,14 +77,22 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
   const claimAndDeliver = (ids: string[], extra: number): Promise<SendOutcome[]> => turn(() => claimAndDeliverNow(ids, extra));
   const claimAndDeliverNow = async (ids: string[], extra: number): Promise<SendOutcome[]> => {
     const unique = [...new Set(ids)];
-    const { claimed, others } = await claimGifts(deps.db, unique, { extra, earlyToleranceMs: EARLY_TOLERANCE_MS, secrets });
     const outcomes = new Map<string, SendOutcome>();
-    const delivered = await deliverAll(claimed, 'direct');
-    claimed.forEach((g, i) => outcomes.set(g.id, { sent: true, deliveryId: delivered[i]! }));
+    let others: Map<string, GiftRow>;
+    if (direct) {
+      const held = await sendHeld({ ...deps, providers: direct }, unique, { extra, earlyToleranceMs: EARLY_TOLERANCE_MS, secrets });
+      for (const [id, deliveryId] of held.sent) outcomes.set(id, { sent: true, deliveryId });
+      others = held.others;
+    } else {
+      const claim = await claimGifts(deps.db, unique, { extra, earlyToleranceMs: EARLY_TOLERANCE_MS, secrets });
+      const delivered = await deliverAll(claim.claimed);
+      claim.claimed.forEach((g, i) => outcomes.set(g.id, { sent: true, deliveryId: delivered[i]! }));
+      others = claim.others;
+    }
     // Claimed by an attempt that died before recording its delivery: finish it through the queue,
     // where the delivery row's id keeps a second message from going out.
     const abandoned = [...others.values()].filter((g) => g.status === 'SENDING' && !g.delivery_id && g.claimed_at && Date.now() - g.claimed_at.getTime() > ABANDONED_AFTER_MS);
-    const resumed = await deliverAll(abandoned, 'queued');
+    const resumed = await deliverAll(abandoned);
     abandoned.forEach((g, i) => outcomes.set(g.id, { sent: true, deliveryId: resumed[i]! }));
     return ids.map((id) => outcomes.get(id) ?? { skipped: whyNot(others.get(id)) });
   };

@@ -4,6 +4,7 @@ import { claimGifts } from '../db/gift-sends-repository.ts';
 import { generateGiftCodes } from '../domain/gifts/gift-code.ts';
 import { newLinkTokens } from '../domain/gifts/link-token.ts';
 import { cancelGift } from '../gifts/manage.ts';
+import { sendHeld } from '../gifts/direct-delivery.ts';
 import { createGiftSender } from '../gifts/sender.ts';
 import { TransientDeliveryError, type NotificationProvider } from '../notifications/provider.ts';
 import { createDevProvider } from '../notifications/providers/dev.ts';
@@ -94,6 +95,57 @@ describe('gifts: burst batches resume, race and tell the senders', () => {
       else assert.deepEqual([messages.length, refunded], [0, 1], `cancelled gift ${gift.id}: no message, refunded once`);
     }
     process.stdout.write(`# batch vs cancel: ${JSON.stringify(Object.fromEntries(['SENT', 'CANCELLED'].map((s) => [s, final.filter((g) => g.status === s).length])))}\n`);
+  });
+
+  it('a cancel arriving while a send holds the gifts waits for it and then finds them sent; no refund, one message', async () => {
+    const ids = await dueNow(5);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const called = new Promise<void>((resolve) => (entered = resolve));
+    // The provider is reached with the gifts' row locks held; it waits until the cancels are under way.
+    const gated = { ...providers, kakao: { ...providers.kakao, async send(request: Parameters<NotificationProvider['send']>[0]) { entered(); await gate; return providers.kakao.send(request); } } };
+    const sending = createGiftSender(bed.deps, { providers: gated }).sendMany(ids);
+    await Promise.race([called, new Promise((r) => setTimeout(r, 10_000))]);
+    const cancelling = Promise.all(ids.map((id) => cancelGift(bed.deps, id, owner)));
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await sending;
+    const cancels = await cancelling;
+    const final = await db()('gifts').whereIn('id', ids).select('id', 'status');
+    const refunds = await db()('credit_ledger').where({ ref_type: 'gift', kind: 'refund' }).whereIn('ref_id', ids).select('ref_id');
+    const received = await deliveries(ids, 'gift.received');
+    for (const gift of final) {
+      const messages = received.filter((r) => r.data.giftId === gift.id).length;
+      const refunded = refunds.filter((r) => r.ref_id === gift.id).length;
+      const cancel = cancels[ids.indexOf(gift.id)]!;
+      if (gift.status === 'SENT') assert.deepEqual([messages, refunded, cancel.kind], [1, 0, 'conflict'], `sent gift ${gift.id}: one message, no refund, the cancel refused`);
+      else assert.deepEqual([gift.status, messages, refunded, cancel.kind], ['CANCELLED', 0, 1, 'ok'], `cancelled gift ${gift.id}: no message, refunded once`);
+    }
+  });
+
+  it('a send that dies before its commit leaves its gifts SCHEDULED; sent again, each goes out under the same delivery id and is on record once', async () => {
+    const ids = await dueNow(10);
+    const direct = { ...bed.deps, providers };
+    // Every gift drawn the same code: the record statement fails after the provider calls, as a
+    // crash between the calls and the commit would end it.
+    const clash = (n: number) => ({ codes: Array<string>(n).fill(generateGiftCodes(1)[0]!), tokens: newLinkTokens(n) });
+    await assert.rejects(sendHeld(direct, ids, { extra: 0, earlyToleranceMs: 5_000, secrets: clash }));
+    const after = await db()('gifts').whereIn('id', ids).select('status', 'code', 'claimed_at');
+    assert.deepEqual([...new Set(after.map((g) => `${g.status}/${g.code}/${g.claimed_at}`))], ['SCHEDULED/null/null'], 'nothing on record');
+    assert.equal((await deliveries(ids, 'gift.received')).length, 0);
+    const history = await db()('gift_events').whereIn('gift_id', ids).whereNot({ to_status: 'SCHEDULED' }).count<{ count: string }[]>('* as count');
+    assert.equal(Number(history[0]!.count), 0, 'no history step written');
+
+    const outcomes = await createGiftSender(bed.deps, { providers }).sendMany(ids);
+    assert.equal(outcomes.filter((o) => 'sent' in o).length, ids.length);
+    const received = await deliveries(ids, 'gift.received');
+    assert.equal(received.length, ids.length, 'one message record per gift');
+    assert.deepEqual([...new Set(received.map((r) => r.status))], ['sent']);
+    // The provider saw each message twice, under one delivery id: the id it deduplicates by.
+    assert.deepEqual([...new Set(received.map((r) => calls.get(r.id)))], [2]);
+    const steps = await db()('gift_events').whereIn('gift_id', ids).select('gift_id', 'to_status').orderBy('id');
+    for (const id of ids) assert.deepEqual(steps.filter((e) => e.gift_id === id).map((e) => e.to_status), ['SCHEDULED', 'SENDING', 'SENT']);
   });
 
   async function waitForNotices(ids: string[]) {

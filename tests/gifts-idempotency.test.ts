@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedGiftProducts } from '../cli/commands/seed.ts';
-import { balance } from '../credits/ledger.ts';
+import { balance, topUp } from '../credits/ledger.ts';
 import { localIn } from './support/gifts.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, type TestPlatform } from './support/services.ts';
@@ -81,6 +81,42 @@ describe('gifts API: Idempotency-Key on reservations', () => {
     const bad = await reserve(a, 'no spaces allowed', gift());
     assert.equal(bad.status, 400);
     assert.equal((await bad.json()).errors[0].path, 'headers.idempotency-key');
+  });
+
+  it('concurrent reservations of many senders, written together, are each paid exactly: enough, short by one, and racing retries', async () => {
+    const price = Number((await platform.db('gift_products').where({ id: 'gp-starbucks-americano-t' }).first('price')).price);
+    const senders = Array.from({ length: 8 }, (_, i) => `c-group-${i}`);
+    await platform.db.transaction(async (trx) => {
+      for (const id of [...senders, 'c-group-short']) await topUp(trx, { userId: id, amount: 3 * price, ref: { type: 'test', id: `${id}-top-up` } });
+    });
+    const start = new Map(await Promise.all([...senders, 'c-group-short'].map(async (id) => [id, (await balance(platform.db, id)).available] as const)));
+    const tokens = new Map(await Promise.all([...senders, 'c-group-short'].map(async (id) => [id, await api.token('customer', id)] as const)));
+    // Every sender three at once, the first one's last retried four times with one key; the short
+    // sender one more than their credits pay for.
+    const payable = Math.floor(start.get('c-group-short')! / price);
+    const requests = [
+      ...senders.flatMap((id) => [0, 1, 2].map((n) => ({ id, key: n === 2 ? `${id}-k` : undefined, body: gift({ message: `${id} ${n}` }) }))),
+      ...Array.from({ length: payable + 1 }, (_, n) => ({ id: 'c-group-short', key: undefined, body: gift({ message: `short ${n}` }) })),
+    ];
+    const retries = Array.from({ length: 4 }, () => requests.find((r) => r.key === 'c-group-0-k')!);
+    const answers = await Promise.all([...requests, ...retries].map((r) => reserve(tokens.get(r.id)!, r.key, r.body).then(async (res) => ({ who: r.id, status: res.status, body: await res.json() }))));
+    for (const id of senders) {
+      const mine = answers.filter((a) => a.who === id);
+      assert.ok(mine.every((a) => a.status === 201 || a.status === 200), `${id}: ${mine.map((a) => a.status)}`);
+      assert.equal(new Set(mine.map((a) => a.body.id)).size, 3, `${id}: three gifts`);
+      assert.equal((await giftsOf(id)).length, 3);
+      assert.equal(await debits(id), 3, `${id}: debited three times`);
+      assert.equal(start.get(id)! - (await balance(platform.db, id)).available, 3 * price);
+    }
+    const short = answers.filter((a) => a.who === 'c-group-short').map((a) => a.status);
+    assert.deepEqual([short.filter((s) => s === 201).length, short.filter((s) => s === 409).length], [payable, 1], 'all it could pay for, and one refused');
+    assert.equal((await giftsOf('c-group-short')).length, payable);
+    assert.equal((await balance(platform.db, 'c-group-short')).available, start.get('c-group-short')! - payable * price);
+    const made = answers.filter((a) => a.status === 201).map((a) => a.body.id as string);
+    const told = await platform.db('notification_deliveries').where({ event: 'gift.reserved' }).whereRaw(`data->>'giftId' = ANY(?)`, [made]).count<{ count: string }[]>('* as count');
+    assert.equal(Number(told[0]!.count), made.length, 'one confirmation per gift');
+    const jobs = await Promise.all(made.map((id) => platform.queues.get('gifts').getJob(id)));
+    assert.ok(jobs.every((j) => j?.opts.delay && j.opts.delay > 0), 'a delayed send job per gift');
   });
 
   it('racing retries with one key make one gift and one debit, and every answer names that gift', async () => {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { drainOutbox } from '../db/orders-repository.ts';
 import { notificationsFor, type StatusChange } from '../domain/orders/status-notifications.ts';
 import { TERMINAL } from '../domain/orders/state-machine.ts';
-import { notify, type NotifyInput } from '../notifications/notify.ts';
+import { notifyMany, type NotifyInput } from '../notifications/notify.ts';
 import { NOTIFY_TOPIC, STATUS_TOPIC } from '../orders/outbox-messages.ts';
 import { refundGroupOfOrder } from '../group-orders/refund.ts';
 import { dispatchesStarted, firstMatchJobId } from '../dispatch/start-dispatch.ts';
@@ -10,7 +10,7 @@ import { defineJob, type JobContext } from './job-definition.ts';
 
 /**
  * Turns committed outbox rows into notifications, tracking updates and dispatch. A crash after
- * `notify` but before the rows are deleted only repeats `notify` with the same idempotency keys,
+ * `notifyMany` but before the rows are deleted only repeats it with the same idempotency keys,
  * which enqueues nothing twice. Kicked after every commit, and by a scheduler every few seconds as
  * a safety net. Different orders' changes are delivered side by side; one order's in order.
  */
@@ -27,9 +27,13 @@ export const ordersOutboxRelay = defineJob({
     for (;;) {
       const n = await drainOutbox(ctx.db, batch, async (messages) => {
         const byOrder = new Map<string, StatusChange[]>();
+        // Every notification of the batch is written and enqueued together at the end (one insert,
+        // one addBulk per channel), not as a Postgres transaction and a job add each: at hundreds
+        // of orders a second those were most of the relay's cost and of Postgres's commits.
+        const notifications: NotifyInput[] = [];
         for (const message of messages) {
           if (message.topic === NOTIFY_TOPIC) {
-            await notify(ctx, message.payload as unknown as NotifyInput);
+            notifications.push(message.payload as unknown as NotifyInput);
             continue;
           }
           if (message.topic !== STATUS_TOPIC) continue;
@@ -44,10 +48,11 @@ export const ordersOutboxRelay = defineJob({
         await Promise.all(
           Array.from({ length: Math.min(RELAY_LANES, orders.length) }, async () => {
             for (let changes = orders.shift(); changes; changes = orders.shift()) {
-              for (const change of changes) await relay(change, ctx, started);
+              for (const change of changes) notifications.push(...(await relay(change, ctx, started)));
             }
           }),
         );
+        if (notifications.length > 0) await notifyMany(ctx, notifications);
       });
       relayed += n;
       if (n < batch) return { relayed };
@@ -55,7 +60,8 @@ export const ordersOutboxRelay = defineJob({
   },
 });
 
-async function relay(change: StatusChange, ctx: JobContext, dispatchStarted: ReadonlySet<string>): Promise<void> {
+/** Applies one change and returns the notifications it calls for (sent by the caller, in order). */
+async function relay(change: StatusChange, ctx: JobContext, dispatchStarted: ReadonlySet<string>): Promise<NotifyInput[]> {
   await ctx.tracking.applyStatus(change);
   // A finished order frees its rider for the next one.
   if (change.riderId && TERMINAL.has(change.to)) await ctx.location.setStatus(change.riderId, 'available', Date.now());
@@ -70,15 +76,11 @@ async function relay(change: StatusChange, ctx: JobContext, dispatchStarted: Rea
   if (change.to === 'COOKING' && !dispatchStarted.has(change.orderId)) {
     await ctx.queues.get('dispatch').add('dispatch.match', { orderId: change.orderId, near: change.restaurant }, { jobId: firstMatchJobId(change.orderId) });
   }
-  await Promise.all(
-    notificationsFor(change).map((planned) =>
-      notify(ctx, {
-        event: planned.event,
-        recipient: { userId: planned.userId },
-        channels: ['push'],
-        data: planned.data as never,
-        idempotencyKey: `order:${change.orderId}:v${change.version}`,
-      }),
-    ),
-  );
+  return notificationsFor(change).map((planned) => ({
+    event: planned.event,
+    recipient: { userId: planned.userId },
+    channels: ['push'],
+    data: planned.data as never,
+    idempotencyKey: `order:${change.orderId}:v${change.version}`,
+  }));
 }

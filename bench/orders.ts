@@ -143,6 +143,7 @@ try {
   console.log(
     `group commit per phase (median): ${fmt(median(groups.map((g) => g.count)))} batches, ${fmt(median(groups.map((g) => g.size / Math.max(1, g.count))), 1)} orders per batch, a batch waited ${fmt(median(groups.map((g) => (g.waitSeconds * 1e3) / Math.max(1, g.count))), 2)} ms for a slot and took ${fmt(median(groups.map((g) => (g.seconds * 1e3) / Math.max(1, g.count))), 2)} ms on average`,
   );
+  for (const p of phases.filter((p) => p.result.firstFailure)) console.log(`round ${p.round} ${p.side}: statuses ${JSON.stringify(p.result.statuses)}, ${p.result.errors} socket errors; first failure: ${p.result.firstFailure}`);
   console.log(`orders written: ${side('deligo').map((p) => `${fmt(p.written!)} for ${fmt(ok(p.result))} measured 201 (+${fmt(RATE * WARMUP)} warm-up)`).join('; ')}`);
   const verdict = med('deligo', p99);
   report({ bench: 'orders', metric: 'p99', label: `POST /v1/orders p99 at ${fmt(RATE)}/s (open loop, median of ${ROUNDS} rounds)`, value: verdict, unit: 'ms', baseline: med('bare', p99), baselineLabel: 'bare Express 5 JSON POST, same generator, same run', target: 'p99 < 100 ms', met: verdict < 100 && failed === 0 });

@@ -84,7 +84,7 @@ export function createApp(deps: AppDeps): Express {
   // The subscriber connection opens with the first stream, not at start-up.
   let stream: RequestHandler | undefined;
   api.get('/v1/orders/:id/tracking/stream', authn, (req, res, next) => (stream ??= trackingStream({ tracking, hub: createChannelHub(deps.subscriber()) }))(req, res, next));
-  const orders = { db: deps.db, placeOrder: createOrderPlacer(deps.db, cachedCatalogue(deps.db, { ttlMs: CATALOGUE_CACHE_MS })), kickRelay: relayKicker(deps.queues, deps.logger), startDispatch: dispatchStarter(deps.queues, deps.logger) };
+  const orders = { db: deps.db, placeOrder: createOrderPlacer(deps.db, cachedCatalogue(deps.db, { ttlMs: CATALOGUE_CACHE_MS }), { onBatch: (b) => metrics.observeGroupCommit('orders', b) }), kickRelay: relayKicker(deps.queues, deps.logger), startDispatch: dispatchStarter(deps.queues, deps.logger) };
   const routes = [
     ...healthRoutes(deps),
     ...meRoutes(),

@@ -1,42 +1,36 @@
 /**
  * bench/orders: `POST /v1/orders` at 500 orders/s through the real API process (with the orders
  * pool relaying each new order's outbox message), beside a bare Express 5 JSON POST at the same
- * rate, in the same run.
+ * rate, measured the same way in the same run.
  *
- *   npm run bench:orders        (BENCH_SECONDS=30 BENCH_ORDERS_PER_SECOND=500 by default)
+ *   npm run bench:orders        (BENCH_SECONDS=15 BENCH_ROUNDS=3 BENCH_ORDERS_PER_SECOND=500, ~2.5 min)
  *
  * Every request is a valid order (items, minimum order, drop-off within reach) from one of 1,000
  * customers, with its own Idempotency-Key, to a restaurant near 강남역. Target: p99 < 100 ms.
+ *
+ * How it is measured (bench/support/open-loop.ts): an open-loop generator in its own process sends
+ * evenly paced requests and counts each latency from when the request was due; each phase has a
+ * warm-up at the same rate; rounds alternate bare, deligo, bare, deligo…, and before every phase
+ * the bench waits until the API, the worker, Redis, Postgres and the bare server are idle, so the
+ * bare side never runs beside deligo's leftovers (relay, autovacuum, AOF rewrite). The CPU each
+ * process used during each phase is printed, so that can be checked.
  */
-import autocannon from 'autocannon';
-import http from 'node:http';
 import os from 'node:os';
 import { seedCatalogue } from '../cli/commands/seed.ts';
 import { signToken } from '../runtime/tokens.ts';
 import { around, gangnamRestaurants, seeded } from './support/hot-spot.ts';
-import { startProcess } from './support/processes.ts';
+import { cpuTicks, ok, openLoop, settle, type OpenLoopRequest, type OpenLoopResult } from './support/open-loop.ts';
+import { sharedCpuReader, startProcess } from './support/processes.ts';
 import { machine, startBenchServices } from './support/services.ts';
-import { fmt, paced, quantile } from './support/stats.ts';
+import { fmt, median, quantile } from './support/stats.ts';
 import { report } from './support/report.ts';
+import { commitProbe, pgCounters, type PgCounters } from './support/pg-counters.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const RATE = Number(process.env.BENCH_ORDERS_PER_SECOND ?? 500);
 const CUSTOMERS = 1_000;
-// The paced runs: each request starts on its own schedule (open loop), so a slow answer never
-// delays the next request, and its latency counts from when it was due (a wait for a free socket included).
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-/** POSTs `body` and resolves with the status once the whole answer is read. */
-function post(url: string, headers: Record<string, string>, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 const services = await startBenchServices();
 const { platform, urls } = services;
@@ -55,87 +49,130 @@ try {
   const tokens = await Promise.all(Array.from({ length: CUSTOMERS }, (_, i) => signToken({ sub: `oc-${i}`, role: 'customer' }, platform.config.jwt)));
   // Users are created on first use; do that before the measured run.
   for (let i = 0; i < CUSTOMERS; i += 100) await Promise.all(tokens.slice(i, i + 100).map((t) => fetch(`${apiUrl}/v1/me`, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.arrayBuffer())));
+  const shared = await sharedCpuReader(platform.redis, platform.db);
+  // Postgres's own commit cost on this machine: one row, one transaction, one WAL flush, 200 times.
+  const probe = await commitProbe(platform.db, 200);
 
   const random = seeded(3);
   let next = 0;
-  const order = () => {
-    const i = next++;
-    const r = restaurants[i % restaurants.length]!;
-    return {
-      token: tokens[i % CUSTOMERS]!,
-      key: `bench-${i}`,
-      body: JSON.stringify({ restaurantId: r.id, items: [{ menuItemId: r.item, quantity: r.quantity }], dropoff: { ...around(random, r, 2_000), address: '서울 강남구 테헤란로 152' } }),
-    };
-  };
-  const load = (url: string, path: string) =>
-    autocannon({
-      url,
-      connections: 64,
-      duration: SECONDS,
-      overallRate: RATE,
-      requests: [
-        {
-          method: 'POST',
-          path,
-          setupRequest: (req) => {
-            const o = order();
-            return { ...req, body: o.body, headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}`, 'idempotency-key': o.key } };
-          },
-        },
-      ],
+  // Each phase gets fresh orders (new Idempotency-Keys); the bare handler gets the same kind of body.
+  const orders = (n: number, path: string): OpenLoopRequest[] =>
+    Array.from({ length: n }, () => {
+      const i = next++;
+      const r = restaurants[i % restaurants.length]!;
+      const body = JSON.stringify({ restaurantId: r.id, items: [{ menuItemId: r.item, quantity: r.quantity }], dropoff: { ...around(random, r, 2_000), address: '서울 강남구 테헤란로 152' } });
+      return { path, headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i % CUSTOMERS]!}`, 'idempotency-key': `bench-${i}` }, body };
     });
 
-  // The bare handler parses the same JSON body and answers 202 (bench/support/bare-express.ts).
-  // CPU per request, from /proc: steadier than requests/s on a shared machine.
-  let cpu = await bare.cpuSeconds();
-  const baseline = await load(bareUrl, '/v1/riders/me/locations');
-  const bareCpu = (await bare.cpuSeconds()) - cpu;
-  const before = Number((await platform.db('orders').count('* as n'))[0]!.n);
-  const cpuBefore = await api.cpuSeconds();
-  const workerCpuBefore = await workers.cpuSeconds();
-  const ours = await load(apiUrl, '/v1/orders');
-  const cpuAfter = await api.cpuSeconds();
-  const workerCpuAfter = await workers.cpuSeconds();
-  const created = Number((await platform.db('orders').count('* as n'))[0]!.n) - before;
-
-  // The same load again, paced by this process instead of autocannon (whose own pacing on a
-  // shared 2-core box gives even the bare handler a p99 of hundreds of ms).
-  const pacedRun = async (url: string) => {
-    let failed = 0;
-    const orders = Array.from({ length: RATE * SECONDS }, order);
-    const latencies = await paced(orders, RATE, async (o) => {
-      const status = await post(url, { 'content-type': 'application/json', authorization: `Bearer ${o.token}`, 'idempotency-key': o.key }, o.body);
-      if (status < 200 || status >= 300) failed++;
+  const cpuOf = { bare: () => bare.cpuSeconds(), api: () => api.cpuSeconds(), worker: () => workers.cpuSeconds(), redis: async () => (await shared()).redis, postgres: async () => (await shared()).postgres };
+  type Cpu = Record<keyof typeof cpuOf, number>;
+  const readCpu = async (): Promise<Cpu> => ({ bare: await cpuOf.bare(), api: await cpuOf.api(), worker: await cpuOf.worker(), ...(await shared().then((s) => ({ redis: s.redis, postgres: s.postgres }))) });
+  interface Phase {
+    side: 'bare' | 'deligo';
+    round: number;
+    result: OpenLoopResult;
+    /** CPU seconds each process used over the phase (warm-up included) and until idle again after it. */
+    cpu: Cpu;
+    /** Cores our processes used in the second before the phase began. */
+    idleBefore: number;
+    steal: number;
+    machineBusyCores: number;
+    loadavg: number;
+    pg?: PgCounters;
+    groups?: GroupCommitFigures;
+    written?: number;
+  }
+  const phases: Phase[] = [];
+  const phase = async (side: Phase['side'], round: number) => {
+    const idleBefore = await settle(Object.values(cpuOf));
+    const [cpu, ticks, pgBefore, rowsBefore, groupsBefore] = [await readCpu(), await cpuTicks(), await pgCounters(platform.db), await countOrders(), await groupCommits(apiUrl)];
+    const url = side === 'bare' ? bareUrl : apiUrl;
+    const result = await openLoop(url, orders(RATE * (WARMUP + SECONDS), side === 'bare' ? '/v1/riders/me/locations' : '/v1/orders'), { rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP });
+    const ticksAfter = await cpuTicks();
+    // CPU is read once the relay has drained what the phase left, so it is all counted per order.
+    await settle(Object.values(cpuOf));
+    const [cpuAfter, pgAfter, groupsAfter] = [await readCpu(), await pgCounters(platform.db), await groupCommits(apiUrl)];
+    const elapsed = (ticksAfter.total - ticks.total) / 100 / os.cpus().length;
+    phases.push({
+      side,
+      round,
+      result,
+      cpu: Object.fromEntries(Object.keys(cpu).map((k) => [k, cpuAfter[k as keyof Cpu] - cpu[k as keyof Cpu]])) as Cpu,
+      idleBefore,
+      steal: (ticksAfter.steal - ticks.steal) / Math.max(1, ticksAfter.total - ticks.total),
+      machineBusyCores: (ticksAfter.busy - ticks.busy) / 100 / Math.max(0.001, elapsed),
+      loadavg: os.loadavg()[0]!,
+      ...(side === 'deligo' ? { pg: pgAfter.minus(pgBefore), groups: minus(groupsAfter, groupsBefore), written: (await countOrders()) - rowsBefore } : {}),
     });
-    return { latencies, failed };
   };
-  const pacedBare = await pacedRun(`${bareUrl}/v1/riders/me/locations`);
-  const pacedOurs = await pacedRun(`${apiUrl}/v1/orders`);
+  async function countOrders() {
+    return Number((await platform.db('orders').count('* as n'))[0]!.n);
+  }
+  for (let round = 1; round <= ROUNDS; round++) {
+    await phase('bare', round);
+    await phase('deligo', round);
+  }
 
+  const sent = RATE * (WARMUP + SECONDS);
   console.log(`\nbench/orders  ${new Date().toISOString()}  ${machine()}`);
-  console.log(`${fmt(RATE)} requests/s offered for ${SECONDS} s, 64 connections, ${fmt(CUSTOMERS)} customers, ${restaurants.length} restaurants near 강남역\n`);
-  console.log('| run | requests/s | p50 (ms) | p97.5 (ms) | p99 (ms) | max (ms) | non-2xx | server CPU per request (µs) | target |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
-  for (const [name, r, cpuSeconds, target] of [['bare Express 5 JSON POST', baseline, bareCpu, ''], ['deligo POST /v1/orders', ours, cpuAfter - cpuBefore, 'p99 < 100']] as const) {
-    const perRequest = (cpuSeconds * 1e6) / Math.max(1, r['2xx']);
-    console.log(`| ${name} | ${fmt(r['2xx'] / SECONDS)} | ${r.latency.p50} | ${r.latency.p97_5} | ${r.latency.p99} | ${r.latency.max} | ${r.non2xx + r.errors + r.timeouts} | ${fmt(perRequest)} | ${target} |`);
+  console.log(`${fmt(RATE)} requests/s, ${ROUNDS} rounds of ${WARMUP} s warm-up + ${SECONDS} s measured per side, open loop from its own process (keep-alive, up to 64 sockets, latency from when each request was due), ${fmt(CUSTOMERS)} customers, ${restaurants.length} restaurants near 강남역`);
+  console.log(`Postgres commit on this machine (one-row INSERT, autocommit, 200 times): p50 ${fmt(probe.p50, 2)} / p99 ${fmt(probe.p99, 2)} / max ${fmt(probe.max, 2)} ms\n`);
+  console.log('| round | run | p50 (ms) | p99 (ms) | max (ms) | non-2xx | sent late p99 (ms) | generator loop delay max (ms) | server CPU per request (µs) | CPU of the other processes (cores) | idle before (cores) | steal | machine busy (cores) | load |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const p of phases) {
+    const r = p.result;
+    const server = p.side === 'bare' ? p.cpu.bare : p.cpu.api;
+    const others = Object.entries(p.cpu).filter(([k]) => k !== (p.side === 'bare' ? 'bare' : 'api')).reduce((a, [, v]) => a + v, 0) / (WARMUP + SECONDS);
+    console.log(
+      `| ${p.round} | ${p.side === 'bare' ? 'bare Express 5 JSON POST' : 'deligo POST /v1/orders'} | ${fmt(quantile(r.latencies, 0.5), 1)} | ${fmt(quantile(r.latencies, 0.99), 1)} | ${fmt(Math.max(...r.latencies), 1)} | ${r.latencies.length - ok(r)} | ${fmt(r.sentLate.p99, 1)} | ${fmt(r.generatorLoopDelayMs.max, 1)} | ${fmt((server * 1e6) / sent)} | ${fmt(others, 2)} | ${fmt(p.idleBefore, 2)} | ${fmt(p.steal * 100, 1)} % | ${fmt(p.machineBusyCores, 2)} | ${fmt(p.loadavg, 1)} |`,
+    );
   }
-  console.log(`\norders written: ${fmt(created)} for ${fmt(ours['2xx'])} answered 201 (autocannon run)`);
-  console.log(`\npaced by the bench process (${fmt(RATE)}/s for ${SECONDS} s, keep-alive, up to 64 sockets; latency from when each request was due):\n`);
-  console.log('| run | p50 (ms) | p99 (ms) | max (ms) | non-2xx | target |');
-  console.log('|---|---|---|---|---|---|');
-  for (const [name, r, target] of [['bare Express 5 JSON POST', pacedBare, ''], ['deligo POST /v1/orders', pacedOurs, 'p99 < 100']] as const) {
-    console.log(`| ${name} | ${fmt(quantile(r.latencies, 0.5), 1)} | ${fmt(quantile(r.latencies, 0.99), 1)} | ${fmt(Math.max(...r.latencies), 1)} | ${r.failed} | ${target} |`);
-  }
-  report({ bench: 'orders', metric: 'p99', label: `POST /v1/orders p99 at ${fmt(RATE)}/s offered`, value: ours.latency.p99, unit: 'ms', baseline: baseline.latency.p99, baselineLabel: 'bare Express 5 JSON POST', target: 'p99 < 100 ms', met: ours.latency.p99 < 100 });
-  report({ bench: 'orders', metric: 'p99-paced', label: `POST /v1/orders p99 at ${fmt(RATE)}/s, paced by the bench`, value: quantile(pacedOurs.latencies, 0.99), unit: 'ms', baseline: quantile(pacedBare.latencies, 0.99), baselineLabel: 'bare Express 5 JSON POST, paced the same', target: 'p99 < 100 ms', met: quantile(pacedOurs.latencies, 0.99) < 100 && pacedOurs.failed === 0 });
-  report({ bench: 'orders', metric: 'orders-per-s', label: 'orders placed per second', value: ours['2xx'] / SECONDS, unit: 'orders/s', baseline: baseline['2xx'] / SECONDS, baselineLabel: 'bare Express 5 JSON POST' });
-  report({ bench: 'orders', metric: 'api-cpu-per-order', label: 'API CPU per order placed', value: ((cpuAfter - cpuBefore) * 1e6) / Math.max(1, ours['2xx']), unit: 'µs' });
-  report({ bench: 'orders', metric: 'worker-cpu-per-order', label: 'orders worker (outbox relay) CPU per order placed', value: ((workerCpuAfter - workerCpuBefore) * 1e6) / Math.max(1, ours['2xx']), unit: 'µs' });
+  const side = (s: Phase['side']) => phases.filter((p) => p.side === s);
+  const med = (s: Phase['side'], f: (p: Phase) => number) => median(side(s).map(f));
+  const pooled = (s: Phase['side']) => side(s).flatMap((p) => p.result.latencies);
+  const p99 = (p: Phase) => quantile(p.result.latencies, 0.99);
+  const p50 = (p: Phase) => quantile(p.result.latencies, 0.5);
+  const failed = side('deligo').reduce((n, p) => n + p.result.latencies.length - ok(p.result), 0);
+  const perOrder = (f: (p: Phase) => number) => med('deligo', (p) => (f(p) * 1e6) / sent);
+  console.log(`\nmedian of ${ROUNDS} rounds: bare p50 ${fmt(med('bare', p50), 1)} / p99 ${fmt(med('bare', p99), 1)} ms; deligo p50 ${fmt(med('deligo', p50), 1)} / p99 ${fmt(med('deligo', p99), 1)} ms`);
+  console.log(`all rounds pooled: bare p99 ${fmt(quantile(pooled('bare'), 0.99), 1)} ms; deligo p99 ${fmt(quantile(pooled('deligo'), 0.99), 1)} ms`);
+  console.log(`CPU per order (median of rounds, µs): API ${fmt(perOrder((p) => p.cpu.api))}, orders worker ${fmt(perOrder((p) => p.cpu.worker))}, Postgres ${fmt(perOrder((p) => p.cpu.postgres))}, Redis ${fmt(perOrder((p) => p.cpu.redis))}; bare Express per request ${fmt(med('bare', (p) => (p.cpu.bare * 1e6) / sent))}`);
+  const pg = side('deligo').map((p) => p.pg!);
+  console.log(`Postgres per phase (median): ${fmt(median(pg.map((c) => sent / Math.max(1, c.commits))), 1)} orders per commit, ${fmt(median(pg.map((c) => c.walFsyncs / Math.max(1, c.commits))), 2)} WAL fsyncs per commit, WAL fsync ${fmt(median(pg.map((c) => c.walFsyncMs / Math.max(1, c.walFsyncs))), 2)} ms on average`);
+  const groups = side('deligo').map((p) => p.groups!);
+  console.log(
+    `group commit per phase (median): ${fmt(median(groups.map((g) => g.count)))} batches, ${fmt(median(groups.map((g) => g.size / Math.max(1, g.count))), 1)} orders per batch, a batch waited ${fmt(median(groups.map((g) => (g.waitSeconds * 1e3) / Math.max(1, g.count))), 2)} ms for a slot and took ${fmt(median(groups.map((g) => (g.seconds * 1e3) / Math.max(1, g.count))), 2)} ms on average`,
+  );
+  for (const p of phases.filter((p) => p.result.firstFailure)) console.log(`round ${p.round} ${p.side}: statuses ${JSON.stringify(p.result.statuses)}, ${p.result.errors} socket errors; first failure: ${p.result.firstFailure}`);
+  console.log(`orders written: ${side('deligo').map((p) => `${fmt(p.written!)} for ${fmt(ok(p.result))} measured 201 (+${fmt(RATE * WARMUP)} warm-up)`).join('; ')}`);
+  const verdict = med('deligo', p99);
+  report({ bench: 'orders', metric: 'p99', label: `POST /v1/orders p99 at ${fmt(RATE)}/s (open loop, median of ${ROUNDS} rounds)`, value: verdict, unit: 'ms', baseline: med('bare', p99), baselineLabel: 'bare Express 5 JSON POST, same generator, same run', target: 'p99 < 100 ms', met: verdict < 100 && failed === 0 });
+  report({ bench: 'orders', metric: 'p50', label: `POST /v1/orders p50 at ${fmt(RATE)}/s`, value: med('deligo', p50), unit: 'ms', baseline: med('bare', p50), baselineLabel: 'bare Express 5 JSON POST, same generator, same run' });
+  report({ bench: 'orders', metric: 'api-cpu-per-order', label: 'API CPU per order placed', value: perOrder((p) => p.cpu.api), unit: 'µs', baseline: med('bare', (p) => (p.cpu.bare * 1e6) / sent), baselineLabel: 'bare Express 5 JSON POST' });
+  report({ bench: 'orders', metric: 'worker-cpu-per-order', label: 'orders worker (outbox relay) CPU per order placed', value: perOrder((p) => p.cpu.worker), unit: 'µs' });
+  report({ bench: 'orders', metric: 'postgres-cpu-per-order', label: 'Postgres CPU per order placed', value: perOrder((p) => p.cpu.postgres), unit: 'µs' });
   console.log(`load average at the end (1/5 min): ${os.loadavg().slice(0, 2).map((n) => n.toFixed(1)).join(' / ')}`);
 } finally {
   await Promise.all([api.stop(), workers.stop(), bare.stop()]);
   await services.stop();
 }
+interface GroupCommitFigures {
+  count: number;
+  size: number;
+  waitSeconds: number;
+  seconds: number;
+}
+
+/** The orders writer's group-commit totals so far, from the API's /metrics. */
+async function groupCommits(apiUrl: string): Promise<GroupCommitFigures> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name}\\{name="orders"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { count: value('deligo_group_commit_size_count'), size: value('deligo_group_commit_size_sum'), waitSeconds: value('deligo_group_commit_wait_seconds_sum'), seconds: value('deligo_group_commit_seconds_sum') };
+}
+
+function minus(a: GroupCommitFigures, b: GroupCommitFigures): GroupCommitFigures {
+  return { count: a.count - b.count, size: a.size - b.size, waitSeconds: a.waitSeconds - b.waitSeconds, seconds: a.seconds - b.seconds };
+}
+
 // A connection left open must never keep the benchmark (and the shared bench lock) alive.
 process.exit(process.exitCode ?? 0);

@@ -10,7 +10,7 @@ import { defineJob, type JobContext } from './job-definition.ts';
 
 /**
  * Turns committed outbox rows into notifications, tracking updates and dispatch. A crash after
- * `notify` but before the rows are deleted only repeats `notify` with the same idempotency keys,
+ * `notifyMany` but before the rows are deleted only repeats it with the same idempotency keys,
  * which enqueues nothing twice. Kicked after every commit, and by a scheduler every few seconds as
  * a safety net. Different orders' changes are delivered side by side; one order's in order.
  */
@@ -52,7 +52,7 @@ export const ordersOutboxRelay = defineJob({
             }
           }),
         );
-        await notifyMany(ctx, notifications);
+        if (notifications.length > 0) await notifyMany(ctx, notifications);
       });
       relayed += n;
       if (n < batch) return { relayed };

@@ -5,7 +5,7 @@ import type { Restaurant } from '../db/restaurants-repository.ts';
 import { haversineMeters } from '../domain/location/geo.ts';
 import { priceOrder, quoteEtaMinutes, type PricedLine } from '../domain/orders/quote.ts';
 import { catalogueFromDb, type CatalogueReads } from './catalogue-cache.ts';
-import { createGroupCommit } from '../runtime/group-commit.ts';
+import { createGroupCommit, type GroupCommitOptions } from '../runtime/group-commit.ts';
 import { statusChangeMessage } from './outbox-messages.ts';
 
 /** Farther than this from the restaurant, no rider takes the trip. */
@@ -40,8 +40,8 @@ export type OrderPlacer = (input: PlaceOrderInput) => Promise<PlaceOrderResult>;
  * at hundreds of orders a second Postgres then parses, plans and commits (an fsync) once per batch
  * rather than once per order. Each order is answered only after the batch has committed.
  */
-export function createOrderPlacer(db: Knex, catalogue: CatalogueReads = catalogueFromDb(db)): OrderPlacer {
-  const write = createGroupCommit(writeBatch(db), { maxInFlight: 2, maxSize: 100 });
+export function createOrderPlacer(db: Knex, catalogue: CatalogueReads = catalogueFromDb(db), groupCommit: GroupCommitOptions = {}): OrderPlacer {
+  const write = createGroupCommit(writeBatch(db), { maxInFlight: 2, maxSize: 100, ...groupCommit });
   return async (input) => {
     const requestHash = hash(input);
     const earlier = async (): Promise<PlaceOrderResult | undefined> => {

@@ -10,13 +10,18 @@ export interface GroupCommitOptions {
   maxInFlight?: number;
   /** Largest batch. Default 100. */
   maxSize?: number;
+  /**
+   * Told of every batch once it settled: its size, how long its oldest caller waited for it to
+   * start (a free slot), and how long `run` took. For metrics; must not throw.
+   */
+  onBatch?: (batch: { size: number; waitedMs: number; tookMs: number }) => void;
 }
 
 /** `run` must return one result per input, in the same order. */
 export function createGroupCommit<I, O>(run: (inputs: I[]) => Promise<O[]>, options: GroupCommitOptions = {}): (input: I) => Promise<O> {
   const maxInFlight = options.maxInFlight ?? 2;
   const maxSize = options.maxSize ?? 100;
-  let pending: Array<{ input: I; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
+  let pending: Array<{ input: I; at: number; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
   let inFlight = 0;
   let scheduled = false;
 
@@ -26,6 +31,7 @@ export function createGroupCommit<I, O>(run: (inputs: I[]) => Promise<O[]>, opti
       const batch = pending.length <= maxSize ? pending : pending.slice(0, maxSize);
       pending = batch === pending ? [] : pending.slice(maxSize);
       inFlight++;
+      const started = performance.now();
       run(batch.map((p) => p.input))
         .then((outputs) => {
           if (outputs.length !== batch.length) throw new Error(`batch returned ${outputs.length} results for ${batch.length} inputs`);
@@ -33,6 +39,11 @@ export function createGroupCommit<I, O>(run: (inputs: I[]) => Promise<O[]>, opti
         })
         .catch((err: unknown) => batch.forEach((p) => p.reject(err)))
         .finally(() => {
+          try {
+            options.onBatch?.({ size: batch.length, waitedMs: started - batch[0]!.at, tookMs: performance.now() - started });
+          } catch {
+            // A metric lost is no reason to stall the next batch.
+          }
           inFlight--;
           flush();
         });
@@ -41,7 +52,7 @@ export function createGroupCommit<I, O>(run: (inputs: I[]) => Promise<O[]>, opti
 
   return (input) =>
     new Promise<O>((resolve, reject) => {
-      pending.push({ input, resolve, reject });
+      pending.push({ input, at: performance.now(), resolve, reject });
       if (!scheduled && inFlight < maxInFlight) {
         scheduled = true;
         setImmediate(flush);

@@ -46,4 +46,21 @@ describe('group commit', () => {
     fail = false;
     assert.equal(await commit('c'), 'C');
   });
+  it('tells onBatch the size and timings of each batch, and an onBatch that throws stalls nothing', async () => {
+    const seen: Array<{ size: number; waitedMs: number; tookMs: number }> = [];
+    let calls = 0;
+    const commit = createGroupCommit(async (inputs: number[]) => inputs.map((n) => n + 1), {
+      maxInFlight: 1,
+      onBatch: (b) => {
+        seen.push(b);
+        if (++calls === 1) throw new Error('metrics are down');
+      },
+    });
+    assert.deepEqual(await Promise.all([commit(1), commit(2), commit(3)]), [2, 3, 4]);
+    assert.equal(await commit(4), 5, 'the batch after a throwing onBatch still runs');
+    // onBatch runs once the batch has settled, after its callers were answered.
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(seen.map((b) => b.size), [3, 1]);
+    assert.ok(seen.every((b) => b.waitedMs >= 0 && b.tookMs >= 0));
+  });
 });

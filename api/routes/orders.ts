@@ -34,7 +34,9 @@ export function orderRoutes(deps: { db: Knex; placeOrder: OrderPlacer; kickRelay
         const result = await deps.placeOrder({ customerId: user.sub, ...body, idempotencyKey: key });
         if (result.kind === 'invalid') throw badRequest(`${result.path}: ${result.message}`, [{ path: result.path, message: result.message }]);
         if (result.kind === 'key-reused') throw new HttpError(422, 'Unprocessable Content', 'this Idempotency-Key was already used for a different order', { orderId: result.orderId });
-        if (result.kind === 'created') await deps.kickRelay();
+        // The order is committed; the relay's kick is best effort (its scheduler is the safety
+        // net), so the customer's answer does not wait for the job add in Redis.
+        if (result.kind === 'created') void deps.kickRelay();
         return {
           status: result.kind === 'created' ? 201 : 200,
           body: { id: result.order.id, status: result.order.status, version: result.order.version, total: result.order.total, eta: eta(result.order) },

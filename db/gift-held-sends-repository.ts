@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { splitTaken } from './gift-sends-repository.ts';
 import type { GiftRow } from './gifts-repository.ts';
 import type { NewDelivery, SentResult } from './notification-deliveries-repository.ts';
 
@@ -17,7 +18,7 @@ export interface LockOutcome {
  * cancel are skipped, never waited for, so overlapping sends cannot deadlock each other or a cancel.
  */
 export async function lockDueGifts(trx: Knex.Transaction, ids: string[], options: { extra: number; earlyToleranceMs: number }): Promise<LockOutcome> {
-  const { rows } = await trx.raw<{ rows: Array<GiftRow & { locked_now: boolean }> }>(
+  const { rows } = await trx.raw<{ rows: Array<GiftRow & { taken_now: boolean }> }>(
     `WITH own AS (SELECT DISTINCT unnest(?::text[]) AS id),
      mine AS (
        SELECT g.* FROM gifts g JOIN own o ON o.id = g.id
@@ -25,17 +26,12 @@ export async function lockDueGifts(trx: Knex.Transaction, ids: string[], options
      extra AS (
        SELECT * FROM gifts WHERE ? > 0 AND status = 'SCHEDULED' AND send_at <= now() AND id <> ALL(?::text[])
         ORDER BY send_at LIMIT ? FOR UPDATE SKIP LOCKED)
-     SELECT true AS locked_now, * FROM mine
-     UNION ALL SELECT true AS locked_now, * FROM extra
-     UNION ALL SELECT false AS locked_now, g.* FROM gifts g JOIN own o ON o.id = g.id WHERE g.id NOT IN (SELECT id FROM mine)`,
+     SELECT true AS taken_now, * FROM mine
+     UNION ALL SELECT true AS taken_now, * FROM extra
+     UNION ALL SELECT false AS taken_now, g.* FROM gifts g JOIN own o ON o.id = g.id WHERE g.id NOT IN (SELECT id FROM mine)`,
     [ids, options.earlyToleranceMs, options.extra, ids, options.extra] as unknown as Knex.RawBinding[],
   );
-  const locked: GiftRow[] = [];
-  const others = new Map<string, GiftRow>();
-  for (const { locked_now, ...gift } of rows) {
-    if (locked_now) locked.push(gift as GiftRow);
-    else others.set(gift.id, gift as GiftRow);
-  }
+  const { taken: locked, others } = splitTaken(rows);
   return { locked, others };
 }
 

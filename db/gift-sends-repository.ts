@@ -30,7 +30,7 @@ export interface ClaimOutcome {
  */
 export async function claimGifts(db: Knex, ids: string[], options: ClaimOptions): Promise<ClaimOutcome> {
   const { codes, tokens } = options.secrets(ids.length + options.extra);
-  const { rows } = await db.raw<{ rows: Array<GiftRow & { claimed_now: boolean }> }>(
+  const { rows } = await db.raw<{ rows: Array<GiftRow & { taken_now: boolean }> }>(
     `WITH own AS (SELECT DISTINCT unnest(?::text[]) AS id),
      mine AS (
        SELECT g.id FROM gifts g JOIN own o ON o.id = g.id
@@ -48,18 +48,27 @@ export async function claimGifts(db: Knex, ids: string[], options: ClaimOptions)
         WHERE g.id = i.id AND g.status = 'SCHEDULED' AND g.send_at <= now() + (? * interval '1 millisecond')
        RETURNING g.*),
      logged AS (INSERT INTO gift_events (gift_id, to_status, actor, reason) SELECT id, 'SENDING', 'system:sender', 'due' FROM claimed)
-     SELECT true AS claimed_now, c.* FROM claimed c
+     SELECT true AS taken_now, c.* FROM claimed c
      UNION ALL
-     SELECT false AS claimed_now, g.* FROM gifts g JOIN own o ON o.id = g.id WHERE g.id NOT IN (SELECT id FROM claimed)`,
+     SELECT false AS taken_now, g.* FROM gifts g JOIN own o ON o.id = g.id WHERE g.id NOT IN (SELECT id FROM claimed)`,
     [ids, options.earlyToleranceMs, options.extra, ids, options.extra, codes, tokens, options.earlyToleranceMs] as unknown as Knex.RawBinding[],
   );
-  const claimed: GiftRow[] = [];
+  const { taken: claimed, others } = splitTaken(rows);
+  return { claimed, others };
+}
+
+/**
+ * A batch statement's rows apart: the gifts it took now (`taken_now`, claimed or locked), and the
+ * batch's other gifts by id, whose current state tells each caller why its gift was not taken.
+ */
+export function splitTaken(rows: Array<GiftRow & { taken_now: boolean }>): { taken: GiftRow[]; others: Map<string, GiftRow> } {
+  const taken: GiftRow[] = [];
   const others = new Map<string, GiftRow>();
-  for (const { claimed_now, ...gift } of rows) {
-    if (claimed_now) claimed.push(gift as GiftRow);
+  for (const { taken_now, ...gift } of rows) {
+    if (taken_now) taken.push(gift as GiftRow);
     else others.set(gift.id, gift as GiftRow);
   }
-  return { claimed, others };
+  return { taken, others };
 }
 
 export interface RecordedSend {

@@ -21,7 +21,7 @@ import { signToken } from '../runtime/tokens.ts';
 import { around, gangnamRestaurants, seeded } from './support/hot-spot.ts';
 import { cpuTicks, ok, openLoop, settle, type OpenLoopRequest, type OpenLoopResult } from './support/open-loop.ts';
 import { sharedCpuReader, startProcess } from './support/processes.ts';
-import { machine, startBenchServices } from './support/services.ts';
+import { machine, pgStatements, startBenchServices } from './support/services.ts';
 import { fmt, median, quantile } from './support/stats.ts';
 import { report } from './support/report.ts';
 import { commitProbe, pgCounters, type PgCounters } from './support/pg-counters.ts';
@@ -37,7 +37,8 @@ const { platform, urls } = services;
 const env = { REDIS_URL: urls.redisUrl, DATABASE_URL: urls.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1' };
 // BENCH_PROFILE_API=dir writes a CPU profile of the API process there (open it in Chrome DevTools).
 const api = startProcess('api/main.ts', [], env, process.env.BENCH_PROFILE_API ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_API}`] : []);
-const workers = startProcess('workers/main.ts', ['--pools', 'orders'], env);
+// BENCH_PROFILE_WORKER=dir does the same for the orders worker (the outbox relay).
+const workers = startProcess('workers/main.ts', ['--pools', 'orders'], env, process.env.BENCH_PROFILE_WORKER ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_WORKER}`] : []);
 const bare = startProcess('bench/support/bare-express.ts', [], {});
 
 try {
@@ -108,6 +109,8 @@ try {
   async function countOrders() {
     return Number((await platform.db('orders').count('* as n'))[0]!.n);
   }
+  // BENCH_PG_STATEMENTS=1: Postgres counts every statement from here on (printed per order below).
+  await pgStatements(platform.db, true);
   for (let round = 1; round <= ROUNDS; round++) {
     await phase('bare', round);
     await phase('deligo', round);
@@ -145,6 +148,13 @@ try {
   );
   for (const p of phases.filter((p) => p.result.firstFailure)) console.log(`round ${p.round} ${p.side}: statuses ${JSON.stringify(p.result.statuses)}, ${p.result.errors} socket errors; first failure: ${p.result.firstFailure}`);
   console.log(`orders written: ${side('deligo').map((p) => `${fmt(p.written!)} for ${fmt(ok(p.result))} measured 201 (+${fmt(RATE * WARMUP)} warm-up)`).join('; ')}`);
+  const statements = await pgStatements(platform.db);
+  if (statements) {
+    const placed = side('deligo').reduce((n, p) => n + (p.written ?? 0), 0);
+    console.log(`\nPostgres statements over the run, costliest first, per order placed (${fmt(placed)} orders; BENCH_PG_STATEMENTS=1):`);
+    console.log('| calls per order | µs per order | rows per call | statement |\n|---|---|---|---|');
+    for (const st of statements.slice(0, 15)) console.log(`| ${fmt(st.calls / placed, 3)} | ${fmt((st.ms * 1e3) / placed, 1)} | ${fmt(st.rows / Math.max(1, st.calls), 1)} | \`${st.query.replaceAll('|', '\\|')}\` |`);
+  }
   const verdict = med('deligo', p99);
   report({ bench: 'orders', metric: 'p99', label: `POST /v1/orders p99 at ${fmt(RATE)}/s (open loop, median of ${ROUNDS} rounds)`, value: verdict, unit: 'ms', baseline: med('bare', p99), baselineLabel: 'bare Express 5 JSON POST, same generator, same run', target: 'p99 < 100 ms', met: verdict < 100 && failed === 0 });
   report({ bench: 'orders', metric: 'p50', label: `POST /v1/orders p50 at ${fmt(RATE)}/s`, value: med('deligo', p50), unit: 'ms', baseline: med('bare', p50), baselineLabel: 'bare Express 5 JSON POST, same generator, same run' });

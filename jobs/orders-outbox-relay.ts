@@ -2,17 +2,19 @@ import { z } from 'zod';
 import { drainOutbox } from '../db/orders-repository.ts';
 import { notificationsFor, type StatusChange } from '../domain/orders/status-notifications.ts';
 import { TERMINAL } from '../domain/orders/state-machine.ts';
-import { notifyMany, type NotifyInput } from '../notifications/notify.ts';
+import { deliveryRows, enqueueDeliveries, type NotifyInput } from '../notifications/notify.ts';
 import { NOTIFY_TOPIC, STATUS_TOPIC } from '../orders/outbox-messages.ts';
 import { refundGroupOfOrder } from '../group-orders/refund.ts';
 import { dispatchesStarted, firstMatchJobId } from '../dispatch/start-dispatch.ts';
 import { defineJob, type JobContext } from './job-definition.ts';
 
 /**
- * Turns committed outbox rows into notifications, tracking updates and dispatch. A crash after
- * `notifyMany` but before the rows are deleted only repeats it with the same idempotency keys,
- * which enqueues nothing twice. Kicked after every commit, and by a scheduler every few seconds as
- * a safety net. Different orders' changes are delivered side by side; one order's in order.
+ * Turns committed outbox rows into notifications, tracking updates and dispatch. A batch's
+ * notification deliveries are recorded in the statement that deletes its rows, and enqueued after
+ * it: a crash before that statement repeats the batch (same idempotency keys, nothing twice), a
+ * crash after it leaves recorded deliveries that the notifications reconciler enqueues. Kicked
+ * after every commit (orders/relay-kicker.ts), and by a scheduler every few seconds as a safety
+ * net. Different orders' changes are delivered side by side; one order's in order.
  */
 /** Orders relayed side by side within one batch. */
 const RELAY_LANES = 8;
@@ -25,11 +27,11 @@ export const ordersOutboxRelay = defineJob({
   async handler({ batch }, ctx) {
     let relayed = 0;
     for (;;) {
-      const n = await drainOutbox(ctx.db, batch, async (messages) => {
+      const { drained, recorded } = await drainOutbox(ctx.db, batch, async (messages) => {
         const byOrder = new Map<string, StatusChange[]>();
-        // Every notification of the batch goes out together at its end: one insert of delivery
-        // records and one enqueue per channel, not a pair per notification (at a hot spot, a
-        // batch holds hundreds of status changes).
+        // Every notification of the batch goes out together at its end: its delivery records are
+        // written with the outbox delete, then one enqueue per channel, not a pair per
+        // notification (at a hot spot, a batch holds hundreds of status changes).
         const notifications: NotifyInput[] = [];
         for (const message of messages) {
           if (message.topic === NOTIFY_TOPIC) {
@@ -52,10 +54,12 @@ export const ordersOutboxRelay = defineJob({
             }
           }),
         );
-        if (notifications.length > 0) await notifyMany(ctx, notifications);
+        // Checked before anything is written: a bad notification fails the batch, which is retried.
+        return notifications.flatMap(deliveryRows);
       });
-      relayed += n;
-      if (n < batch) return { relayed };
+      if (recorded.length > 0) await enqueueDeliveries(ctx, recorded);
+      relayed += drained;
+      if (drained < batch) return { relayed };
     }
   },
 });

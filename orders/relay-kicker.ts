@@ -4,15 +4,23 @@ import type { QueueSet } from '../runtime/queues.ts';
 
 /**
  * Asks the outbox relay to run now, so notifications and dispatch follow a commit within
- * milliseconds. Kicks from one process within a few ms share one job; every kick after a commit
- * still gets a job that starts after it, so no committed row waits for the safety-net scheduler.
+ * milliseconds. Kicks from one process within a few ms share one job add, and kicks from every
+ * process share one job (BullMQ deduplication with `keepLastIfActive`): while a kicked relay
+ * waits, a further kick adds nothing, since that relay starts after the commit anyway; while one
+ * runs, a kick leaves one more to follow it. So every kick after a commit still gets a relay that
+ * starts after it, and no committed row waits for the safety-net scheduler; but at hundreds of
+ * commits a second one relay drains what they wrote in a few large batches instead of a job (a
+ * claim, a commit and a delete) per commit.
  * Best effort: the change is already committed, and if Redis is away the relay's scheduler picks
  * the rows up a few seconds later, so a failed kick is logged, never reported to the caller.
  */
+/** The deduplication id the kicked relay jobs share (the safety-net scheduler's jobs do not). */
+export const RELAY_KICK = 'orders.outbox-relay.kick';
+
 export function relayKicker(queues: QueueSet, logger: Logger): () => Promise<void> {
   const kick = createBatcher(
     async (kicks: null[]) => {
-      await queues.get('orders').add('orders.outbox-relay', {});
+      await queues.get('orders').add('orders.outbox-relay', {}, { deduplication: { id: RELAY_KICK, keepLastIfActive: true } });
       return kicks.map(() => undefined);
     },
     { maxWaitMs: 0 },

@@ -142,6 +142,7 @@ try {
   console.log(`CPU per order (median of rounds, µs): API ${fmt(perOrder((p) => p.cpu.api))}, orders worker ${fmt(perOrder((p) => p.cpu.worker))}, Postgres ${fmt(perOrder((p) => p.cpu.postgres))}, Redis ${fmt(perOrder((p) => p.cpu.redis))}; bare Express per request ${fmt(med('bare', (p) => (p.cpu.bare * 1e6) / sent))}`);
   const pg = side('deligo').map((p) => p.pg!);
   console.log(`Postgres per phase (median): ${fmt(median(pg.map((c) => sent / Math.max(1, c.commits))), 1)} orders per commit, ${fmt(median(pg.map((c) => c.walFsyncs / Math.max(1, c.commits))), 2)} WAL fsyncs per commit, WAL fsync ${fmt(median(pg.map((c) => c.walFsyncMs / Math.max(1, c.walFsyncs))), 2)} ms on average`);
+  console.log(`WAL per phase (median): ${fmt(median(pg.map((c) => c.walBytes / sent)))} bytes and ${fmt(median(pg.map((c) => c.walFpi / sent)), 2)} full-page images per order; checkpoints during the deligo phases: ${pg.map((c) => fmt(c.checkpoints)).join(', ')}`);
   const groups = side('deligo').map((p) => p.groups!);
   console.log(
     `group commit per phase (median): ${fmt(median(groups.map((g) => g.count)))} batches, ${fmt(median(groups.map((g) => g.size / Math.max(1, g.count))), 1)} orders per batch, a batch waited ${fmt(median(groups.map((g) => (g.waitSeconds * 1e3) / Math.max(1, g.count))), 2)} ms for a slot and took ${fmt(median(groups.map((g) => (g.seconds * 1e3) / Math.max(1, g.count))), 2)} ms on average`,

@@ -112,4 +112,18 @@ describe('orders', () => {
     assert.deepEqual([...keys].sort(), events.map((e) => `order:${id}:v${e.version}`).sort());
     await eventually(async () => (await platform.db('outbox').count('* as n').then((r) => Number(r[0]!.n))) === 0, 10_000, 'the outbox to drain');
   });
+  it("keeps a rider index of orders that have a rider only, and reads a rider's orders through it", async () => {
+    const { id } = await (await place({ restaurantId: restaurant.id, items: items(), dropoff: dropoff() }, 'c-rider-index')).json();
+    const { rows } = await platform.db.raw(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'orders' AND indexdef LIKE '%(rider_id, created_at)%'`,
+    );
+    assert.deepEqual(rows.map((r: { indexdef: string }) => /WHERE \(rider_id IS NOT NULL\)/.test(r.indexdef)), [true], 'one index by rider, partial');
+    assert.equal((await platform.db('orders').where({ id }).first()).rider_id, null);
+    await platform.db.transaction(async (trx) => {
+      // Small tables are read whole; turn that off to see which index the rider's list would use.
+      await trx.raw('SET LOCAL enable_seqscan = off');
+      const plan = (await trx.raw(`EXPLAIN SELECT * FROM orders WHERE rider_id = ? ORDER BY created_at DESC LIMIT 50`, ['rider-x'])).rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+      assert.match(plan, /orders_by_rider/);
+    });
+  });
 });

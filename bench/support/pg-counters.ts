@@ -8,6 +8,11 @@ export interface PgCounters {
   walFsyncs: number;
   /** ms spent in them (track_wal_io_timing is turned on by `commitProbe`). */
   walFsyncMs: number;
+  /** WAL written so far, in bytes, and the full-page images in it (pg_stat_wal). */
+  walBytes: number;
+  walFpi: number;
+  /** Checkpoints started so far, timed and requested (pg_stat_checkpointer). */
+  checkpoints: number;
   minus(other: PgCounters): PgCounters;
 }
 
@@ -15,16 +20,23 @@ export interface PgCounters {
 export async function pgCounters(db: Knex): Promise<PgCounters> {
   // Statistics are flushed by each backend at most once a second; ask ours to flush now.
   await db.raw('SELECT pg_stat_force_next_flush()');
-  const { rows } = await db.raw<{ rows: Array<{ commits: string; fsyncs: string | null; fsync_ms: number | null }> }>(
+  const { rows } = await db.raw<{ rows: Array<{ commits: string; fsyncs: string | null; fsync_ms: number | null; wal_bytes: string; wal_fpi: string; checkpoints: string }> }>(
     `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits,
             (SELECT sum(fsyncs) FROM pg_stat_io WHERE object = 'wal') AS fsyncs,
-            (SELECT sum(fsync_time) FROM pg_stat_io WHERE object = 'wal') AS fsync_ms`,
+            (SELECT sum(fsync_time) FROM pg_stat_io WHERE object = 'wal') AS fsync_ms,
+            (SELECT wal_bytes FROM pg_stat_wal) AS wal_bytes,
+            (SELECT wal_fpi FROM pg_stat_wal) AS wal_fpi,
+            (SELECT num_timed + num_requested FROM pg_stat_checkpointer) AS checkpoints`,
   );
-  return counters(Number(rows[0]!.commits), Number(rows[0]!.fsyncs ?? 0), Number(rows[0]!.fsync_ms ?? 0));
+  const row = rows[0]!;
+  return counters({ commits: Number(row.commits), walFsyncs: Number(row.fsyncs ?? 0), walFsyncMs: Number(row.fsync_ms ?? 0), walBytes: Number(row.wal_bytes), walFpi: Number(row.wal_fpi), checkpoints: Number(row.checkpoints) });
 }
 
-function counters(commits: number, walFsyncs: number, walFsyncMs: number): PgCounters {
-  return { commits, walFsyncs, walFsyncMs, minus: (o) => counters(commits - o.commits, walFsyncs - o.walFsyncs, walFsyncMs - o.walFsyncMs) };
+type Figures = Omit<PgCounters, 'minus'>;
+
+function counters(f: Figures): PgCounters {
+  const keys = Object.keys(f) as Array<keyof Figures>;
+  return { ...f, minus: (o) => counters(Object.fromEntries(keys.map((k) => [k, f[k] - o[k]])) as unknown as Figures) };
 }
 
 /**

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { preparedQuery } from '../db/prepared.ts';
+import { createTestPlatform, type TestPlatform } from './support/services.ts';
+
+describe('prepared queries', () => {
+  let p: TestPlatform;
+  before(async () => {
+    p = await createTestPlatform();
+    await p.db.raw('CREATE TABLE prepared_probe (n int PRIMARY KEY, label text)');
+  });
+  after(() => p.cleanup());
+
+  const insert = 'INSERT INTO prepared_probe (n, label) SELECT n, $2 FROM unnest($1::int[]) AS n ON CONFLICT (n) DO NOTHING RETURNING n, label';
+
+  it("runs on the pool's connections in the test's own schema, again and again with new values", async () => {
+    for (let round = 0; round < 8; round++) {
+      const rows = await preparedQuery<{ n: number; label: string }>(p.db, 'test.prepared-probe', insert, [[round * 2, round * 2 + 1], `r${round}`]);
+      assert.deepEqual(rows.map((r) => r.n).sort((a, b) => a - b), [round * 2, round * 2 + 1]);
+    }
+    // Concurrent callers share the pool; each statement sees its own values.
+    const many = await Promise.all(Array.from({ length: 12 }, (_, i) => preparedQuery<{ n: number }>(p.db, 'test.prepared-probe', insert, [[100 + i], 'c'])));
+    assert.deepEqual(many.map((rows) => rows.map((r) => r.n)), Array.from({ length: 12 }, (_, i) => [100 + i]));
+    assert.equal(Number((await p.db('prepared_probe').count('* as n'))[0]!.n), 28);
+    const { rows } = await p.db.raw('SELECT current_schema() AS s');
+    assert.equal(rows[0].s, p.schema);
+  });
+
+  it('inside a transaction runs on its connection, and a rollback undoes it', async () => {
+    await assert.rejects(
+      p.db.transaction(async (trx) => {
+        const rows = await preparedQuery<{ n: number }>(trx, 'test.prepared-probe', insert, [[500, 501], 't']);
+        assert.deepEqual(rows.map((r) => r.n).sort((a, b) => a - b), [500, 501]);
+        assert.equal(Number((await trx('prepared_probe').where('n', '>=', 500).count('* as n'))[0]!.n), 2);
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    assert.equal(Number((await p.db('prepared_probe').where('n', '>=', 500).count('* as n'))[0]!.n), 0);
+  });
+});

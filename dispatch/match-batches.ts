@@ -10,6 +10,7 @@ import { createGroupCommit } from '../runtime/group-commit.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import { createCandidateFacts, type CandidateFacts } from './candidate-facts.ts';
 import { createOfferHolds } from './offer-holds.ts';
+import { offerTimeoutJobId } from './offer-timeouts.ts';
 
 /**
  * The round trips of a match, shared by the matches in flight at once (at a hot spot, dozens
@@ -88,8 +89,8 @@ export function createMatchBatches(deps: MatchBatchDeps, options: MatchBatchOpti
         // them back (dispatch/accept.ts).
         ...made.map((m) => deps.location.setStatus(m.riderId, 'busy', now)),
         pushes.length > 0 && enqueueDeliveries(deps, pushes),
-        // One delayed job per offer, its id the offer's (an accept removes it), added together.
-        deps.queues.get('dispatch').addBulk(made.map((m) => ({ name: 'dispatch.offer-timeout', data: { offerId: m.offerId }, opts: { jobId: m.offerId, delay: config.dispatch.offerTimeoutMs } }))),
+        // One delayed timeout job for the offers written together (dispatch/offer-timeouts.ts).
+        deps.queues.get('dispatch').add('dispatch.offer-timeout', { offerIds: made.map((m) => m.offerId) }, { jobId: offerTimeoutJobId(made.map((m) => m.offerId)), delay: config.dispatch.offerTimeoutMs }),
       ]);
       return made.map(() => undefined);
     }, grouped),

@@ -87,7 +87,7 @@ export function createMatchBatches(deps: MatchBatchDeps, options: MatchBatchOpti
         // While they consider it the rider is out of the available pool, so other orders' searches
         // at a hot spot do not wade through riders who cannot take them; a reject or a timeout puts
         // them back (dispatch/accept.ts).
-        ...made.map((m) => deps.location.setStatus(m.riderId, 'busy', now)),
+        deps.location.setStatuses(made.map((m) => m.riderId), 'busy', now),
         pushes.length > 0 && enqueueDeliveries(deps, pushes),
         // One delayed timeout job for the offers written together (dispatch/offer-timeouts.ts).
         deps.queues.get('dispatch').add('dispatch.offer-timeout', { offerIds: made.map((m) => m.offerId) }, { jobId: offerTimeoutJobId(made.map((m) => m.offerId)), delay: config.dispatch.offerTimeoutMs }),

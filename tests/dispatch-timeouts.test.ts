@@ -63,6 +63,10 @@ describe('dispatch: one timeout job for the offers made together', () => {
     const offers = await platform.db('dispatch_offers').whereIn('order_id', orderIds).where({ status: 'PENDING' }).orderBy('id');
     assert.equal(offers.length, 6);
 
+    // The offered riders were set busy together: out of the available pool and the geo index.
+    for (const o of offers) assert.equal(await platform.redis.hget(deps.location.keys.rider(o.rider_id), 'status'), 'busy');
+    assert.deepEqual(await deps.location.nearby({ lat: restaurant.lat, lng: restaurant.lng, radiusMeters: 1_000, limit: 50, now: Date.now() }), []);
+
     // Fewer delayed jobs than offers, and between them every offer once.
     const jobs = await timeoutJobs();
     assert.ok(jobs.length >= 1 && jobs.length < 6, `${jobs.length} timeout jobs for 6 offers`);

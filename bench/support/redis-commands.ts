@@ -26,3 +26,10 @@ export function commandStatsBetween(before: CommandStats, after: CommandStats, p
     .filter((c) => c.calls > 0)
     .sort((x, y) => y.usec - x.usec);
 }
+
+/** Redis's totals (INFO stats): commands run, and read events, i.e. the round trips clients sent, pipelines counting once. */
+export async function redisTotals(redis: { info(section: string): Promise<string> }): Promise<{ commands: number; reads: number; inputBytes: number }> {
+  const info = await redis.info('stats');
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+  return { commands: field('total_commands_processed'), reads: field('total_reads_processed'), inputBytes: field('total_net_input_bytes') };
+}

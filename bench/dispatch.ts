@@ -26,6 +26,7 @@ import { sharedCpuReader, sharedCpuUsed, startProcess } from './support/processe
 import { machine, pgStatements, startBenchServices } from './support/services.ts';
 import { fmt, quantile } from './support/stats.ts';
 import { report } from './support/report.ts';
+import { commandStatsBetween, redisCommandStats, redisTotals } from './support/redis-commands.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const PER_MINUTE = Number(process.env.BENCH_ORDERS_PER_MINUTE ?? 10_000);
@@ -213,6 +214,8 @@ try {
   const others = await sharedCpuReader(redis, db);
   const othersBefore = await others();
   await pgStatements(db, true);
+  const commandsBefore = await redisCommandStats(redis);
+  const totalsBefore = await redisTotals(redis);
   await paced(ORDERS, RATE, async (i) => {
     const t = performance.now();
     try {
@@ -240,6 +243,8 @@ try {
   const othersAfter = await others();
   const used = sharedCpuUsed(othersBefore, othersAfter);
   const statements = await pgStatements(db);
+  const commandsAfter = await redisCommandStats(redis);
+  const totalsAfter = await redisTotals(redis);
   simulating = false;
   await riderLoop;
   await Promise.all(pendingAnswers);
@@ -299,6 +304,11 @@ try {
   report({ bench: 'dispatch', metric: 'double-assignments', label: 'riders holding two active orders or two accepted offers', value: Number(twoOrders) + Number(twoAccepted), unit: 'riders', target: '0', met: Number(twoOrders) + Number(twoAccepted) === 0 });
   report({ bench: 'dispatch', metric: 'worker-cpu-per-dispatch', label: 'orders + dispatch worker CPU per dispatched order', value: (workerCpu * 1e6) / Math.max(1, Object.values(statuses).reduce((a: number, b) => a + Number(b), 0)), unit: 'µs' });
   if (statements) console.log(`\nPostgres statements over the measured phase and drain (BENCH_PG_STATEMENTS=1), costliest first:\n${statements.map((r) => `${fmt(r.calls).padStart(8)} calls ${fmt(r.ms).padStart(7)} ms ${fmt(r.rows).padStart(8)} rows  ${r.query}`).join('\n')}`);
+  // What Redis ran per match (BullMQ's scripts as evalsha; their inner commands again by name).
+  const commands = commandStatsBetween(commandsBefore, commandsAfter, took.length).slice(0, 25);
+  const perMatchOf = (after: number, before: number) => fmt((after - before) / Math.max(1, took.length), 1);
+  console.log(`\nRedis per dispatch.match run: ${perMatchOf(totalsAfter.reads, totalsBefore.reads)} round trips read (a pipeline or a batch of auto-pipelined commands counts once), ${perMatchOf(totalsAfter.commands, totalsBefore.commands)} commands, ${perMatchOf(totalsAfter.inputBytes, totalsBefore.inputBytes)} bytes in`);
+  console.log(`\nRedis commands over the measured phase and drain, per dispatch.match run (${fmt(took.length)}), most time first:\n${commands.map((c) => `${c.command.padEnd(22)} ${fmt(c.calls).padStart(9)} calls ${c.callsPer.toFixed(2).padStart(7)}/match ${fmt(c.usecPer, 1).padStart(7)} µs/match`).join('\n')}`);
   if (problems.length > 0) console.log(`\nwarnings and errors from the processes (first 20):\n${problems.join('\n')}`);
   console.log(`load average at the end (1/5 min): ${os.loadavg().slice(0, 2).map((n) => n.toFixed(1)).join(' / ')}`);
   console.log(`worker RSS ${fmt(await workers.rssMb())} MB, API RSS ${fmt(await api.rssMb())} MB`);

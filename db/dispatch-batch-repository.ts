@@ -199,3 +199,25 @@ async function acceptDistinct(db: Knex, answers: ReadonlyArray<{ offerId: string
     return { kind: 'not-pending', status: current === 'PENDING' ? 'EXPIRED' : (current ?? undefined) };
   });
 }
+
+/**
+ * `closeOffer(…, 'EXPIRED')` for the offers one timeout job covers, in one statement: those still
+ * pending and past their time are expired, their dispatches reopened and their events recorded.
+ * Returns the offers it closed (an answered one is left as it is).
+ */
+export async function expireOffers(db: Knex, offerIds: readonly string[]): Promise<Array<{ offerId: string; orderId: string; riderId: string }>> {
+  if (offerIds.length === 0) return [];
+  const { rows } = await db.raw<{ rows: Array<{ id: string; order_id: string; rider_id: string }> }>(
+    `WITH offer AS (
+       UPDATE dispatch_offers SET status = 'EXPIRED', decided_at = now()
+        WHERE id = ANY(:ids::text[]) AND status = 'PENDING' AND expires_at <= now()
+        RETURNING id, order_id, rider_id),
+     dispatch AS (
+       UPDATE dispatches SET status = 'SEARCHING', updated_at = now() WHERE order_id IN (SELECT order_id FROM offer) AND status = 'OFFERED'),
+     event AS (
+       INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'expired', rider_id, jsonb_build_object('offerId', id) FROM offer)
+     SELECT id, order_id, rider_id FROM offer`,
+    { ids: offerIds as unknown as Knex.RawBinding },
+  );
+  return rows.map((r) => ({ offerId: r.id, orderId: r.order_id, riderId: r.rider_id }));
+}

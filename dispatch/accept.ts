@@ -28,8 +28,6 @@ export async function acceptAndAssign(deps: DispatchDeps, offerId: string, rider
     await Promise.all([
       deps.location.setStatus(riderId, 'busy', Date.now()),
       deps.tracking.attachRider(result.orderId, riderId),
-      // The timeout job has nothing left to do; if it already started, it finds the offer closed.
-      deps.queues.get('dispatch').remove(offerId).catch(() => 0),
       createOfferHolds(deps.redis, deps.config.queuePrefix).release(riderId),
       result.profile && createCandidateFacts(deps.db, deps.redis, deps.config.queuePrefix).saveProfile(riderId, result.profile),
     ]);
@@ -54,7 +52,7 @@ export async function closeAndMoveOn(deps: DispatchDeps, offerId: string, outcom
  * (their own choice stands) or hold an order. Read-then-write: a status change by the rider in
  * between wins at their next request.
  */
-async function releaseRider(deps: DispatchDeps, riderId: string): Promise<void> {
+export async function releaseRider(deps: DispatchDeps, riderId: string): Promise<void> {
   await createOfferHolds(deps.redis, deps.config.queuePrefix).release(riderId);
   const live = await deps.location.state.get(riderId);
   if (live?.status !== 'busy' || (await hasActiveOrder(deps.db, riderId))) return;

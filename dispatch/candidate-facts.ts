@@ -64,6 +64,8 @@ export interface CandidateFactStore {
   readMany(requests: ReadonlyArray<{ orderId: string; riderIds: readonly string[] }>, now: number): Promise<Array<Map<string, CandidateFacts>>>;
   /** A profile as Postgres now has it (returned by the statement that changed it). */
   saveProfile(riderId: string, profile: Profile): Promise<void>;
+  /** {@link saveProfile} for several riders: one command. */
+  saveProfiles(profiles: ReadonlyArray<{ riderId: string; profile: Profile }>): Promise<void>;
   /** Critical fraud findings: each keeps its rider out for {@link SUSPENSION_MS} from when it was stored. */
   suspend(findings: ReadonlyArray<{ riderId: string; at: number }>): Promise<void>;
 }
@@ -120,6 +122,10 @@ export function createCandidateFacts(db: Knex, redis: Redis, prefix: string): Ca
     },
     async saveProfile(riderId, profile) {
       await redis.hset(keys.profiles, riderId, encode(profile));
+    },
+    async saveProfiles(profiles) {
+      if (profiles.length === 0) return;
+      await redis.hset(keys.profiles, Object.fromEntries(profiles.map((p) => [p.riderId, encode(p.profile)])));
     },
     async suspend(findings) {
       if (findings.length === 0) return;

@@ -1,17 +1,24 @@
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import { createOffers, openDispatches, type OfferRequest, type OpenRequest } from '../db/dispatch-batch-repository.ts';
-import type { MatchSubject, OfferOutcome } from '../db/dispatch-repository.ts';
+import type { MatchSubject, OfferOutcome, ProfileRow } from '../db/dispatch-repository.ts';
+import type { NewDelivery } from '../db/notification-deliveries-repository.ts';
+import type { LiveLocation } from '../location/live-location.ts';
+import { enqueueDeliveries } from '../notifications/notify.ts';
+import type { Config } from '../runtime/config.ts';
 import { createGroupCommit } from '../runtime/group-commit.ts';
+import type { QueueSet } from '../runtime/queues.ts';
 import { createCandidateFacts, type CandidateFacts } from './candidate-facts.ts';
 import { createOfferHolds } from './offer-holds.ts';
+import { offerTimeoutJobId } from './offer-timeouts.ts';
 
 /**
- * The four round trips of a match, shared by the matches in flight at once (at a hot spot, dozens
+ * The round trips of a match, shared by the matches in flight at once (at a hot spot, dozens
  * in the dispatch worker): the steps that reach the same point in the same event-loop turn go
  * together (runtime/group-commit.ts), as one statement that opens every dispatch, one Redis round
  * trip for every candidate's facts, one claim script that gives every order a different rider, and
- * one statement that writes every offer with its push record. Each match still runs on its own
+ * one statement that writes every offer with its push record, and what follows the offers (their
+ * riders' profiles and busy status, their push and timeout jobs) in one write of each kind. Each match still runs on its own
  * (its own job, retries, timeout and widening); only its round trips are shared. Postgres's cost
  * was per statement and per commit, not per row, and so was much of Redis's and the worker's.
  *
@@ -24,16 +31,37 @@ export interface MatchBatches {
   /** The first rider of `ranked` no other order holds, held until the offer would time out; undefined if none. */
   claim(orderId: string, ranked: readonly string[]): Promise<string | undefined>;
   offer(request: OfferRequest): Promise<OfferOutcome>;
+  /** Once the offer is written: the rider's profile as it now stands, the rider out of the available pool, the push sent, the timeout set. */
+  offered(made: OfferMade): Promise<void>;
+}
+
+export interface OfferMade {
+  offerId: string;
+  riderId: string;
+  profile: Pick<ProfileRow, 'max_distance_m' | 'auto_accept' | 'offers_received' | 'offers_accepted'>;
+  /** The offer's push record (none for a rider who auto-accepts). */
+  push?: NewDelivery;
+}
+
+export interface MatchBatchDeps {
+  db: Knex;
+  /** Producer connection: offer holds, candidate facts. */
+  redis: Redis;
+  queues: QueueSet;
+  location: LiveLocation;
+  config: Config;
 }
 
 export interface MatchBatchOptions {
-  /** How long a claimed rider is held for the offer (the offer's timeout). */
-  holdMs: number;
   /** Batches of one kind in flight at once. Default 4. */
   maxInFlight?: number;
 }
 
-export function createMatchBatches(db: Knex, redis: Redis, prefix: string, options: MatchBatchOptions): MatchBatches {
+export function createMatchBatches(deps: MatchBatchDeps, options: MatchBatchOptions = {}): MatchBatches {
+  const { db, redis, config } = deps;
+  const prefix = config.queuePrefix;
+  // A claimed rider is held for as long as the offer would wait for them.
+  const holdMs = config.dispatch.offerTimeoutMs;
   const facts = createCandidateFacts(db, redis, prefix);
   const holds = createOfferHolds(redis, prefix);
   const grouped = { maxInFlight: options.maxInFlight ?? 4 };
@@ -46,10 +74,25 @@ export function createMatchBatches(db: Knex, redis: Redis, prefix: string, optio
     claim: (() => {
       const claim = createGroupCommit((claims: Array<{ orderId: string; ranked: readonly string[] }>) => {
         const now = Date.now();
-        return holds.claimEach(claims, now, now + options.holdMs);
+        return holds.claimEach(claims, now, now + holdMs);
       }, grouped);
       return (orderId: string, ranked: readonly string[]) => claim({ orderId, ranked });
     })(),
     offer: createGroupCommit((requests: OfferRequest[]) => createOffers(db, requests), grouped),
+    offered: createGroupCommit(async (made: OfferMade[]) => {
+      const now = Date.now();
+      const pushes = made.flatMap((m) => (m.push ? [m.push] : []));
+      await Promise.all([
+        facts.saveProfiles(made.map((m) => ({ riderId: m.riderId, profile: m.profile }))),
+        // While they consider it the rider is out of the available pool, so other orders' searches
+        // at a hot spot do not wade through riders who cannot take them; a reject or a timeout puts
+        // them back (dispatch/accept.ts).
+        deps.location.setStatuses(made.map((m) => m.riderId), 'busy', now),
+        pushes.length > 0 && enqueueDeliveries(deps, pushes),
+        // One delayed timeout job for the offers written together (dispatch/offer-timeouts.ts).
+        deps.queues.get('dispatch').add('dispatch.offer-timeout', { offerIds: made.map((m) => m.offerId) }, { jobId: offerTimeoutJobId(made.map((m) => m.offerId)), delay: config.dispatch.offerTimeoutMs }),
+      ]);
+      return made.map(() => undefined);
+    }, grouped),
   };
 }

@@ -8,11 +8,11 @@ import { acceptanceRate, expectedEarning, rankCandidates, type Candidate } from 
 import { haversineMeters } from '../domain/location/geo.ts';
 import type { LiveLocation, NearbyRider } from '../location/live-location.ts';
 import type { OrderTracking } from '../location/order-tracking.ts';
-import { deliveryRows, enqueueDeliveries, notify, type NotifyInput } from '../notifications/notify.ts';
+import { deliveryRows, notify, type NotifyInput } from '../notifications/notify.ts';
 import type { Config } from '../runtime/config.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import { acceptAndAssign } from './accept.ts';
-import { createCandidateFacts, dispatchKeys } from './candidate-facts.ts';
+import { dispatchKeys } from './candidate-facts.ts';
 import { createMatchBatches, type MatchBatches } from './match-batches.ts';
 import { createOfferHolds } from './offer-holds.ts';
 
@@ -30,7 +30,7 @@ export interface DispatchDeps {
   batches?: MatchBatches;
 }
 
-const batchesOf = (deps: DispatchDeps) => deps.batches ?? createMatchBatches(deps.db, deps.redis, deps.config.queuePrefix, { holdMs: deps.config.dispatch.offerTimeoutMs });
+const batchesOf = (deps: DispatchDeps) => deps.batches ?? createMatchBatches(deps);
 
 /**
  * The steps of a match, one after another: opening the dispatch (Postgres), the search for
@@ -173,22 +173,14 @@ async function offer(deps: DispatchDeps, order: MatchSubject['order'], restauran
     await createOfferHolds(deps.redis, config.queuePrefix).release(candidate.riderId, order.id).catch(() => {});
     return 'waiting';
   }
-  const facts = createCandidateFacts(db, deps.redis, config.queuePrefix);
   if (candidate.autoAccept) {
     const accepted = await acceptAndAssign(deps, offer.id, candidate.riderId);
     if (accepted.kind === 'accepted') return 'auto-accepted';
     // Not taken after all (the rider meanwhile holds an order): an ordinary offer it stays.
     await insertDeliveries(db, [pushRow]);
   }
-  await step(deps, 'after', () => Promise.all([
-    facts.saveProfile(candidate.riderId, created.profile),
-    // While they consider it the rider is out of the available pool, so other orders' searches
-    // at a hot spot do not wade through riders who cannot take them; a reject or a timeout puts
-    // them back (dispatch/accept.ts).
-    deps.location.setStatus(candidate.riderId, 'busy', Date.now()),
-    enqueueDeliveries(deps, [pushRow]),
-    deps.queues.get('dispatch').add('dispatch.offer-timeout', { offerId: offer.id }, { jobId: offer.id, delay: config.dispatch.offerTimeoutMs }),
-  ]));
+  // The profile, the busy status, the push and the timeout: shared with the other offers made at once.
+  await step(deps, 'after', () => deps.batches!.offered({ offerId: offer.id, riderId: candidate.riderId, profile: created.profile, push: pushRow }));
   return 'offered';
 }
 

@@ -23,6 +23,8 @@ export interface LiveLocation {
   /** Applies a batch of points (any riders, any order); returns the riders whose position moved. */
   apply(points: LocationPoint[]): Promise<LocationPoint[]>;
   setStatus(riderId: string, status: RiderStatus, now: number): Promise<RiderLive | undefined>;
+  /** {@link setStatus} for several riders (a matching batch's offered riders): one round trip for their states, one for the geo index. */
+  setStatuses(riderIds: readonly string[], status: RiderStatus, now: number): Promise<Array<RiderLive | undefined>>;
   /** Available riders seen in the last FRESH_MS within the radius, nearest first, at most `limit`. */
   nearby(query: NearbyQuery): Promise<NearbyRider[]>;
   isFresh(rider: RiderLive, now: number): boolean;
@@ -35,6 +37,16 @@ export function createLiveLocation(redis: Redis, prefix: string, options: LiveLo
   const nearby = (options.nearby ?? nearbyModeFor(redis)) === 'script' ? scriptedNearby(redis, keys) : pipelinedNearby(geo, state);
   const track = createRecentTrack(redis, prefix);
   const isFresh = (rider: RiderLive, now: number) => rider.recordedAt >= now - FRESH_MS;
+  const setStatuses: LiveLocation['setStatuses'] = async (riderIds, status, now) => {
+    const riders = await state.setStatuses(riderIds, status);
+    const placed = riders.filter((r): r is RiderLive => Boolean(r?.cell));
+    if (status === 'available') {
+      await geo.place(placed.filter((r) => isFresh(r, now)).map((r) => ({ riderId: r.riderId, lat: r.lat, lng: r.lng, cell: r.cell, previousCell: '' })));
+    } else {
+      await Promise.all(placed.map((r) => geo.remove(r.riderId, r.cell)));
+    }
+    return riders;
+  };
   return {
     keys,
     state,
@@ -62,15 +74,9 @@ export function createLiveLocation(redis: Redis, prefix: string, options: LiveLo
       return moved;
     },
     async setStatus(riderId, status, now) {
-      const rider = await state.setStatus(riderId, status);
-      if (!rider || !rider.cell) return rider;
-      if (status === 'available' && isFresh(rider, now)) {
-        await geo.place([{ riderId, lat: rider.lat, lng: rider.lng, cell: rider.cell, previousCell: '' }]);
-      } else if (status !== 'available') {
-        await geo.remove(riderId, rider.cell);
-      }
-      return rider;
+      return (await setStatuses([riderId], status, now))[0];
     },
+    setStatuses,
     nearby,
   };
 }

@@ -75,6 +75,8 @@ export interface RiderState {
   /** `announce` gives, per point, the channel and message to publish if the point moves its rider. */
   advance(points: LocationPoint[], announce?: (point: LocationPoint) => [channel: string, message: string]): Promise<Advance[]>;
   setStatus(riderId: string, status: RiderStatus): Promise<RiderLive | undefined>;
+  /** {@link setStatus} for several riders: one round trip. One result per rider, in order. */
+  setStatuses(riderIds: readonly string[], status: RiderStatus): Promise<Array<RiderLive | undefined>>;
   get(riderId: string): Promise<RiderLive | undefined>;
   getMany(riderIds: string[]): Promise<Array<RiderLive | undefined>>;
   /** Position and recent speed (EWMA of reported speeds, m/s) for ETAs. */
@@ -94,6 +96,18 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
   const FIELDS = ['status', 'lat', 'lng', 'recordedAt', 'speed', 'heading', 'accuracy', 'cell'] as const;
   // Every change is also noted in the fleet index the ops map reads (after the commands whose replies are read).
   const fleet = createFleetIndex(redis, keys);
+  const setStatuses: RiderState['setStatuses'] = async (riderIds, status) => {
+    if (riderIds.length === 0) return [];
+    // One round trip: each rider's own commands run in order (one key), and the fleet index's
+    // notes for the ops map come after the replies that are read.
+    const pipeline = redis.pipeline();
+    for (const riderId of riderIds) pipeline.hset(keys.rider(riderId), 'status', status).expire(keys.rider(riderId), TTL_SECONDS).hmget(keys.rider(riderId), ...FIELDS);
+    const now = Date.now();
+    for (const riderId of riderIds) fleet.setStatus(pipeline, riderId, status, now);
+    const replies = (await pipeline.exec())!;
+    for (const [err] of replies) if (err) throw err;
+    return riderIds.map((riderId, i) => read(riderId, replies[3 * i + 2]![1] as Array<string | null>));
+  };
   return {
     /** One point per rider: its newest in the batch. */
     async advance(points, announce) {
@@ -127,14 +141,9 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
       return points.map((p, i) => ({ riderId: p.riderId, advanced: replies[3 * i] === 1, status: replies[3 * i + 1] as RiderStatus, cell: cells[i]!, previousCell: replies[3 * i + 2] as string }));
     },
     async setStatus(riderId, status) {
-      // One round trip: the rider's own commands run in order (one key), and the fleet index's note
-      // for the ops map comes after the reply that is read.
-      const pipeline = redis.pipeline().hset(keys.rider(riderId), 'status', status).expire(keys.rider(riderId), TTL_SECONDS).hmget(keys.rider(riderId), ...FIELDS);
-      fleet.setStatus(pipeline, riderId, status, Date.now());
-      const replies = (await pipeline.exec())!;
-      for (const [err] of replies) if (err) throw err;
-      return read(riderId, replies[2]![1] as Array<string | null>);
+      return (await setStatuses([riderId], status))[0];
     },
+    setStatuses,
     async get(riderId) {
       return read(riderId, await redis.hmget(keys.rider(riderId), ...FIELDS));
     },

@@ -58,7 +58,7 @@ describe('dispatch and status changes in batches', () => {
   it('50 concurrent matches over 30 riders: 30 offers to 30 different riders, no rider asked twice, in shared statements', async () => {
     const riderIds = await riders('bt', 30);
     const orderIds = await orders('bt', 50);
-    const batches = createMatchBatches(platform.db, platform.redis, platform.prefix, { holdMs: platform.config.dispatch.offerTimeoutMs });
+    const batches = createMatchBatches(deps);
     let offerStatements = 0;
     const count = (q: { sql: string }) => void (/INSERT INTO dispatch_offers/.test(q.sql) && offerStatements++);
     platform.db.on('query', count);
@@ -140,7 +140,7 @@ describe('dispatch and status changes in batches', () => {
   it('two matches of one order at once: one offer, the other waits for it', async () => {
     await riders('tw', 3);
     const [orderId] = await orders('tw', 1);
-    const batches = createMatchBatches(platform.db, platform.redis, platform.prefix, { holdMs: platform.config.dispatch.offerTimeoutMs });
+    const batches = createMatchBatches(deps);
     const outcomes = await Promise.all([matchOrder({ ...deps, batches }, orderId!), matchOrder({ ...deps, batches }, orderId!)]);
     assert.deepEqual([...outcomes].sort(), ['offered', 'waiting']);
     assert.equal((await platform.db('dispatch_offers').where({ order_id: orderId, status: 'PENDING' })).length, 1);

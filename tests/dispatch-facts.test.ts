@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
 import { seedCatalogue } from '../cli/commands/seed.ts';
 import { insertFindings } from '../db/fraud-alerts-repository.ts';
 import { createCandidateFacts, dispatchKeys } from '../dispatch/candidate-facts.ts';
@@ -67,7 +68,11 @@ describe('dispatch: facts in Redis and starting once', () => {
       const redis = (await facts().read(orderId, [near.id], Date.now())).get(near.id)!;
       return { pg: [pg.offers_received, pg.offers_accepted], redis: [redis.offersReceived, redis.offersAccepted], asked: redis.asked, held: redis.held };
     };
-    assert.deepEqual(await inStep(), { pg: [1, 0], redis: [1, 0], asked: true, held: true });
+    // The offer's row commits first; the worker writes the profile to Redis right after it (with the
+    // other offers of its batch), so Redis is in step once that write is done, not at the commit.
+    const offered = { pg: [1, 0], redis: [1, 0], asked: true, held: true };
+    await eventually(async () => isDeepStrictEqual(await inStep(), offered) || undefined, 10_000, 'the profile in Redis');
+    assert.deepEqual(await inStep(), offered);
     assert.equal((await api.post(`/v1/offers/${offer.id}/accept`, {}, { token: near.token })).status, 200);
     assert.deepEqual(await inStep(), { pg: [1, 1], redis: [1, 1], asked: true, held: false });
   });

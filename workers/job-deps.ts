@@ -15,17 +15,18 @@ import { createMatchBatches } from '../dispatch/match-batches.ts';
  */
 export function createJobDeps(platform: Platform, overrides: { providers?: Providers } = {}): JobDeps & { close(): Promise<void> } {
   const notifications = createNotificationServices(platform.config, platform, overrides.providers, giftSendGuards(platform.db));
+  const location = createLiveLocation(platform.redis, platform.config.queuePrefix);
   return {
     config: platform.config,
     db: platform.db,
     redis: platform.redis,
     queues: platform.queues,
     notifications,
-    location: createLiveLocation(platform.redis, platform.config.queuePrefix),
+    location,
     history: createHistoryWriter(platform.db),
     tracking: createOrderTracking(platform.redis, platform.config.queuePrefix),
     gifts: { sender: createGiftSender({ db: platform.db, queues: platform.queues, config: platform.config, logger: platform.logger }, { providers: notifications.providers }) },
-    dispatchBatches: createMatchBatches(platform.db, platform.redis, platform.config.queuePrefix, { holdMs: platform.config.dispatch.offerTimeoutMs }),
+    dispatchBatches: createMatchBatches({ ...platform, location }),
     close: () => notifications.close(),
   };
 }

@@ -1,0 +1,35 @@
+/**
+ * Redis's own count of the commands it ran (INFO commandstats), read before and after a phase:
+ * calls and microseconds per command, Lua scripts' inner commands included (a script's EVALSHA
+ * line holds its whole time, and its inner calls are counted again under their own names).
+ */
+export type CommandStats = Map<string, { calls: number; usec: number }>;
+
+export async function redisCommandStats(redis: { info(section: string): Promise<string> }): Promise<CommandStats> {
+  const stats: CommandStats = new Map();
+  for (const line of (await redis.info('commandstats')).split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line.trim());
+    if (m) stats.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
+  }
+  return stats;
+}
+
+/** The phase's commands, most time first: calls and µs, each also per `per` (a match, a request). */
+export function commandStatsBetween(before: CommandStats, after: CommandStats, per: number): Array<{ command: string; calls: number; usec: number; callsPer: number; usecPer: number }> {
+  return [...after]
+    .map(([command, a]) => {
+      const b = before.get(command) ?? { calls: 0, usec: 0 };
+      const calls = a.calls - b.calls;
+      const usec = a.usec - b.usec;
+      return { command, calls, usec, callsPer: calls / Math.max(1, per), usecPer: usec / Math.max(1, per) };
+    })
+    .filter((c) => c.calls > 0)
+    .sort((x, y) => y.usec - x.usec);
+}
+
+/** Redis's totals (INFO stats): commands run, and read events, i.e. the round trips clients sent, pipelines counting once. */
+export async function redisTotals(redis: { info(section: string): Promise<string> }): Promise<{ commands: number; reads: number; inputBytes: number }> {
+  const info = await redis.info('stats');
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+  return { commands: field('total_commands_processed'), reads: field('total_reads_processed'), inputBytes: field('total_net_input_bytes') };
+}

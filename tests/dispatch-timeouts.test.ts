@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { seedCatalogue } from '../cli/commands/seed.ts';
+import { acceptAndAssign, closeAndMoveOn } from '../dispatch/accept.ts';
+import { createMatchBatches } from '../dispatch/match-batches.ts';
+import { matchOrder, type DispatchDeps } from '../dispatch/matcher.ts';
+import type { JobContext } from '../jobs/job-definition.ts';
+import { dispatchOfferTimeout } from '../jobs/dispatch-offer-timeout.ts';
+import { createLiveLocation } from '../location/live-location.ts';
+import { createOrderTracking } from '../location/order-tracking.ts';
+import { createOrderPlacer } from '../orders/place-order.ts';
+import { createTestPlatform, type TestPlatform } from './support/services.ts';
+
+/**
+ * The offers a matching batch writes together share one delayed `dispatch.offer-timeout` job
+ * (dispatch/offer-timeouts.ts). Each offer must still time out on its own terms: one still pending
+ * expires and its order moves on; one answered meanwhile is left as it is.
+ */
+describe('dispatch: one timeout job for the offers made together', () => {
+  let platform: TestPlatform;
+  let restaurant: { id: string; lat: number; lng: number; min_order: number };
+  let item: { id: string; price: number };
+  let deps: DispatchDeps;
+  const TIMEOUT_MS = 1_500;
+
+  before(async () => {
+    platform = await createTestPlatform({ DISPATCH_OFFER_TIMEOUT_MS: String(TIMEOUT_MS) });
+    await seedCatalogue(platform.db);
+    restaurant = await platform.db('restaurants').where('id', 'like', 'rest-jamsil%').orderBy('id').first();
+    item = await platform.db('menu_items').where({ restaurant_id: restaurant.id, available: true }).orderBy('price', 'desc').first();
+    deps = { db: platform.db, redis: platform.redis, queues: platform.queues, config: platform.config, location: createLiveLocation(platform.redis, platform.prefix), tracking: createOrderTracking(platform.redis, platform.prefix) };
+  });
+  after(() => platform.cleanup());
+
+  const riders = async (tag: string, count: number) => {
+    const now = Date.now();
+    const points = Array.from({ length: count }, (_, i) => ({ riderId: `${tag}-${i}`, recordedAt: now, lat: restaurant.lat + (50 + 10 * i) / 111_320, lng: restaurant.lng, speed: 4, heading: 0, accuracy: 5, mocked: false }));
+    const pipeline = platform.redis.pipeline();
+    for (const p of points) pipeline.hset(deps.location.keys.rider(p.riderId), 'status', 'available');
+    await pipeline.exec();
+    await deps.location.apply(points);
+    return points.map((p) => p.riderId);
+  };
+  const orders = async (tag: string, count: number) => {
+    const place = createOrderPlacer(platform.db);
+    return Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const result = await place({ customerId: `${tag}-c${i}`, restaurantId: restaurant.id, items: [{ menuItemId: item.id, quantity: Math.ceil(restaurant.min_order / item.price) }], dropoff: { lat: restaurant.lat - 0.01, lng: restaurant.lng, address: '송파구 올림픽로 300' } });
+        assert.equal(result.kind, 'created');
+        return result.kind === 'created' ? result.order.id : '';
+      }),
+    );
+  };
+  const timeoutJobs = async () => (await platform.queues.get('dispatch').getDelayed()).filter((j) => j.name === 'dispatch.offer-timeout');
+
+  it('six offers made at once: one delayed job; the accepted and the rejected stay, the four left expire and move on', async () => {
+    await riders('tg', 6);
+    const orderIds = await orders('tg', 6);
+    const batches = createMatchBatches(deps);
+    const outcomes = await Promise.all(orderIds.map((id) => matchOrder({ ...deps, batches }, id)));
+    assert.deepEqual(outcomes, Array(6).fill('offered'));
+    const offers = await platform.db('dispatch_offers').whereIn('order_id', orderIds).where({ status: 'PENDING' }).orderBy('id');
+    assert.equal(offers.length, 6);
+
+    // The offered riders were set busy together: out of the available pool and the geo index.
+    for (const o of offers) assert.equal(await platform.redis.hget(deps.location.keys.rider(o.rider_id), 'status'), 'busy');
+    assert.deepEqual(await deps.location.nearby({ lat: restaurant.lat, lng: restaurant.lng, radiusMeters: 1_000, limit: 50, now: Date.now() }), []);
+
+    // Fewer delayed jobs than offers, and between them every offer once.
+    const jobs = await timeoutJobs();
+    assert.ok(jobs.length >= 1 && jobs.length < 6, `${jobs.length} timeout jobs for 6 offers`);
+    const covered = jobs.flatMap((j) => j.data.offerIds as string[]);
+    assert.deepEqual([...covered].sort(), offers.map((o) => o.id).sort());
+    assert.ok(jobs.every((j) => !offers.some((o) => o.id === j.id)), 'no job carries an offer id as its own');
+    assert.ok(jobs.every((j) => j.delay === TIMEOUT_MS));
+
+    const [taken, passed, ...left] = offers;
+    assert.equal((await acceptAndAssign(deps, taken!.id, taken!.rider_id)).kind, 'accepted');
+    assert.ok(await closeAndMoveOn(deps, passed!.id, 'REJECTED', passed!.rider_id));
+    await sleep(TIMEOUT_MS + 200);
+
+    // As the worker would run them, each job once (and once more: a retried job changes nothing).
+    const ctx = { ...deps, logger: platform.logger } as unknown as JobContext;
+    const expired: number[] = [];
+    for (const job of jobs) expired.push(((await dispatchOfferTimeout.handler(dispatchOfferTimeout.payload.parse(job.data), ctx)) as { expired: number }).expired);
+    for (const job of jobs) assert.deepEqual(await dispatchOfferTimeout.handler(dispatchOfferTimeout.payload.parse(job.data), ctx), { expired: 0 });
+    assert.equal(expired.reduce((a, b) => a + b, 0), 4);
+
+    const status = Object.fromEntries((await platform.db('dispatch_offers').whereIn('id', offers.map((o) => o.id))).map((o) => [o.id, o.status]));
+    assert.equal(status[taken!.id], 'ACCEPTED');
+    assert.equal(status[passed!.id], 'REJECTED');
+    for (const o of left) assert.equal(status[o.id], 'EXPIRED');
+    for (const o of left) {
+      const events = (await platform.db('dispatch_events').where({ order_id: o.order_id }).orderBy('id')).map((e) => `${e.type}:${e.rider_id}`);
+      assert.deepEqual(events, [`offered:${o.rider_id}`, `expired:${o.rider_id}`]);
+      assert.equal((await platform.db('dispatches').where({ order_id: o.order_id }).first()).status, 'SEARCHING');
+      // Back in the available pool, and the order's next match step enqueued.
+      assert.equal(await platform.redis.hget(deps.location.keys.rider(o.rider_id), 'status'), 'available');
+    }
+    const waiting = (await platform.queues.get('dispatch').getWaiting()).filter((j) => j.name === 'dispatch.match').map((j) => j.data.orderId as string);
+    for (const o of left) assert.ok(waiting.includes(o.order_id), `a next match for ${o.order_id}`);
+    assert.ok(!waiting.includes(taken!.order_id));
+  });
+
+  it('a job of one offer, as enqueued before offers were grouped, still times it out', async () => {
+    await riders('ts', 1);
+    const [orderId] = await orders('ts', 1);
+    assert.equal(await matchOrder(deps, orderId!), 'offered');
+    const offer = await platform.db('dispatch_offers').where({ order_id: orderId, status: 'PENDING' }).first();
+    await sleep(TIMEOUT_MS + 200);
+    const ctx = { ...deps, logger: platform.logger } as unknown as JobContext;
+    assert.deepEqual(await dispatchOfferTimeout.handler(dispatchOfferTimeout.payload.parse({ offerId: offer.id }), ctx), { expired: 1 });
+    assert.equal((await platform.db('dispatch_offers').where({ id: offer.id }).first()).status, 'EXPIRED');
+  });
+
+  it('a payload naming no offer is refused', () => {
+    const parsed = dispatchOfferTimeout.payload.safeParse({});
+    assert.equal(parsed.success, false);
+    assert.equal(dispatchOfferTimeout.payload.safeParse({ offerIds: [] }).success, false);
+  });
+});

@@ -8,7 +8,8 @@ import type { Identity } from '../runtime/tokens.ts';
 import type { Route } from './route.ts';
 
 /**
- * The hot routes' common requests (a rider's every fix, an order placed, the nearby group list),
+ * The hot routes' common requests (a rider's every fix, an order placed, the nearby group list, a
+ * restaurant's acceptance and the other status changes, a rider's answer to an offer),
  * served ahead of Express. At thousands of requests/s the API's own cost per request is mostly
  * Express's (its router, body-parser, the middleware chain) and Node's HTTP machinery; this lane
  * takes the common request of a hot JSON route straight from the server: a known token, and a
@@ -40,10 +41,43 @@ const SANE_ID = /^[\w\-.:]{1,128}$/;
 
 type FastRoute = Route<any, any, any> & { roles: readonly Role[] };
 
+/**
+ * A hot POST with path parameters (`/v1/offers/:id/accept`): its path's segments, the names of
+ * its parameters by position. The lane takes a request whose parameters the route's own schema
+ * accepts; a parameter that needs decoding (`%`) or fails the schema stays with Express.
+ */
+interface ParamRoute {
+  route: FastRoute;
+  segments: string[];
+}
+
+function matchParams(pattern: ParamRoute, path: string): Record<string, string> | undefined {
+  const parts = path.split('/');
+  if (parts.length !== pattern.segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const want = pattern.segments[i]!;
+    const part = parts[i]!;
+    if (want.startsWith(':')) {
+      if (part === '' || part.includes('%')) return undefined;
+      params[want.slice(1)] = part;
+    } else if (want !== part) return undefined;
+  }
+  const parsed = pattern.route.params!.safeParse(params);
+  return parsed.success ? (parsed.data as Record<string, string>) : undefined;
+}
+
 export function createFastLane(routes: ReadonlyArray<Route<any, any, any>>, deps: FastLaneDeps): FastLane {
   const posts = new Map<string, FastRoute>();
   const gets = new Map<string, FastRoute>();
+  const withParams: ParamRoute[] = [];
   for (const route of routes) {
+    // A POST with path parameters: taken when it has a quick body check, or takes no body at all
+    // (a rider's accept or reject), and nothing from the query string.
+    if (route.hot && route.roles && route.method === 'post' && route.params && route.path.includes(':') && !route.query && (route.quickBody || !route.body)) {
+      withParams.push({ route: route as FastRoute, segments: route.path.split('/') });
+      continue;
+    }
     // Only fixed paths with a hand-written check of what they take; everything else keeps Express.
     if (!route.hot || !route.roles || route.path.includes(':') || route.params) continue;
     if (route.method === 'post' && route.quickBody && !route.query) posts.set(route.path, route as FastRoute);
@@ -51,7 +85,7 @@ export function createFastLane(routes: ReadonlyArray<Route<any, any, any>>, deps
   }
   const slowMs = deps.slowMs ?? 1_000;
   /** Runs the route's handler and writes its answer; a failure goes to the app's problem handler. */
-  const answer = (route: FastRoute, req: IncomingMessage, res: ServerResponse, app: Handler, input: { body: unknown; query: unknown; user: Identity }, started: number) => {
+  const answer = (route: FastRoute, req: IncomingMessage, res: ServerResponse, app: Handler, input: { body: unknown; query: unknown; user: Identity; params?: Record<string, string> }, started: number) => {
     const method = req.method as 'GET' | 'POST';
     const headers = req.headers;
     const incoming = headers['x-request-id'];
@@ -60,7 +94,7 @@ export function createFastLane(routes: ReadonlyArray<Route<any, any, any>>, deps
     const routeInput = {
       method,
       body: input.body,
-      params: {},
+      params: input.params ?? {},
       query: input.query,
       user: input.user,
       headers,
@@ -118,9 +152,22 @@ export function createFastLane(routes: ReadonlyArray<Route<any, any, any>>, deps
       answer(route, req, res, app, { body: undefined, query, user }, performance.now());
       return true;
     }
-    if (req.method !== 'POST' || posts.size === 0) return false;
-    const route = posts.get(req.url ?? '');
-    if (!route) return false;
+    if (req.method !== 'POST' || (posts.size === 0 && withParams.length === 0)) return false;
+    let route = posts.get(req.url ?? '');
+    let params: Record<string, string> | undefined;
+    if (!route) {
+      const url = req.url ?? '';
+      if (withParams.length === 0 || url.includes('?')) return false;
+      for (const pattern of withParams) {
+        params = matchParams(pattern, url);
+        if (params) {
+          route = pattern.route;
+          break;
+        }
+      }
+      if (!route) return false;
+      if (!route.body && isBodiless(req.headers)) return takeBodiless(route, req, res, app, params!);
+    }
     const headers = req.headers;
     const type = headers['content-type'];
     if (type !== 'application/json' && type !== 'application/json; charset=utf-8') return false;
@@ -144,13 +191,31 @@ export function createFastLane(routes: ReadonlyArray<Route<any, any, any>>, deps
         // What body-parser raises for a body that is not JSON (answered as such by the problem handler).
         return fallback(req, res, app, undefined, Object.assign(err as Error, { status: 400, type: 'entity.parse.failed' }));
       }
-      const body = route.quickBody!(raw);
+      // A route that takes no body ignores what it was sent, once it is JSON (as with Express).
+      const body = route!.body ? route!.quickBody!(raw) : raw;
       // Unsure: the route's zod schema judges it and names every wrong field.
       if (body === undefined) return fallback(req, res, app, raw);
-      answer(route, req, res, app, { body, query: {}, user }, started);
+      answer(route!, req, res, app, { body, query: {}, user, params }, started);
     });
     return true;
   };
+
+  /** A POST that takes no body (accept, reject) and was sent none. */
+  function takeBodiless(route: FastRoute, req: IncomingMessage, res: ServerResponse, app: Handler, params: Record<string, string>): boolean {
+    const headers = req.headers;
+    const user = caller(route, headers);
+    if (!user) return false;
+    const started = performance.now();
+    // The (empty) request is read to its end, as Express would, so the socket serves the next one.
+    req.resume();
+    answer(route, req, res, app, { body: undefined, query: {}, user, params }, started);
+    return true;
+  }
+}
+
+/** A request that sends no body at all (no length, or 0, and not chunked). */
+function isBodiless(headers: IncomingMessage['headers']): boolean {
+  return headers['transfer-encoding'] === undefined && (headers['content-length'] === undefined || headers['content-length'] === '0');
 }
 
 /** Hands a request to the app: with the body the lane read, and the error it met, if any. */

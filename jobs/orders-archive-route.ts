@@ -1,8 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
-import { acceptedFare, archiveRoute, statusTimes } from '../db/delivery-routes-repository.ts';
+import { archiveRoute, archiveSubject } from '../db/delivery-routes-repository.ts';
 import { trackPoints } from '../db/location-history-repository.ts';
-import { getOrder } from '../db/orders-repository.ts';
 import { routeDistanceMeters } from '../domain/location/geo.ts';
 import { encodePolyline } from '../domain/location/polyline.ts';
 import { defineJob } from './job-definition.ts';
@@ -18,11 +17,11 @@ export const ordersArchiveRoute = defineJob({
   payload: z.object({ orderId: z.string().min(1) }),
   options: { attempts: 8, backoff: { type: 'exponential', delay: 2_000 } },
   async handler({ orderId }, ctx) {
-    const order = await getOrder(ctx.db, orderId);
-    if (!order || order.status !== 'DELIVERED' || !order.rider_id) throw new UnrecoverableError(`order ${orderId} is not a delivered order with a rider`);
-    const times = await statusTimes(ctx.db, orderId);
-    const pickedUp = times.get('PICKED_UP') ?? times.get('DELIVERING') ?? order.created_at;
-    const delivered = times.get('DELIVERED')!;
+    // The order, its ride's times and its fare in one read; the points in a second; one insert.
+    const order = await archiveSubject(ctx.db, orderId);
+    if (!order || order.status !== 'DELIVERED' || !order.rider_id || !order.delivered_at) throw new UnrecoverableError(`order ${orderId} is not a delivered order with a rider`);
+    const pickedUp = order.picked_up_at ?? order.delivering_at ?? order.created_at;
+    const delivered = order.delivered_at;
     // A second either side catches the fixes taken as the buttons were pressed.
     const points = await trackPoints(ctx.db, order.rider_id, pickedUp.getTime() - 1_000, delivered.getTime() + 1_000);
     const archived = await archiveRoute(ctx.db, {
@@ -34,7 +33,7 @@ export const ordersArchiveRoute = defineJob({
       point_count: points.length,
       flagged_count: points.filter((p) => p.flagged).length,
       settlement_distance_m: Math.round(routeDistanceMeters(points, { excludeFlagged: true })),
-      fare: (await acceptedFare(ctx.db, orderId)) ?? 0,
+      fare: order.fare ?? 0,
     });
     return { archived, points: points.length };
   },

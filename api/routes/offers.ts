@@ -34,6 +34,9 @@ export function offerRoutes(deps: DispatchDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/offers/:id/accept',
+      // A hot spot's riders answer a few hundred offers a second: a known rider's answer skips
+      // Express (api/fast-lane.ts).
+      hot: true,
       roles: ['rider'],
       params: offerId,
       async handler({ user, params }) {
@@ -56,6 +59,9 @@ export function offerRoutes(deps: DispatchDeps) {
     defineRoute({
       method: 'post',
       path: '/v1/offers/:id/reject',
+      // A hot spot's riders answer a few hundred offers a second: a known rider's answer skips
+      // Express (api/fast-lane.ts).
+      hot: true,
       roles: ['rider'],
       params: offerId,
       async handler({ user, params }) {

@@ -105,9 +105,12 @@ export interface DeliveredSend {
   /** The recipient's message as handed to the provider, and how the provider took it (unknown when recovered). */
   message: NewDelivery;
   result: SentResult;
-  /** The sender's "발송 완료", and how its first attempt went (none: it goes through the push queue). */
-  notice: NewDelivery & { result?: SentResult };
+  /** What the sender's "발송 완료" names (built with the record, off the critical path). */
+  gift: Pick<GiftRow, 'id' | 'sender_id' | 'product_name' | 'recipient_name'>;
 }
+
+/** A delivered send with the sender's notice, and how its first attempt went (none: it goes through the push queue). */
+export type DeliveredRecord = DeliveredSend & { notice: NewDelivery & { result?: SentResult } };
 
 /**
  * The bookkeeping of gifts already SENT on record ({@link markHeldSends}), in one statement that
@@ -118,7 +121,7 @@ export interface DeliveredSend {
  * a live record and a resumed one — writes everything once. Returns the ids of the queued notices
  * written now, for the caller to enqueue.
  */
-export async function recordDelivered(db: Knex, sends: DeliveredSend[]): Promise<string[]> {
+export async function recordDelivered(db: Knex, sends: DeliveredRecord[]): Promise<string[]> {
   if (sends.length === 0) return [];
   const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
   const { rows } = await db.raw<{ rows: Array<{ id: string; status: string }> }>(

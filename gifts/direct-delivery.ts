@@ -69,7 +69,7 @@ export async function sendHeld(
     const delivered: DeliveredSend[] = [];
     for (const { gift, message } of staged) {
       const on = marked.get(gift.id);
-      if (on) delivered.push({ giftId: gift.id, ...on, message, result: sentById.get(message.id)!, notice: deliveryRows(sentNotice(gift))[0]! });
+      if (on) delivered.push({ giftId: gift.id, ...on, message, result: sentById.get(message.id)!, gift });
     }
     return { sends, delivered, others };
   });
@@ -87,11 +87,11 @@ export async function sendHeld(
  */
 export async function recordHeld(deps: HeldSendDeps, delivered: DeliveredSend[]): Promise<void> {
   if (delivered.length === 0) return;
-  const told = await attemptAll(deps.providers, delivered.map((d) => d.notice));
+  const notices = delivered.map((d) => deliveryRows(sentNotice(d.gift))[0]!);
+  const told = await attemptAll(deps.providers, notices);
   const toldById = new Map(told.sent.map((r) => [r.id, r]));
-  const rows = delivered.map((d) => ({ ...d, notice: { ...d.notice, result: toldById.get(d.notice.id) } }));
-  const queued = new Set(await recordDelivered(deps.db, rows));
-  await enqueueDeliveries(deps, delivered.map((d) => d.notice).filter((n) => queued.has(n.id)));
+  const queued = new Set(await recordDelivered(deps.db, delivered.map((d, i) => ({ ...d, notice: { ...notices[i]!, result: toldById.get(notices[i]!.id) } }))));
+  await enqueueDeliveries(deps, notices.filter((n) => queued.has(n.id)));
 }
 
 /**
@@ -109,7 +109,7 @@ export function recoverUnrecorded(deps: HeldSendDeps, gifts: GiftRow[]): Deliver
       return {
         giftId: gift.id, claimedAt: gift.claimed_at!, sentAt: gift.sent_at!, message,
         result: { id: message.id, attempts: 1, provider: deps.providers[message.channel].name, detail: { recovered: true } },
-        notice: deliveryRows(sentNotice(gift))[0]!,
+        gift,
       };
     })
     .filter((d) => d.message.id === gifts.find((g) => g.id === d.giftId)!.delivery_id);

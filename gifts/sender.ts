@@ -1,3 +1,4 @@
+import { unrecordedDeliveries, type DeliveredSend } from '../db/gift-held-sends-repository.ts';
 import { claimGifts, recordDeliveries } from '../db/gift-sends-repository.ts';
 import type { GiftRow } from '../db/gifts-repository.ts';
 import { generateGiftCodes } from '../domain/gifts/gift-code.ts';
@@ -9,7 +10,6 @@ import { createBatcher } from '../runtime/batcher.ts';
 import { receivedNotice } from './deliver.ts';
 import { recordHeld, recoverUnrecorded, sendHeld } from './direct-delivery.ts';
 import { createRecorder } from './recorder.ts';
-import { unrecordedDeliveries, type DeliveredSend } from '../db/gift-held-sends-repository.ts';
 import type { GiftDeps } from './reserve.ts';
 
 /** A job may fire this much before the send time on record (clock skew between hosts). */
@@ -46,7 +46,7 @@ export type SendOutcome = { sent: true; deliveryId: string } | { skipped: string
 
 export interface GiftSender {
   /** One gift, from its own delayed job (jobId = gift id). */
-  send(giftId: string): Promise<SendOutcome>;
+  send(giftId: string, options?: { resume?: boolean }): Promise<SendOutcome>;
   /**
    * Many gifts due at one instant, from a burst batch job (see burst.ts). `resume`: a retry of a
    * job whose earlier run died or failed, which also writes the record its gifts may lack.
@@ -131,7 +131,8 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
 
   const single = createBatcher((ids: string[]) => claimAndDeliver(ids, CLAIM_EXTRA), { maxSize: 500, maxWaitMs: 5 });
   return {
-    send: single,
+    // A retried job (its first run died or failed) goes on its own, writing the record its gift may lack.
+    send: async (giftId, options) => (options?.resume ? (await claimAndDeliver([giftId], 0, true))[0]! : single(giftId)),
     // A batch job's gifts are its own: no extra, so concurrent batches never wait on each other's rows.
     sendMany: (ids, options) => claimAndDeliver(ids, 0, options?.resume ?? false),
   };

@@ -57,10 +57,11 @@ export interface GiftSender {
 /**
  * Sends due gifts exactly once. With the first attempt made here (GIFT_DIRECT_SEND, the default)
  * a send holds the gifts' row locks from before the provider is called until one statement has
- * recorded how each went (see direct-delivery.ts): a gift is written once at its instant, straight
+ * written how each went (see direct-delivery.ts): a gift is written once at its instant, straight
  * from SCHEDULED to SENT (or SENDING when its message must be retried), and only the transaction
  * that holds its lock can write it, so a second job, a second worker or a racing cancel cannot
- * make a second send. Without the first attempt here the claim is one conditional update,
+ * make a second send. The rest of its record (delivery row, history, the sender's notice) follows
+ * once this process has no send waiting (see recorder.ts); a call returns when it is written. Without the first attempt here the claim is one conditional update,
  * SCHEDULED → SENDING, and the channel queue delivers (see settle.ts).
  *
  * Concurrent single-gift jobs are group-committed (one claim per batch), and a claim also takes
@@ -107,6 +108,8 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
       const lost = await unrecorded([...others.values()], resume);
       for (const d of lost) outcomes.set(d.giftId, { sent: true, deliveryId: d.message.id });
       recorded = recorder!.record([...held.delivered, ...lost]);
+      // Awaited once the turn is over; a failure meanwhile must not go unhandled.
+      recorded.catch(() => undefined);
     } else {
       const claim = await claimGifts(deps.db, unique, { extra, earlyToleranceMs: EARLY_TOLERANCE_MS, secrets });
       const delivered = await deliverAll(claim.claimed);

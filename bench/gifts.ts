@@ -105,7 +105,9 @@ async function midnightSpike(): Promise<void> {
   await seedGiftProducts(db);
   // BENCH_WORKER_CPU_PROF=dir writes a V8 CPU profile of each worker process there.
   const profile = process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
-  const workers: BenchProcess[] = Array.from({ length: WORKERS }, () => startProcess('workers/main.ts', ['--pools', 'gifts,notifications,maintenance'], env, profile));
+  // BENCH_WORKER_NODE_ARGS="--max-semi-space-size=32" tries node settings on the worker processes.
+  const nodeArgs = [...profile, ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const workers: BenchProcess[] = Array.from({ length: WORKERS }, () => startProcess('workers/main.ts', ['--pools', 'gifts,notifications,maintenance'], env, nodeArgs));
   await Promise.all(workers.map((w) => w.waitFor(/workers ready/)));
   await syncSchedulers(platform.queues, giftSchedulers(platform.config.gifts), platform.logger);
 

@@ -49,24 +49,24 @@ export interface HeldSend {
 }
 
 /**
- * The whole of a held send on record, in one statement of the transaction that holds the gifts'
- * locks, so each gift is written once at its instant instead of claimed (SENDING) and then
- * recorded (SENT):
- * - each gift gets its code, link token, delivery and validity, and becomes SENT if its message
- *   went out, SENDING if it did not (the channel queue's retries, then the settle sweep, go on
- *   from there); its history gets the SENDING step and, when sent, the SENT step;
- * - the recipients' messages are written as they ended: sent, retrying or failed;
- * - the senders' "발송 완료" notices are written for the sent gifts, as sent (their first attempt
- *   was just made) or queued.
- * The update is still conditional on SCHEDULED, which the locks guarantee. Returns the ids of the
- * queued notices, for the caller to enqueue once the transaction has committed.
+ * The gift side of a held send, in one statement of the transaction that holds the gifts' locks:
+ * the part that must be on record before the locks go, because it is what makes the send
+ * exactly-once and what a cancel, a second batch or `GET /v1/gifts/:id` read.
+ * - each gift gets its code, link token, delivery id and validity, and becomes SENT if its message
+ *   went out (its `sent_at` the moment of this statement, after the provider took the message),
+ *   SENDING if it did not;
+ * - a message that did not go out is written whole here (its SENDING step, its delivery row as
+ *   retrying or failed), so that the channel queue's retries and the settle sweep find it;
+ * - a message that went out has nothing more written here: its delivery row, its history steps
+ *   and the sender's notice are {@link recordDelivered}'s, after the commit, off the critical path.
+ * The update is still conditional on SCHEDULED, which the locks guarantee. Returns the sent
+ * gifts' `claimed_at` and `sent_at` as written, for the record that follows.
  */
-export async function recordHeldSends(trx: Knex.Transaction, sends: HeldSend[], notices: Array<NewDelivery & { giftId: string; result?: SentResult }>): Promise<string[]> {
-  if (sends.length === 0) return [];
-  const sentOf = (s: HeldSend) => ('sent' in s.outcome ? s.outcome.sent : undefined);
-  const failOf = (s: HeldSend) => ('error' in s.outcome ? s.outcome : undefined);
-  const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
-  const { rows } = await trx.raw<{ rows: Array<{ id: string; status: string }> }>(
+export async function markHeldSends(trx: Knex.Transaction, sends: HeldSend[]): Promise<Map<string, { claimedAt: Date; sentAt: Date }>> {
+  if (sends.length === 0) return new Map();
+  const failed = sends.filter((s) => 'error' in s.outcome);
+  const failOf = (s: HeldSend) => s.outcome as { error: string; provider: string; permanent: boolean };
+  const { rows } = await trx.raw<{ rows: Array<{ id: string; claimed_at: Date; sent_at: Date | null }> }>(
     `WITH r AS (SELECT unnest(?::text[]) AS id, unnest(?::text[]) AS code, unnest(?::text[]) AS token, unnest(?::text[]) AS delivery_id,
                        unnest(?::timestamptz[]) AS expires_at, unnest(?::timestamptz[]) AS d3, unnest(?::timestamptz[]) AS d1, unnest(?::boolean[]) AS sent),
      done AS (
@@ -75,20 +75,70 @@ export async function recordHeldSends(trx: Knex.Transaction, sends: HeldSend[], 
               sent_at = CASE WHEN r.sent THEN statement_timestamp() END, delivery_id = r.delivery_id,
               expires_at = r.expires_at, remind_d3_at = r.d3, remind_d1_at = r.d1, version = g.version + 1, updated_at = statement_timestamp()
          FROM r WHERE g.id = r.id AND g.status = 'SCHEDULED'
-       RETURNING g.id, r.sent),
-     logged AS (
-       INSERT INTO gift_events (gift_id, to_status, actor, reason, at)
-       SELECT id, 'SENDING', 'system:sender', 'due', now() FROM done
-       UNION ALL SELECT id, 'SENT', 'system:delivery', 'delivered', statement_timestamp() FROM done WHERE sent),
+       RETURNING g.id, g.claimed_at, g.sent_at, r.sent),
+     logged AS (INSERT INTO gift_events (gift_id, to_status, actor, reason, at) SELECT id, 'SENDING', 'system:sender', 'due', claimed_at FROM done WHERE NOT sent),
      m AS (SELECT unnest(?::text[]) AS gift_id, unnest(?::text[]) AS id, unnest(?::text[]) AS idempotency_key, unnest(?::text[]) AS event,
                   unnest(?::text[]) AS channel, unnest(?::text[]) AS recipient_key, unnest(?::jsonb[]) AS recipient, unnest(?::jsonb[]) AS data,
-                  unnest(?::text[]) AS status, unnest(?::text[]) AS provider, unnest(?::text[]) AS message_id, unnest(?::jsonb[]) AS detail, unnest(?::text[]) AS error),
+                  unnest(?::text[]) AS status, unnest(?::text[]) AS provider, unnest(?::text[]) AS error),
      messages AS (
-       INSERT INTO notification_deliveries (id, idempotency_key, event, channel, recipient_key, recipient, data, status, attempts, provider, provider_message_id, detail, last_error, sent_at)
-       SELECT m.id, m.idempotency_key, m.event, m.channel, m.recipient_key, m.recipient, m.data, m.status, 1, m.provider, m.message_id, m.detail, m.error,
-              CASE WHEN m.status = 'sent' THEN statement_timestamp() END
+       INSERT INTO notification_deliveries (id, idempotency_key, event, channel, recipient_key, recipient, data, status, attempts, provider, last_error)
+       SELECT m.id, m.idempotency_key, m.event, m.channel, m.recipient_key, m.recipient, m.data, m.status, 1, m.provider, m.error
          FROM m JOIN done ON done.id = m.gift_id
-       ON CONFLICT (id) DO NOTHING),
+       ON CONFLICT (id) DO NOTHING)
+     SELECT id, claimed_at, sent_at FROM done WHERE sent`,
+    [
+      sends.map((s) => s.giftId), sends.map((s) => s.code), sends.map((s) => s.linkToken), sends.map((s) => s.message.id),
+      sends.map((s) => s.expiresAt), sends.map((s) => s.remindD3At), sends.map((s) => s.remindD1At), sends.map((s) => 'sent' in s.outcome),
+      failed.map((s) => s.giftId), failed.map((s) => s.message.id), failed.map((s) => s.message.idempotency_key), failed.map((s) => s.message.event),
+      failed.map((s) => s.message.channel), failed.map((s) => s.message.recipient_key), failed.map((s) => JSON.stringify(s.message.recipient)), failed.map((s) => JSON.stringify(s.message.data)),
+      failed.map((s) => (failOf(s).permanent ? 'failed' : 'retrying')), failed.map((s) => failOf(s).provider), failed.map((s) => failOf(s).error.slice(0, 2_000)),
+    ] as unknown as Knex.RawBinding[],
+  );
+  return new Map(rows.map((r) => [r.id, { claimedAt: r.claimed_at, sentAt: r.sent_at! }]));
+}
+
+/** A gift that went out at its first attempt and is SENT on record, with what is still to be written about it. */
+export interface DeliveredSend {
+  giftId: string;
+  claimedAt: Date;
+  sentAt: Date;
+  /** The recipient's message as handed to the provider, and how the provider took it (unknown when recovered). */
+  message: NewDelivery;
+  result: SentResult;
+  /** What the sender's "발송 완료" names (built with the record, off the critical path). */
+  gift: Pick<GiftRow, 'id' | 'sender_id' | 'product_name' | 'recipient_name'>;
+}
+
+/** A delivered send with the sender's notice, and how its first attempt went (none: it goes through the push queue). */
+export type DeliveredRecord = DeliveredSend & { notice: NewDelivery & { result?: SentResult } };
+
+/**
+ * The bookkeeping of gifts already SENT on record ({@link markHeldSends}), in one statement that
+ * may run any time after: the recipients' messages as sent (at the gift's `sent_at`, the moment the
+ * send was on record), the SENDING and SENT history steps at the times the gift row holds, and the
+ * senders' notices. The message row is the gate: it is inserted once (its id is the gift's
+ * delivery id), and the history and the notice are written only with it, so running this twice —
+ * a live record and a resumed one — writes everything once. Returns the ids of the queued notices
+ * written now, for the caller to enqueue.
+ */
+export async function recordDelivered(db: Knex, sends: DeliveredRecord[]): Promise<string[]> {
+  if (sends.length === 0) return [];
+  const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+  const { rows } = await db.raw<{ rows: Array<{ id: string; status: string }> }>(
+    `WITH m AS (SELECT unnest(?::text[]) AS gift_id, unnest(?::text[]) AS id, unnest(?::text[]) AS idempotency_key, unnest(?::text[]) AS event,
+                       unnest(?::text[]) AS channel, unnest(?::text[]) AS recipient_key, unnest(?::jsonb[]) AS recipient, unnest(?::jsonb[]) AS data,
+                       unnest(?::text[]) AS provider, unnest(?::text[]) AS message_id, unnest(?::jsonb[]) AS detail,
+                       unnest(?::timestamptz[]) AS claimed_at, unnest(?::timestamptz[]) AS sent_at),
+     messages AS (
+       INSERT INTO notification_deliveries (id, idempotency_key, event, channel, recipient_key, recipient, data, status, attempts, provider, provider_message_id, detail, sent_at)
+       SELECT m.id, m.idempotency_key, m.event, m.channel, m.recipient_key, m.recipient, m.data, 'sent', 1, m.provider, m.message_id, m.detail, m.sent_at FROM m
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id),
+     done AS (SELECT m.gift_id, m.claimed_at, m.sent_at FROM m JOIN messages USING (id)),
+     logged AS (
+       INSERT INTO gift_events (gift_id, to_status, actor, reason, at)
+       SELECT gift_id, 'SENDING', 'system:sender', 'due', claimed_at FROM done
+       UNION ALL SELECT gift_id, 'SENT', 'system:delivery', 'delivered', sent_at FROM done),
      n AS (SELECT unnest(?::text[]) AS gift_id, unnest(?::text[]) AS id, unnest(?::text[]) AS idempotency_key, unnest(?::text[]) AS event,
                   unnest(?::text[]) AS channel, unnest(?::text[]) AS recipient_key, unnest(?::jsonb[]) AS recipient, unnest(?::jsonb[]) AS data,
                   unnest(?::text[]) AS provider, unnest(?::text[]) AS message_id, unnest(?::jsonb[]) AS detail)
@@ -96,21 +146,28 @@ export async function recordHeldSends(trx: Knex.Transaction, sends: HeldSend[], 
      SELECT n.id, n.idempotency_key, n.event, n.channel, n.recipient_key, n.recipient, n.data,
             CASE WHEN n.provider IS NULL THEN 'queued' ELSE 'sent' END, CASE WHEN n.provider IS NULL THEN 0 ELSE 1 END,
             n.provider, n.message_id, n.detail, CASE WHEN n.provider IS NULL THEN NULL ELSE statement_timestamp() END
-       FROM n JOIN done ON done.id = n.gift_id AND done.sent
+       FROM n JOIN done ON done.gift_id = n.gift_id
      ON CONFLICT (id) DO NOTHING
      RETURNING id, status`,
     [
-      sends.map((s) => s.giftId), sends.map((s) => s.code), sends.map((s) => s.linkToken), sends.map((s) => s.message.id),
-      sends.map((s) => s.expiresAt), sends.map((s) => s.remindD3At), sends.map((s) => s.remindD1At), sends.map((s) => 'sent' in s.outcome),
       sends.map((s) => s.giftId), sends.map((s) => s.message.id), sends.map((s) => s.message.idempotency_key), sends.map((s) => s.message.event),
       sends.map((s) => s.message.channel), sends.map((s) => s.message.recipient_key), sends.map((s) => JSON.stringify(s.message.recipient)), sends.map((s) => JSON.stringify(s.message.data)),
-      sends.map((s) => (sentOf(s) ? 'sent' : failOf(s)!.permanent ? 'failed' : 'retrying')),
-      sends.map((s) => sentOf(s)?.provider ?? failOf(s)!.provider), sends.map((s) => sentOf(s)?.providerMessageId ?? null), sends.map((s) => json(sentOf(s)?.detail)),
-      sends.map((s) => (failOf(s) ? failOf(s)!.error.slice(0, 2_000) : null)),
-      notices.map((n) => n.giftId), notices.map((n) => n.id), notices.map((n) => n.idempotency_key), notices.map((n) => n.event),
-      notices.map((n) => n.channel), notices.map((n) => n.recipient_key), notices.map((n) => JSON.stringify(n.recipient)), notices.map((n) => JSON.stringify(n.data)),
-      notices.map((n) => n.result?.provider ?? null), notices.map((n) => n.result?.providerMessageId ?? null), notices.map((n) => json(n.result?.detail)),
+      sends.map((s) => s.result.provider), sends.map((s) => s.result.providerMessageId ?? null), sends.map((s) => json(s.result.detail)),
+      sends.map((s) => s.claimedAt), sends.map((s) => s.sentAt),
+      sends.map((s) => s.giftId), sends.map((s) => s.notice.id), sends.map((s) => s.notice.idempotency_key), sends.map((s) => s.notice.event),
+      sends.map((s) => s.notice.channel), sends.map((s) => s.notice.recipient_key), sends.map((s) => JSON.stringify(s.notice.recipient)), sends.map((s) => JSON.stringify(s.notice.data)),
+      sends.map((s) => s.notice.result?.provider ?? null), sends.map((s) => s.notice.result?.providerMessageId ?? null), sends.map((s) => json(s.notice.result?.detail)),
     ] as unknown as Knex.RawBinding[],
   );
   return rows.filter((r) => r.status === 'queued').map((r) => r.id);
+}
+
+/** Of these delivery ids, the ones with no delivery row: gifts SENT whose record was never written. */
+export async function unrecordedDeliveries(db: Knex, deliveryIds: string[]): Promise<Set<string>> {
+  if (deliveryIds.length === 0) return new Set();
+  const { rows } = await db.raw<{ rows: Array<{ id: string }> }>(
+    `SELECT i.id FROM unnest(?::text[]) AS i(id) WHERE NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.id = i.id)`,
+    [deliveryIds] as unknown as Knex.RawBinding[],
+  );
+  return new Set(rows.map((r) => r.id));
 }

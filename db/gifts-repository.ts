@@ -85,7 +85,9 @@ export async function listGifts(db: Knex, filter: { senderId: string; status?: G
 }
 
 export async function giftEvents(db: Knex, giftId: string): Promise<GiftEventRow[]> {
-  return db<GiftEventRow>('gift_events').where({ gift_id: giftId }).orderBy('id').select('*');
+  // By time: a sent gift's SENDING and SENT steps are written with its record, a little after the
+  // send (gifts/recorder.ts), possibly after the recipient opened it.
+  return db<GiftEventRow>('gift_events').where({ gift_id: giftId }).orderBy([{ column: 'at' }, { column: 'id' }]).select('*');
 }
 
 export async function findGiftByToken(db: Knex, token: string): Promise<{ gift: GiftRow; current: boolean } | undefined> {

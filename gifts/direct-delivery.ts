@@ -1,7 +1,7 @@
-import { lockDueGifts, recordHeldSends, type HeldSend } from '../db/gift-held-sends-repository.ts';
+import { lockDueGifts, markHeldSends, recordDelivered, type DeliveredSend, type HeldSend } from '../db/gift-held-sends-repository.ts';
 import type { GiftRow } from '../db/gifts-repository.ts';
 import type { NewDelivery, SentResult } from '../db/notification-deliveries-repository.ts';
-import { giftValidity } from '../domain/gifts/validity.ts';
+import { giftValidity, lastValidDay } from '../domain/gifts/validity.ts';
 import { render } from '../domain/notifications/templates.ts';
 import { deliveryRows, enqueueDeliveries } from '../notifications/notify.ts';
 import { PermanentDeliveryError } from '../notifications/provider.ts';
@@ -19,20 +19,22 @@ export interface HeldSendDeps extends GiftDeps {
  * transaction that holds the gifts' row locks:
  * 1. lock the due SCHEDULED gifts (no row version written; rows another send or a cancel holds
  *    are skipped);
- * 2. draw codes and link tokens, and hand each recipient's message to the provider, then each
- *    sender's "발송 완료" for the messages that went out;
- * 3. one statement writes it all (gifts SENT, or SENDING to be retried; history; the messages and
- *    notices as they ended), and the transaction commits.
- * So each gift is written once at its instant, where claiming it on record first and recording
- * its delivery after were two row versions of the gift and two of its delivery row.
+ * 2. draw codes and link tokens, and hand each recipient's message to the provider;
+ * 3. one statement writes each gift SENT (or SENDING to be retried, with its message row), and the
+ *    transaction commits.
+ * That is the critical path of the midnight spike, and all of it: the sent messages' delivery
+ * rows, their history steps and the senders' "발송 완료" are returned to be written by
+ * {@link recordHeld} afterwards, which the sender defers while sends are waiting (see sender.ts).
  * Exactly once: until the commit nothing is on record, and a cancel waits for the lock and then
  * finds the gift SENT (or, if this send died, SCHEDULED, and wins). A send that dies before the
  * commit — before or after the provider call — leaves the gifts SCHEDULED: the batch's retry, its
  * fallback or the reconciler sends them again with the same delivery ids (derived from the
  * gift), which the provider sees as the same message, as when a notification job is retried after
- * the provider took it. A message that failed its first attempt is written as retrying and goes
- * on through the channel's queue with the attempts that remain (3 in all); a permanent failure is
- * written as failed, and the settle sweep refunds the gift.
+ * the provider took it. A send that dies after the commit, before its record, leaves gifts SENT
+ * with no delivery row: the batch's retry (a job that stalled or failed) writes their record
+ * without sending them again (see {@link recoverUnrecorded}). A message that failed its first
+ * attempt is written as retrying and goes on through the channel's queue with the attempts that
+ * remain (3 in all); a permanent failure is written as failed, and the settle sweep refunds the gift.
  *
  * This attempt bypasses the channel queue's rate limiter: with a provider quota to respect, turn it
  * off (GIFT_DIRECT_SEND=false) and every message goes through the queue.
@@ -41,10 +43,10 @@ export async function sendHeld(
   deps: HeldSendDeps,
   ids: string[],
   options: { extra: number; earlyToleranceMs: number; secrets: (n: number) => { codes: string[]; tokens: string[] } },
-): Promise<{ sent: Map<string, string>; others: Map<string, GiftRow> }> {
-  const { sends, others, queuedNotices } = await deps.db.transaction(async (trx) => {
+): Promise<{ delivered: DeliveredSend[]; others: Map<string, GiftRow> }> {
+  const { sends, delivered, others } = await deps.db.transaction(async (trx) => {
     const { locked, others } = await lockDueGifts(trx, ids, options);
-    if (locked.length === 0) return { sends: [] as HeldSend[], others, queuedNotices: [] as NewDelivery[] };
+    if (locked.length === 0) return { sends: [] as HeldSend[], delivered: [] as DeliveredSend[], others };
     const claimedAt = new Date();
     const { codes, tokens } = options.secrets(locked.length);
     const staged = locked.map((row, i) => {
@@ -63,18 +65,54 @@ export async function sendHeld(
         outcome: sent ? { sent } : { error: failure!.error.message, provider: failure!.provider, permanent: failure!.error instanceof PermanentDeliveryError },
       };
     });
-    const told = staged.filter((s) => sentById.has(s.message.id)).map((s) => ({ ...deliveryRows(sentNotice(s.gift))[0]!, giftId: s.gift.id }));
-    const toldAttempt = await attemptAll(deps.providers, told);
-    const toldById = new Map(toldAttempt.sent.map((r) => [r.id, r]));
-    const queued = new Set(await recordHeldSends(trx, sends, told.map((n) => ({ ...n, result: toldById.get(n.id) }))));
-    return { sends, others, queuedNotices: told.filter((n) => queued.has(n.id)) };
+    const marked = await markHeldSends(trx, sends);
+    const delivered: DeliveredSend[] = [];
+    for (const { gift, message } of staged) {
+      const on = marked.get(gift.id);
+      if (on) delivered.push({ giftId: gift.id, ...on, message, result: sentById.get(message.id)!, gift });
+    }
+    return { sends, delivered, others };
   });
-  // After the commit: retries of what did not go out, and the notices whose first attempt failed
-  // (should this process die first, the notification reconciler finds their rows).
+  // After the commit: retries of what did not go out (should this process die first, the
+  // notification reconciler finds their rows).
   const retry = sends.filter((s) => 'error' in s.outcome && !s.outcome.permanent).map((s) => s.message);
   await enqueueDeliveries(deps, retry, { priorAttempts: 1 });
-  await enqueueDeliveries(deps, queuedNotices);
-  return { sent: new Map(sends.filter((s) => 'sent' in s.outcome).map((s) => [s.giftId, s.message.id])), others };
+  return { delivered, others };
+}
+
+/**
+ * The record of gifts already SENT (see {@link sendHeld}): the senders' "발송 완료" handed to the
+ * provider, then one statement writes the recipients' messages, the history steps and the notices
+ * ({@link recordDelivered}); notices whose first attempt failed go on through the push queue.
+ */
+export async function recordHeld(deps: HeldSendDeps, delivered: DeliveredSend[]): Promise<void> {
+  if (delivered.length === 0) return;
+  const notices = delivered.map((d) => deliveryRows(sentNotice(d.gift))[0]!);
+  const told = await attemptAll(deps.providers, notices);
+  const toldById = new Map(told.sent.map((r) => [r.id, r]));
+  const queued = new Set(await recordDelivered(deps.db, delivered.map((d, i) => ({ ...d, notice: { ...notices[i]!, result: toldById.get(notices[i]!.id) } }))));
+  await enqueueDeliveries(deps, notices.filter((n) => queued.has(n.id)));
+}
+
+/**
+ * Gifts SENT on record whose record was never written (the send's process died between its commit
+ * and its record): their messages went out — a gift is SENT only once the provider took its
+ * message — so they are written as sent, with the provider's name for the channel and no message
+ * id, and the senders are told. A gift handed on since (transferred) has a new delivery, and only
+ * the rest of its record is missing; it is left as it is.
+ */
+export function recoverUnrecorded(deps: HeldSendDeps, gifts: GiftRow[]): DeliveredSend[] {
+  return gifts
+    .filter((g) => g.transfer_count === 0 && g.link_token && g.expires_at && g.sent_at && g.claimed_at)
+    .map((gift) => {
+      const message = deliveryRows(receivedNotice(deps.config, gift, lastValidDay(gift.expires_at!, gift.time_zone)))[0]!;
+      return {
+        giftId: gift.id, claimedAt: gift.claimed_at!, sentAt: gift.sent_at!, message,
+        result: { id: message.id, attempts: 1, provider: deps.providers[message.channel].name, detail: { recovered: true } },
+        gift,
+      };
+    })
+    .filter((d) => d.message.id === gifts.find((g) => g.id === d.giftId)!.delivery_id);
 }
 
 /** One provider call per row, side by side: what went out, and what did not and why. */

@@ -23,8 +23,21 @@ export function presentGift(gift: GiftRow, options: { modifyCutoffMs: number; ev
     validUntil: gift.expires_at ? lastValidDay(gift.expires_at, gift.time_zone) : null,
     transferred: gift.transfer_count > 0,
     createdAt: gift.created_at.toISOString(),
-    ...(options.events ? { history: presentHistory(options.events) } : {}),
+    ...(options.events ? { history: presentHistory(withSendSteps(gift, options.events)) } : {}),
   };
+}
+
+/**
+ * The history with the send's steps. A gift sent at its first attempt is SENT on record at once,
+ * and its SENDING and SENT steps are written with its record a little later (at 00:00, after the
+ * minute's other sends; see gifts/recorder.ts): meanwhile they are shown from the gift row, at
+ * the times the record will give them.
+ */
+export function withSendSteps(gift: GiftRow, events: GiftEventRow[]): GiftEventRow[] {
+  if (!gift.claimed_at || !gift.sent_at || events.some((e) => e.to_status === 'SENDING')) return events;
+  const step = (to_status: GiftEventRow['to_status'], actor: string, reason: string, at: Date): GiftEventRow => ({ id: '', gift_id: gift.id, to_status, actor, reason, at });
+  // A stable sort: steps at the same moment keep their order.
+  return [...events, step('SENDING', 'system:sender', 'due', gift.claimed_at), step('SENT', 'system:delivery', 'delivered', gift.sent_at)].sort((a, b) => a.at.getTime() - b.at.getTime());
 }
 
 /** Each step with the status before it (the previous step's), who made it and why. */

@@ -1,3 +1,4 @@
+import { unrecordedDeliveries, type DeliveredSend } from '../db/gift-held-sends-repository.ts';
 import { claimGifts, recordDeliveries } from '../db/gift-sends-repository.ts';
 import type { GiftRow } from '../db/gifts-repository.ts';
 import { generateGiftCodes } from '../domain/gifts/gift-code.ts';
@@ -7,7 +8,8 @@ import { notifyMany } from '../notifications/notify.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 import { createBatcher } from '../runtime/batcher.ts';
 import { receivedNotice } from './deliver.ts';
-import { sendHeld } from './direct-delivery.ts';
+import { recordHeld, recoverUnrecorded, sendHeld } from './direct-delivery.ts';
+import { createRecorder } from './recorder.ts';
 import type { GiftDeps } from './reserve.ts';
 
 /** A job may fire this much before the send time on record (clock skew between hosts). */
@@ -32,22 +34,34 @@ const ABANDONED_AFTER_MS = 120_000;
  */
 const ROUNDS_IN_FLIGHT = 2;
 
+/**
+ * A gift SENT on record this long ago with no delivery row had its record lost with its process
+ * (see direct-delivery.ts): any send of it writes the record. Sooner, a live process may still be
+ * holding the record back behind the burst's sends (see recorder.ts), and only a retried job
+ * (whose first run died or failed) writes it.
+ */
+const UNRECORDED_AFTER_MS = 90_000;
+
 export type SendOutcome = { sent: true; deliveryId: string } | { skipped: string };
 
 export interface GiftSender {
   /** One gift, from its own delayed job (jobId = gift id). */
-  send(giftId: string): Promise<SendOutcome>;
-  /** Many gifts due at one instant, from a burst batch job (see burst.ts). */
-  sendMany(giftIds: string[]): Promise<SendOutcome[]>;
+  send(giftId: string, options?: { resume?: boolean }): Promise<SendOutcome>;
+  /**
+   * Many gifts due at one instant, from a burst batch job (see burst.ts). `resume`: a retry of a
+   * job whose earlier run died or failed, which also writes the record its gifts may lack.
+   */
+  sendMany(giftIds: string[], options?: { resume?: boolean }): Promise<SendOutcome[]>;
 }
 
 /**
  * Sends due gifts exactly once. With the first attempt made here (GIFT_DIRECT_SEND, the default)
  * a send holds the gifts' row locks from before the provider is called until one statement has
- * recorded how each went (see direct-delivery.ts): a gift is written once at its instant, straight
+ * written how each went (see direct-delivery.ts): a gift is written once at its instant, straight
  * from SCHEDULED to SENT (or SENDING when its message must be retried), and only the transaction
  * that holds its lock can write it, so a second job, a second worker or a racing cancel cannot
- * make a second send. Without the first attempt here the claim is one conditional update,
+ * make a second send. The rest of its record (delivery row, history, the sender's notice) follows
+ * once this process has no send waiting (see recorder.ts); a call returns when it is written. Without the first attempt here the claim is one conditional update,
  * SCHEDULED → SENDING, and the channel queue delivers (see settle.ts).
  *
  * Concurrent single-gift jobs are group-committed (one claim per batch), and a claim also takes
@@ -58,6 +72,8 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
   const secrets = (n: number) => ({ codes: generateGiftCodes(n), tokens: newLinkTokens(n) });
   const turn = createTurns(ROUNDS_IN_FLIGHT);
   const direct = deps.config.gifts.directSend && options.providers ? options.providers : undefined;
+  // The record of what went out waits while this process has sends to make (see recorder.ts).
+  const recorder = direct ? createRecorder<DeliveredSend>((batch) => recordHeld({ ...deps, providers: direct }, batch), { idle: turn.idle, logger: deps.logger }) : undefined;
 
   const deliverAll = async (gifts: GiftRow[]): Promise<string[]> => {
     if (gifts.length === 0) return [];
@@ -74,15 +90,26 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
   };
 
   /** Claims `ids` (plus `extra` due ones), delivers what it claimed, and says what became of each id. */
-  const claimAndDeliver = (ids: string[], extra: number): Promise<SendOutcome[]> => turn(() => claimAndDeliverNow(ids, extra));
-  const claimAndDeliverNow = async (ids: string[], extra: number): Promise<SendOutcome[]> => {
+  const claimAndDeliver = async (ids: string[], extra: number, resume = false): Promise<SendOutcome[]> => {
+    const { outcomes, recorded } = await turn(() => claimAndDeliverNow(ids, extra, resume));
+    // Outside the turn: the next batch's sends go first, this one's record when they are done.
+    await recorded;
+    return outcomes;
+  };
+  const claimAndDeliverNow = async (ids: string[], extra: number, resume: boolean): Promise<{ outcomes: SendOutcome[]; recorded: Promise<void> }> => {
     const unique = [...new Set(ids)];
     const outcomes = new Map<string, SendOutcome>();
     let others: Map<string, GiftRow>;
+    let recorded = Promise.resolve();
     if (direct) {
       const held = await sendHeld({ ...deps, providers: direct }, unique, { extra, earlyToleranceMs: EARLY_TOLERANCE_MS, secrets });
-      for (const [id, deliveryId] of held.sent) outcomes.set(id, { sent: true, deliveryId });
+      for (const d of held.delivered) outcomes.set(d.giftId, { sent: true, deliveryId: d.message.id });
       others = held.others;
+      const lost = await unrecorded([...others.values()], resume);
+      for (const d of lost) outcomes.set(d.giftId, { sent: true, deliveryId: d.message.id });
+      recorded = recorder!.record([...held.delivered, ...lost]);
+      // Awaited once the turn is over; a failure meanwhile must not go unhandled.
+      recorded.catch(() => undefined);
     } else {
       const claim = await claimGifts(deps.db, unique, { extra, earlyToleranceMs: EARLY_TOLERANCE_MS, secrets });
       const delivered = await deliverAll(claim.claimed);
@@ -94,14 +121,23 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
     const abandoned = [...others.values()].filter((g) => g.status === 'SENDING' && !g.delivery_id && g.claimed_at && Date.now() - g.claimed_at.getTime() > ABANDONED_AFTER_MS);
     const resumed = await deliverAll(abandoned);
     abandoned.forEach((g, i) => outcomes.set(g.id, { sent: true, deliveryId: resumed[i]! }));
-    return ids.map((id) => outcomes.get(id) ?? { skipped: whyNot(others.get(id)) });
+    return { outcomes: ids.map((id) => outcomes.get(id) ?? { skipped: whyNot(others.get(id)) }), recorded };
+  };
+
+  /** Gifts SENT without their record, whose process died before writing it (see {@link UNRECORDED_AFTER_MS}). */
+  const unrecorded = async (gifts: GiftRow[], resume: boolean) => {
+    const candidates = gifts.filter((g) => g.status !== 'SENDING' && g.delivery_id && g.sent_at && (resume || Date.now() - g.sent_at.getTime() > UNRECORDED_AFTER_MS));
+    if (candidates.length === 0) return [];
+    const missing = await unrecordedDeliveries(deps.db, candidates.map((g) => g.delivery_id!));
+    return recoverUnrecorded({ ...deps, providers: direct! }, candidates.filter((g) => missing.has(g.delivery_id!)));
   };
 
   const single = createBatcher((ids: string[]) => claimAndDeliver(ids, CLAIM_EXTRA), { maxSize: 500, maxWaitMs: 5 });
   return {
-    send: single,
+    // A retried job (its first run died or failed) goes on its own, writing the record its gift may lack.
+    send: async (giftId, options) => (options?.resume ? (await claimAndDeliver([giftId], 0, true))[0]! : single(giftId)),
     // A batch job's gifts are its own: no extra, so concurrent batches never wait on each other's rows.
-    sendMany: (ids) => claimAndDeliver(ids, 0),
+    sendMany: (ids, options) => claimAndDeliver(ids, 0, options?.resume ?? false),
   };
 }
 
@@ -115,11 +151,11 @@ function whyNot(gift: GiftRow | undefined): string {
   return `already ${gift.status}`;
 }
 
-/** Runs at most `n` of the given tasks at once, the others in the order they came. */
-function createTurns(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+/** Runs at most `n` of the given tasks at once, the others in the order they came; `idle` says whether none is running or waiting. */
+function createTurns(n: number): (<T>(task: () => Promise<T>) => Promise<T>) & { idle: () => boolean } {
   let running = 0;
   const waiting: Array<() => void> = [];
-  return async (task) => {
+  const turn = async <T>(task: () => Promise<T>): Promise<T> => {
     if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
     else running++;
     try {
@@ -130,4 +166,5 @@ function createTurns(n: number): <T>(task: () => Promise<T>) => Promise<T> {
       else running--;
     }
   };
+  return Object.assign(turn, { idle: () => running === 0 && waiting.length === 0 });
 }

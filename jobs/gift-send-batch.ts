@@ -13,7 +13,8 @@ export const giftSendBatch = defineJob({
   payload: z.object({ giftIds: z.array(z.string().min(1).max(64)).min(1).max(5_000), dueAt: z.number().int() }),
   options: { removeOnComplete: { age: 3_600 } },
   async handler({ giftIds }, ctx) {
-    const outcomes = await ctx.gifts.sender.sendMany(giftIds);
+    // A run after one that died or failed also writes the record its gifts may lack.
+    const outcomes = await ctx.gifts.sender.sendMany(giftIds, { resume: ctx.job.attemptsStarted > 1 || ctx.job.attemptsMade > 0 });
     const sent = outcomes.filter((o) => 'sent' in o).length;
     return { sent, skipped: outcomes.length - sent };
   },

@@ -14,7 +14,7 @@ export const giftSend = defineJob({
   payload: z.object({ giftId: z.string().min(1).max(64) }),
   options: { removeOnComplete: true },
   async handler({ giftId }, ctx) {
-    const outcome = await ctx.gifts.sender.send(giftId);
+    const outcome = await ctx.gifts.sender.send(giftId, { resume: ctx.job.attemptsStarted > 1 || ctx.job.attemptsMade > 0 });
     if ('skipped' in outcome) ctx.logger.info({ giftId, skipped: outcome.skipped }, 'gift not sent');
     return outcome;
   },

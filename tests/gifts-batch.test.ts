@@ -3,7 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { claimGifts } from '../db/gift-sends-repository.ts';
 import { generateGiftCodes } from '../domain/gifts/gift-code.ts';
 import { newLinkTokens } from '../domain/gifts/link-token.ts';
+import { getGift, giftEvents } from '../db/gifts-repository.ts';
 import { cancelGift } from '../gifts/manage.ts';
+import { presentGift } from '../gifts/present.ts';
 import { sendHeld } from '../gifts/direct-delivery.ts';
 import { createGiftSender } from '../gifts/sender.ts';
 import { TransientDeliveryError, type NotificationProvider } from '../notifications/provider.ts';
@@ -146,6 +148,40 @@ describe('gifts: burst batches resume, race and tell the senders', () => {
     assert.deepEqual([...new Set(received.map((r) => calls.get(r.id)))], [2]);
     const steps = await db()('gift_events').whereIn('gift_id', ids).select('gift_id', 'to_status').orderBy('id');
     for (const id of ids) assert.deepEqual(steps.filter((e) => e.gift_id === id).map((e) => e.to_status), ['SCHEDULED', 'SENDING', 'SENT']);
+  });
+
+  it('a send whose process dies after its commit, before its record: SENT and shown so, cancel refused; a retried job writes the record once without sending again', async () => {
+    const ids = await dueNow(8);
+    const direct = { ...bed.deps, providers };
+    // The critical part alone: the gifts are SENT on record, their record was never written.
+    const { delivered } = await sendHeld(direct, ids, { extra: 0, earlyToleranceMs: 5_000, secrets });
+    assert.equal(delivered.length, ids.length);
+    assert.deepEqual([...new Set((await db()('gifts').whereIn('id', ids).select('status')).map((g) => g.status))], ['SENT']);
+    assert.equal((await deliveries(ids, 'gift.received')).length, 0, 'no record yet');
+    // Meanwhile the sender sees the truth: SENT, with the send's steps, and a cancel is refused with no refund.
+    const gift = (await getGift(db(), ids[0]!))!;
+    const view = presentGift(gift, { modifyCutoffMs: 3_600_000, events: await giftEvents(db(), gift.id) });
+    assert.deepEqual([view.status, view.history!.map((h) => h.to)], ['SENT', ['SCHEDULED', 'SENDING', 'SENT']]);
+    const cancel = await cancelGift(bed.deps, ids[0]!, owner);
+    assert.equal(cancel.kind, 'conflict');
+    // A first run (a fallback batch) leaves a young record to the process that may still write it.
+    await createGiftSender(bed.deps, { providers }).sendMany(ids);
+    assert.equal((await deliveries(ids, 'gift.received')).length, 0, 'not written by a first run');
+    // The retried job (its first run died) writes it, twice at once as two processes would, once in all.
+    await Promise.all([1, 2].map(() => createGiftSender(bed.deps, { providers }).sendMany(ids, { resume: true })));
+    await createGiftSender(bed.deps, { providers }).sendMany(ids, { resume: true });
+    const received = await deliveries(ids, 'gift.received');
+    assert.equal(received.length, ids.length, 'one message record per gift');
+    assert.deepEqual([...new Set(received.map((r) => r.status))], ['sent']);
+    assert.deepEqual([...new Set(received.map((r) => calls.get(r.id)))], [1], 'each message handed to the provider once: the record does not send again');
+    const rows = await db()('gifts').whereIn('id', ids).select('id', 'delivery_id', 'status');
+    for (const g of rows) assert.ok(received.some((r) => r.id === g.delivery_id), 'the record is the delivery the gift names');
+    const steps = await db()('gift_events').whereIn('gift_id', ids).select('gift_id', 'to_status').orderBy('id');
+    for (const id of ids) assert.deepEqual(steps.filter((e) => e.gift_id === id).map((e) => e.to_status), ['SCHEDULED', 'SENDING', 'SENT']);
+    assert.equal((await waitForNotices(ids)).length, ids.length, 'one 발송 완료 per gift');
+    assert.equal((await deliveries(ids, 'gift.sent')).length, ids.length);
+    const refunds = await db()('credit_ledger').where({ ref_type: 'gift', kind: 'refund' }).whereIn('ref_id', ids).count<{ count: string }[]>('* as count');
+    assert.equal(Number(refunds[0]!.count), 0, 'no refund for a sent gift');
   });
 
   async function waitForNotices(ids: string[]) {

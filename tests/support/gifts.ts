@@ -65,10 +65,14 @@ export async function createGiftTestBed(env: Record<string, string> = {}): Promi
       return result.gift;
     },
     gift: async (id) => (await getGift(platform.db, id))!,
+    // A gift sent at its first attempt is SENT on record at once and its record (message row,
+    // history, sender notice) follows (gifts/recorder.ts): a sent gift counts once that is written too.
     waitFor: (id, statuses, timeoutMs = 30_000) =>
       eventually(async () => {
         const g = await getGift(platform.db, id);
-        return g && statuses.includes(g.status) ? g : undefined;
+        if (!g || !statuses.includes(g.status)) return undefined;
+        if (g.sent_at && g.delivery_id && !(await platform.db('notification_deliveries').where({ id: g.delivery_id }).first('id'))) return undefined;
+        return g;
       }, timeoutMs, `gift ${id} to be ${statuses.join(' or ')}`),
     async start(options = {}) {
       for (let i = 0; i < (options.times ?? 1); i++) await runPools(platform, platform.releasers, ['gifts', 'notifications', 'maintenance'], { providers: options.providers });

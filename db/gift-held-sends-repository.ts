@@ -171,3 +171,18 @@ export async function unrecordedDeliveries(db: Knex, deliveryIds: string[]): Pro
   );
   return new Set(rows.map((r) => r.id));
 }
+
+/**
+ * Gifts SENT (or since OPENED) between `from` and `to` whose record was never written: no delivery
+ * row under the id the gift names (see {@link recordDelivered}). Reads the `gifts_sent_at` index.
+ */
+export async function unrecordedSentGifts(db: Knex, window: { from: Date; to: Date; limit: number }): Promise<Array<Pick<GiftRow, 'id' | 'send_at' | 'status'>>> {
+  const { rows } = await db.raw<{ rows: Array<Pick<GiftRow, 'id' | 'send_at' | 'status'>> }>(
+    `SELECT g.id, g.send_at, g.status FROM gifts g
+      WHERE g.status IN ('SENT','OPENED') AND g.sent_at BETWEEN ? AND ? AND g.delivery_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.id = g.delivery_id)
+      ORDER BY g.sent_at LIMIT ?`,
+    [window.from, window.to, window.limit],
+  );
+  return rows;
+}

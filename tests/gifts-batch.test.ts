@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { unrecordedSentGifts } from '../db/gift-held-sends-repository.ts';
 import { claimGifts } from '../db/gift-sends-repository.ts';
 import { generateGiftCodes } from '../domain/gifts/gift-code.ts';
 import { newLinkTokens } from '../domain/gifts/link-token.ts';
 import { getGift, giftEvents } from '../db/gifts-repository.ts';
 import { cancelGift } from '../gifts/manage.ts';
 import { presentGift } from '../gifts/present.ts';
+import { reconcileSends } from '../gifts/reconcile.ts';
 import { sendHeld } from '../gifts/direct-delivery.ts';
 import { createGiftSender } from '../gifts/sender.ts';
 import { TransientDeliveryError, type NotificationProvider } from '../notifications/provider.ts';
@@ -182,6 +184,31 @@ describe('gifts: burst batches resume, race and tell the senders', () => {
     assert.equal((await deliveries(ids, 'gift.sent')).length, ids.length);
     const refunds = await db()('credit_ledger').where({ ref_type: 'gift', kind: 'refund' }).whereIn('ref_id', ids).count<{ count: string }[]>('* as count');
     assert.equal(Number(refunds[0]!.count), 0, 'no refund for a sent gift');
+  });
+
+  it('a record lost for good (every attempt failed, or its job went with Redis) is found by the reconciler and written once, without sending again', async () => {
+    const ids = await dueNow(6);
+    // The critical part alone, then nothing: no job is left that would write the record.
+    const { delivered } = await sendHeld({ ...bed.deps, providers }, ids, { extra: 0, earlyToleranceMs: 5_000, secrets });
+    assert.equal(delivered.length, ids.length);
+    await db()('gifts').whereIn('id', ids).update({ sent_at: db().raw(`now() - interval '3 minutes'`), claimed_at: db().raw(`now() - interval '3 minutes'`) });
+    // Their own delayed jobs gone too, as with a Redis that lost its data.
+    for (const id of ids) await bed.platform.queues.get('gifts').remove(id);
+    const lost = (await unrecordedSentGifts(db(), { from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() - 120_000), limit: 1_000 })).map((g) => g.id);
+    assert.deepEqual(ids.filter((id) => !lost.includes(id)), [], 'every lost record is in view');
+
+    // Run from two processes at once, as the scheduler may be.
+    const runs = await Promise.all([1, 2].map(() => reconcileSends(bed.platform, { lookaheadMs: 5_000, graceMs: 10_000, stuckAfterMs: 120_000 })));
+    assert.ok(runs.some((r) => r.readded >= ids.length), `readded ${runs.map((r) => r.readded).join(', ')}`);
+    await eventually(async () => (await deliveries(ids, 'gift.received')).length === ids.length || undefined, 60_000, 'the records written');
+    assert.equal((await waitForNotices(ids)).length, ids.length, 'one 발송 완료 per gift');
+    const received = await deliveries(ids, 'gift.received');
+    assert.deepEqual([...new Set(received.map((r) => calls.get(r.id)))], [1], 'each message handed to the provider once: the record does not send again');
+    const steps = await db()('gift_events').whereIn('gift_id', ids).select('gift_id', 'to_status').orderBy('id');
+    for (const id of ids) assert.deepEqual(steps.filter((e) => e.gift_id === id).map((e) => e.to_status), ['SCHEDULED', 'SENDING', 'SENT']);
+    // Recorded now: out of the reconciler's view.
+    const still = (await unrecordedSentGifts(db(), { from: new Date(Date.now() - 3_600_000), to: new Date(), limit: 1_000 })).map((g) => g.id);
+    assert.deepEqual(ids.filter((id) => still.includes(id)), []);
   });
 
   async function waitForNotices(ids: string[]) {

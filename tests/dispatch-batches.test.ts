@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { seedCatalogue } from '../cli/commands/seed.ts';
 import { acceptOffers, createOffers } from '../db/dispatch-batch-repository.ts';
 import { openDispatch } from '../db/dispatch-repository.ts';
 import { dispatchKeys } from '../dispatch/candidate-facts.ts';
 import { createMatchBatches } from '../dispatch/match-batches.ts';
 import { matchOrder, type DispatchDeps } from '../dispatch/matcher.ts';
 import { createOfferHolds } from '../dispatch/offer-holds.ts';
-import { createLiveLocation } from '../location/live-location.ts';
-import { createOrderTracking } from '../location/order-tracking.ts';
 import { createStatusChanger } from '../orders/change-status.ts';
-import { createOrderPlacer } from '../orders/place-order.ts';
-import { createTestPlatform, type TestPlatform } from './support/services.ts';
+import { createDispatchBed, type DispatchBed } from './support/dispatch-bed.ts';
+import type { TestPlatform } from './support/services.ts';
 
 /**
  * Concurrent matches share their round trips (dispatch/match-batches.ts) and concurrent status
@@ -25,35 +22,16 @@ describe('dispatch and status changes in batches', () => {
   let item: { id: string; price: number };
   let deps: DispatchDeps;
 
+  let bed: DispatchBed;
+
   before(async () => {
-    platform = await createTestPlatform({ DISPATCH_OFFER_TIMEOUT_MS: '60000' });
-    await seedCatalogue(platform.db);
-    restaurant = await platform.db('restaurants').where('id', 'like', 'rest-jamsil%').orderBy('id').first();
-    item = await platform.db('menu_items').where({ restaurant_id: restaurant.id, available: true }).orderBy('price', 'desc').first();
-    deps = { db: platform.db, redis: platform.redis, queues: platform.queues, config: platform.config, location: createLiveLocation(platform.redis, platform.prefix), tracking: createOrderTracking(platform.redis, platform.prefix) };
+    bed = await createDispatchBed({ DISPATCH_OFFER_TIMEOUT_MS: '60000' });
+    ({ platform, restaurant, item, deps } = bed);
   });
   after(() => platform.cleanup());
 
-  /** Available, fresh riders within a few hundred metres of the restaurant, through the live-location code. */
-  const riders = async (tag: string, count: number) => {
-    const now = Date.now();
-    const points = Array.from({ length: count }, (_, i) => ({ riderId: `${tag}-${i}`, recordedAt: now, lat: restaurant.lat + (50 + 10 * i) / 111_320, lng: restaurant.lng, speed: 4, heading: 0, accuracy: 5, mocked: false }));
-    const pipeline = platform.redis.pipeline();
-    for (const p of points) pipeline.hset(deps.location.keys.rider(p.riderId), 'status', 'available');
-    await pipeline.exec();
-    await deps.location.apply(points);
-    return points.map((p) => p.riderId);
-  };
-  const orders = async (tag: string, count: number) => {
-    const place = createOrderPlacer(platform.db);
-    return Promise.all(
-      Array.from({ length: count }, async (_, i) => {
-        const result = await place({ customerId: `${tag}-c${i}`, restaurantId: restaurant.id, items: [{ menuItemId: item.id, quantity: Math.ceil(restaurant.min_order / item.price) }], dropoff: { lat: restaurant.lat - 0.01, lng: restaurant.lng, address: '송파구 올림픽로 300' } });
-        assert.equal(result.kind, 'created');
-        return result.kind === 'created' ? result.order.id : '';
-      }),
-    );
-  };
+  const riders = (tag: string, count: number) => bed.riders(tag, count);
+  const orders = (tag: string, count: number) => bed.orders(tag, count);
 
   it('50 concurrent matches over 30 riders: 30 offers to 30 different riders, no rider asked twice, in shared statements', async () => {
     const riderIds = await riders('bt', 30);

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { seedCatalogue } from '../cli/commands/seed.ts';
 import { acceptAndAssign, closeAndMoveOn } from '../dispatch/accept.ts';
 import { createMatchBatches } from '../dispatch/match-batches.ts';
 import { matchOrder, type DispatchDeps } from '../dispatch/matcher.ts';
 import type { JobContext } from '../jobs/job-definition.ts';
 import { dispatchOfferTimeout } from '../jobs/dispatch-offer-timeout.ts';
-import { createLiveLocation } from '../location/live-location.ts';
-import { createOrderTracking } from '../location/order-tracking.ts';
-import { createOrderPlacer } from '../orders/place-order.ts';
-import { createTestPlatform, type TestPlatform } from './support/services.ts';
+import { createDispatchBed, type DispatchBed } from './support/dispatch-bed.ts';
+import type { TestPlatform } from './support/services.ts';
 
 /**
  * The offers a matching batch writes together share one delayed `dispatch.offer-timeout` job
@@ -24,34 +21,16 @@ describe('dispatch: one timeout job for the offers made together', () => {
   let deps: DispatchDeps;
   const TIMEOUT_MS = 1_500;
 
+  let bed: DispatchBed;
+
   before(async () => {
-    platform = await createTestPlatform({ DISPATCH_OFFER_TIMEOUT_MS: String(TIMEOUT_MS) });
-    await seedCatalogue(platform.db);
-    restaurant = await platform.db('restaurants').where('id', 'like', 'rest-jamsil%').orderBy('id').first();
-    item = await platform.db('menu_items').where({ restaurant_id: restaurant.id, available: true }).orderBy('price', 'desc').first();
-    deps = { db: platform.db, redis: platform.redis, queues: platform.queues, config: platform.config, location: createLiveLocation(platform.redis, platform.prefix), tracking: createOrderTracking(platform.redis, platform.prefix) };
+    bed = await createDispatchBed({ DISPATCH_OFFER_TIMEOUT_MS: String(TIMEOUT_MS) });
+    ({ platform, restaurant, item, deps } = bed);
   });
   after(() => platform.cleanup());
 
-  const riders = async (tag: string, count: number) => {
-    const now = Date.now();
-    const points = Array.from({ length: count }, (_, i) => ({ riderId: `${tag}-${i}`, recordedAt: now, lat: restaurant.lat + (50 + 10 * i) / 111_320, lng: restaurant.lng, speed: 4, heading: 0, accuracy: 5, mocked: false }));
-    const pipeline = platform.redis.pipeline();
-    for (const p of points) pipeline.hset(deps.location.keys.rider(p.riderId), 'status', 'available');
-    await pipeline.exec();
-    await deps.location.apply(points);
-    return points.map((p) => p.riderId);
-  };
-  const orders = async (tag: string, count: number) => {
-    const place = createOrderPlacer(platform.db);
-    return Promise.all(
-      Array.from({ length: count }, async (_, i) => {
-        const result = await place({ customerId: `${tag}-c${i}`, restaurantId: restaurant.id, items: [{ menuItemId: item.id, quantity: Math.ceil(restaurant.min_order / item.price) }], dropoff: { lat: restaurant.lat - 0.01, lng: restaurant.lng, address: '송파구 올림픽로 300' } });
-        assert.equal(result.kind, 'created');
-        return result.kind === 'created' ? result.order.id : '';
-      }),
-    );
-  };
+  const riders = (tag: string, count: number) => bed.riders(tag, count);
+  const orders = (tag: string, count: number) => bed.orders(tag, count);
   const timeoutJobs = async () => (await platform.queues.get('dispatch').getDelayed()).filter((j) => j.name === 'dispatch.offer-timeout');
 
   it('six offers made at once: one delayed job; the accepted and the rejected stay, the four left expire and move on', async () => {

@@ -63,12 +63,15 @@ describe('on Redis Cluster with a password and TLS', () => {
     assert.deepEqual(await Promise.all(keys.map((k) => redis.get(k))), keys.map((_, i) => String(i)));
 
     const queue = new Queue('{cred}', { connection: redis, prefix: 'cred' });
-    const events = new QueueEvents('{cred}', { connection: connect(config.redisUrl!, 'worker'), prefix: 'cred' });
+    // Read the queue's events from the start of its stream, not from '$': BullMQ's waitUntilFinished
+    // checks the job once, then trusts the events, and on a busy machine the job can finish between
+    // that check and the first XREAD, whose '$' would then never show it.
+    const events = new QueueEvents('{cred}', { connection: connect(config.redisUrl!, 'worker'), prefix: 'cred', lastEventId: '0' });
     const worker = new Worker('{cred}', async (job) => `done ${job.data.n}`, { connection: connect(config.redisUrl!, 'worker'), prefix: 'cred' });
     try {
       await events.waitUntilReady();
       const job = await queue.add('hello', { n: 7 });
-      assert.equal(await job.waitUntilFinished(events, 20_000), 'done 7');
+      assert.equal(await job.waitUntilFinished(events, 60_000), 'done 7');
     } finally {
       await worker.close();
       await events.close();

@@ -15,6 +15,7 @@ import { seedCatalogue, seedGiftProducts } from '../cli/commands/seed.ts';
 import { archiveRoute } from '../db/delivery-routes-repository.ts';
 import { ensurePartitions } from '../db/location-partitions.ts';
 import { rollUpMinutes } from '../db/location-rollups-repository.ts';
+import { offerTimeoutJobId } from '../dispatch/offer-timeouts.ts';
 import type { LocationPoint } from '../domain/location/point.ts';
 import { encodePolyline } from '../domain/location/polyline.ts';
 import { scheduleSends } from '../gifts/schedule.ts';
@@ -166,10 +167,12 @@ try {
     async () => perKey((await queues.get('notifyPush').getJobs(['waiting', 'prioritized'], 0, SAMPLES - 1)).map((j) => queues.get('notifyPush').toKey(j.id!))),
   );
 
-  // The dispatch offer timeout, added exactly as dispatch/matcher.ts adds it (delayed, id = offer id).
-  await redisPerItem('redis-offer-timeout-job', 'delayed dispatch.offer-timeout job', N, () =>
-    chunks(Array.from({ length: N }, (_, i) => `moffer-${i}`), 500, (ids) => Promise.all(ids.map((offerId) => queues.get('dispatch').add('dispatch.offer-timeout', { offerId }, { jobId: offerId, delay: config.dispatch.offerTimeoutMs })))),
-    () => perKey(Array.from({ length: SAMPLES }, (_, i) => queues.get('dispatch').toKey(`moffer-${i}`))),
+  // The dispatch offer timeout as dispatch/match-batches.ts adds it, one job for the offers made
+  // together; measured here with one offer a job, the case of a quiet hour (under load a job covers
+  // several offers, so the capacity plan's bytes per pending offer err high).
+  await redisPerItem('redis-offer-timeout-job', 'delayed dispatch.offer-timeout job (one offer)', N, () =>
+    chunks(Array.from({ length: N }, (_, i) => `moffer-${i}`), 500, (ids) => Promise.all(ids.map((offerId) => queues.get('dispatch').add('dispatch.offer-timeout', { offerIds: [offerId] }, { jobId: offerTimeoutJobId([offerId]), delay: config.dispatch.offerTimeoutMs })))),
+    () => perKey(Array.from({ length: SAMPLES }, (_, i) => queues.get('dispatch').toKey(offerTimeoutJobId([`moffer-${i}`])))),
   );
 
   // A scheduled gift: its gift.send delayed job (the only Redis state a reserved gift has).

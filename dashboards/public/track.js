@@ -252,6 +252,7 @@ function frame() {
       place(marker, m);
       marker.dataset.lat = at.lat.toFixed(7);
       marker.dataset.lng = at.lng.toFixed(7);
+      marker.dataset.at = now.toFixed(1); // when this position was computed, for checks of the glide
       marker.hidden = false;
       const arrow = marker.querySelector('.heading');
       arrow.style.display = state.heading == null ? 'none' : '';

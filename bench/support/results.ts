@@ -112,7 +112,9 @@ export function summaryMarkdown(results: BenchResult[], ctx: SummaryContext): st
     const q = ratio(r);
     const baseline = r.baseline === undefined ? '' : `${formatNumber(r.baseline)} ${r.unit}${r.baselineLabel ? ` (${r.baselineLabel})` : ''}`;
     const met = r.met === undefined ? '' : r.met ? 'yes' : '**no**';
-    const earlier = ctx.runId !== undefined && r.runId !== ctx.runId ? ` (earlier run, ${r.at.slice(0, 16).replace('T', ' ')})` : '';
+    // A table drawn from recorded figures alone (no run of its own) dates every row.
+    const when = r.at.slice(0, 16).replace('T', ' ');
+    const earlier = ctx.runId === undefined ? ` (${when})` : r.runId !== ctx.runId ? ` (earlier run, ${when})` : '';
     lines.push(`| ${r.bench}${earlier} | ${cell(r.label ?? r.metric)} | ${formatNumber(r.value)} ${r.unit} | ${cell(baseline)} | ${q === undefined ? '' : `${formatNumber(q)} ×`} | ${cell(r.target ?? '')} | ${met} |`);
   }
   for (const o of ctx.outcomes.filter((x) => !x.ok)) {

@@ -12,7 +12,7 @@
  * that no rider holds two orders; and measures raw BullMQ add → process at the same rate in the
  * same run as the baseline.
  */
-import { Queue, QueueEvents, Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seedCatalogue } from '../cli/commands/seed.ts';
@@ -74,8 +74,6 @@ for (const [name, proc] of [['api', api], ['workers', workers]] as const) {
 }
 const ms = (sql: string) => `extract(epoch from (${sql})) * 1000`;
 let fresh: { stop(): Promise<void> } | undefined;
-// The connection of the queue events listener below: BullMQ leaves a connection it was given open.
-const eventsConnection = platform.workerConnection().duplicate();
 
 try {
   const apiUrl = await api.waitFor(/"url":"([^"]+)"/);
@@ -86,8 +84,12 @@ try {
   const nearGangnam = await loadRiders(redis, live, { total: RIDERS, hot: HOT, prefix: 'br-', keepFreshMeters: 8_000 });
   // Every 20 s: a rider stays fresh for 30 s (location/nearby-search.ts: FRESH_MS), and a fix
   // re-sent more often changes nothing dispatch reads; it only charged the location code's cost
-  // (measured by bench/sustained) to each match.
-  fresh = keepFresh(live, nearGangnam, 20_000);
+  // (measured by bench/sustained) to each match. A rider holding an order is busy, out of the geo
+  // index and read by nothing here until delivered, so their fixes are left out meanwhile; the
+  // one before their DELIVERED makes them fresh again for the pool they go back to.
+  const holding = new Set<string>();
+  const pointOf = new Map(nearGangnam.map((p) => [p.riderId, p]));
+  fresh = keepFresh(live, nearGangnam, 20_000, { skip: (riderId) => holding.has(riderId) });
 
   // Orders placed beforehand through the real placer; what is measured is their acceptance.
   const random = seeded(7);
@@ -126,6 +128,9 @@ try {
   // Riders: each pending offer is answered through the API after 0.5–3 s, as a rider's thumb would.
   const riderTokens = new Map<string, Promise<string>>();
   const tokenOf = (riderId: string) => riderTokens.get(riderId) ?? riderTokens.set(riderId, signToken({ sub: riderId, role: 'rider' }, config.jwt)).get(riderId)!;
+  // A rider's app holds its token from the login, long before the rush: the riders who can be
+  // offered work (those kept fresh) get theirs now, not one HMAC each in the measured phase.
+  for (let i = 0; i < nearGangnam.length; i += 500) await Promise.all(nearGangnam.slice(i, i + 500).map((p) => tokenOf(p.riderId)));
   const seen = new Set<string>();
   const answers = { accepted: 0, acceptConflict: 0, rejected: 0, ignored: 0, errors: 0, pollErrors: 0 };
   const pendingAnswers: Array<Promise<void>> = [];
@@ -136,12 +141,19 @@ try {
   // cost and the relay's kick are the product's, not this process's); the rider is then free.
   const deliveries: Array<Promise<void>> = [];
   const delivered = { orders: 0, errors: 0 };
+  // The phone's fix just before the rider hands the order over: fresh when the relay makes them available.
+  const freshAgain = async (riderId: string) => {
+    const point = pointOf.get(riderId);
+    if (point) await live.apply([{ ...point, recordedAt: Date.now() }]);
+    holding.delete(riderId);
+  };
   const deliver = async (riderId: string, orderId: string) => {
     if (!DELIVERY_SECONDS) return;
     await sleep((DELIVERY_SECONDS[0] + riderRandom() * (DELIVERY_SECONDS[1] - DELIVERY_SECONDS[0])) * 1_000);
     const restaurantToken = restaurantTokens.get(restaurantOf.get(orderId)!)!;
     const riderToken = await tokenOf(riderId);
     for (const [token, to] of [[restaurantToken, 'READY_FOR_PICKUP'], [riderToken, 'PICKED_UP'], [riderToken, 'DELIVERING'], [riderToken, 'DELIVERED']] as const) {
+      if (to === 'DELIVERED') await freshAgain(riderId);
       const res = await post(`/v1/orders/${orderId}/transitions`, { 'content-type': 'application/json', authorization: `Bearer ${token}` }, JSON.stringify({ to }));
       if (res.status !== 200) return void delivered.errors++;
     }
@@ -184,6 +196,7 @@ try {
             if (res.status === 200 && action === 'reject') answers.rejected++;
             else if (res.status === 200) {
               answers.accepted++;
+              holding.add(offer.rider_id);
               // Counted when it fails, not left as an unhandled rejection that would end the run.
               deliveries.push(deliver(offer.rider_id, body.orderId!).catch(() => void delivered.errors++));
             } else if (res.status === 409 && action === 'accept') answers.acceptConflict++;
@@ -195,21 +208,43 @@ try {
     }
   })();
 
-  // Every finished `dispatch.match` reports how long it waited in the queue and how long it took.
-  const matchEvents = new QueueEvents(QUEUES.dispatch.name, { connection: eventsConnection, prefix: config.queuePrefix });
+  // Every finished `dispatch.match` reports how long it waited in the queue and how long it took,
+  // in its `completed` event. Read from the queue's event stream twice a second, all new events in
+  // one XREAD (a QueueEvents listener's blocking reads came back with a few events each: hundreds
+  // of round trips a second charged to this process and Redis). The stream keeps ~10,000 events,
+  // many seconds of this run's ~2,000 a second.
   const queued: number[] = [];
   const took: number[] = [];
   // Each step of a match (dispatch/matcher.ts: MatchStep), over the matches that took it.
   const steps = new Map<string, number[]>();
-  matchEvents.on('completed', ({ jobId, returnvalue }) => {
-    const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as { queuedMs?: number; tookMs?: number; steps?: Record<string, number> } | null;
-    if (typeof r?.tookMs !== 'number') return;
-    took.push(r.tookMs);
-    for (const [name, ms] of Object.entries(r.steps ?? {})) (steps.get(name) ?? steps.set(name, []).get(name)!).push(ms);
-    // The first match of each order: its queue time is not a deliberate retry delay.
-    if (/^match-.*-r1$/.test(jobId)) queued.push(r.queuedMs!);
-  });
-  await matchEvents.waitUntilReady();
+  const eventsKey = `${config.queuePrefix}:${QUEUES.dispatch.name}:events`;
+  let lastEvent = ((await redis.xrevrange(eventsKey, '+', '-', 'COUNT', 1))[0]?.[0] as string | undefined) ?? '0';
+  const readEvents = async () => {
+    const reply = (await redis.xread('COUNT', 50_000, 'STREAMS', eventsKey, lastEvent)) as Array<[string, Array<[string, string[]]>]> | null;
+    for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+      lastEvent = id;
+      if (fields[1] !== 'completed') continue;
+      const field = (name: string) => fields[fields.indexOf(name) + 1];
+      const jobId = field('jobId') ?? '';
+      let r: { queuedMs?: number; tookMs?: number; steps?: Record<string, number> } | null = null;
+      try {
+        r = JSON.parse(field('returnvalue') ?? 'null');
+      } catch {}
+      if (typeof r?.tookMs !== 'number') continue;
+      took.push(r.tookMs);
+      for (const [name, ms] of Object.entries(r.steps ?? {})) (steps.get(name) ?? steps.set(name, []).get(name)!).push(ms);
+      // The first match of each order: its queue time is not a deliberate retry delay.
+      if (/^match-.*-r1$/.test(jobId)) queued.push(r.queuedMs!);
+    }
+  };
+  let listening = true;
+  const eventLoop = (async () => {
+    while (listening) {
+      await readEvents().catch(() => {});
+      await sleep(500);
+    }
+    await readEvents().catch(() => {});
+  })();
 
   // The measured phase: restaurants accept at RATE per second; each acceptance triggers dispatch.
   const acceptLatency: number[] = [];
@@ -259,7 +294,8 @@ try {
   await riderLoop;
   await Promise.all(pendingAnswers);
   await Promise.all(deliveries);
-  await matchEvents.close();
+  listening = false;
+  await eventLoop;
   await fresh.stop();
   fresh = undefined;
 
@@ -327,7 +363,6 @@ try {
   process.exitCode = 1;
 } finally {
   await fresh?.stop();
-  eventsConnection.disconnect();
   await Promise.all([api.stop(), workers.stop()]);
   await services.stop();
 }

@@ -16,6 +16,8 @@ import { Queue, Worker } from 'bullmq';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seedCatalogue } from '../cli/commands/seed.ts';
+import { createCandidateFacts } from '../dispatch/candidate-facts.ts';
+import { createOfferHolds } from '../dispatch/offer-holds.ts';
 import { createLiveLocation } from '../location/live-location.ts';
 import { createOrderPlacer } from '../orders/place-order.ts';
 import { QUEUES } from '../runtime/queue-registry.ts';
@@ -53,6 +55,34 @@ const REJECT = 0.2;
 const DELIVERY_MODE = process.env.BENCH_DELIVERY_SECONDS ?? '4-8';
 const DELIVERY_SECONDS = DELIVERY_MODE === 'none' ? undefined : (DELIVERY_MODE.split('-').map(Number) as [number, number]);
 
+/**
+ * Logs every command of 20 µs or more in Redis's slow log from now on; the returned function reads
+ * the log back and sums it by Lua script (named from the scripts this process's connection has
+ * defined: BullMQ's from the baseline queue, deligo's from the dispatch and location code).
+ */
+async function startScriptLog(redis: import('ioredis').Redis) {
+  createOfferHolds(redis, config.queuePrefix);
+  // Imported here, so this file also runs against a tree from before the script existed (before/after pairs).
+  const search = await import('../dispatch/candidate-search.ts').catch(() => undefined);
+  search?.scriptedCandidateSearch(redis, createLiveLocation(redis, config.queuePrefix).keys, createCandidateFacts(db, redis, config.queuePrefix), config.queuePrefix);
+  await redis.config('SET', 'slowlog-log-slower-than', '20');
+  await redis.config('SET', 'slowlog-max-len', '500000');
+  await redis.slowlog('RESET');
+  return async () => {
+    const entries = (await redis.slowlog('GET', -1)) as Array<[number, number, number, string[]]>;
+    await redis.config('SET', 'slowlog-log-slower-than', '10000');
+    const names = new Map(Object.entries((redis as unknown as { scriptsSet: Record<string, { sha: string }> }).scriptsSet).map(([name, script]) => [script.sha, name]));
+    const by = new Map<string, { calls: number; usec: number }>();
+    for (const [, , usec, args] of entries) {
+      const name = args[0]?.toLowerCase() === 'evalsha' ? (names.get(args[1] ?? '') ?? `script ${args[1]?.slice(0, 8)}`) : `(${args[0]?.toLowerCase()})`;
+      const t = by.get(name) ?? by.set(name, { calls: 0, usec: 0 }).get(name)!;
+      t.calls++;
+      t.usec += usec;
+    }
+    return [...by].map(([name, t]) => ({ name, ...t })).sort((a, b) => b.usec - a.usec).slice(0, 20);
+  };
+}
+
 const services = await startBenchServices();
 const { platform, urls } = services;
 // Busy API and dispatch processes get 30 Postgres connections each (DATABASE_POOL_MAX) instead of 10.
@@ -87,6 +117,12 @@ try {
   // (measured by bench/sustained) to each match. A rider holding an order is busy, out of the geo
   // index and read by nothing here until delivered, so their fixes are left out meanwhile; the
   // one before their DELIVERED makes them fresh again for the pool they go back to.
+  // Dispatch caches each rider's profile in Redis the first time a search finds them (one Postgres
+  // read per rider, ever: dispatch/candidate-facts.ts). A service that has been running holds every
+  // active rider's; this run starts from an empty Redis, so the riders who can be offered work are
+  // read once now instead of one statement per new face during the rush.
+  const warm = createCandidateFacts(db, redis, config.queuePrefix);
+  for (let i = 0; i < nearGangnam.length; i += 500) await warm.read('bench-warm-up', nearGangnam.slice(i, i + 500).map((p) => p.riderId), Date.now());
   const holding = new Set<string>();
   const pointOf = new Map(nearGangnam.map((p) => [p.riderId, p]));
   fresh = keepFresh(live, nearGangnam, 20_000, { skip: (riderId) => holding.has(riderId) });
@@ -264,6 +300,9 @@ try {
   const others = await sharedCpuReader(redis, db);
   const othersBefore = await others();
   await pgStatements(db, true);
+  // BENCH_REDIS_SCRIPTS=1: which Lua scripts Redis spent its time in (every run of 20 µs or more, by
+  // script; its slow log holds each run's time, and every script's SHA is known from its text).
+  const scriptLog = process.env.BENCH_REDIS_SCRIPTS ? await startScriptLog(redis) : undefined;
   const commandsBefore = await redisCommandStats(redis);
   const totalsBefore = await redisTotals(redis);
   await paced(ORDERS, RATE, async (i) => {
@@ -289,6 +328,7 @@ try {
   const used = sharedCpuUsed(othersBefore, othersAfter);
   const statements = await pgStatements(db);
   const commandsAfter = await redisCommandStats(redis);
+  const scriptTimes = await scriptLog?.();
   const totalsAfter = await redisTotals(redis);
   simulating = false;
   await riderLoop;
@@ -355,6 +395,7 @@ try {
   const perMatchOf = (after: number, before: number) => fmt((after - before) / Math.max(1, took.length), 1);
   console.log(`\nRedis per dispatch.match run: ${perMatchOf(totalsAfter.reads, totalsBefore.reads)} round trips read (a pipeline or a batch of auto-pipelined commands counts once), ${perMatchOf(totalsAfter.commands, totalsBefore.commands)} commands, ${perMatchOf(totalsAfter.inputBytes, totalsBefore.inputBytes)} bytes in`);
   console.log(`\nRedis commands over the measured phase and drain, per dispatch.match run (${fmt(took.length)}), most time first:\n${commands.map((c) => `${c.command.padEnd(22)} ${fmt(c.calls).padStart(9)} calls ${c.callsPer.toFixed(2).padStart(7)}/match ${fmt(c.usecPer, 1).padStart(7)} µs/match`).join('\n')}`);
+  if (scriptTimes) console.log(`\nRedis Lua script runs of 20 µs or more over the measured phase and drain (BENCH_REDIS_SCRIPTS=1; slow log: the script's own run, not the round trip), per dispatch.match run:\n${scriptTimes.map((t) => `${t.name.padEnd(34)} ${fmt(t.calls).padStart(8)} runs ${(t.calls / Math.max(1, took.length)).toFixed(2).padStart(6)}/match ${fmt(t.usec / Math.max(1, took.length), 1).padStart(7)} µs/match`).join('\n')}`);
   if (problems.length > 0) console.log(`\nwarnings and errors from the processes (first 20):\n${problems.join('\n')}`);
   console.log(`load average at the end (1/5 min): ${os.loadavg().slice(0, 2).map((n) => n.toFixed(1)).join(' / ')}`);
   console.log(`worker RSS ${fmt(await workers.rssMb())} MB, API RSS ${fmt(await api.rssMb())} MB`);

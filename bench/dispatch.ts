@@ -11,6 +11,14 @@
  * restaurant accepts → first offer, from the tables' own timestamps; checks in Postgres at the end
  * that no rider holds two orders; and measures raw BullMQ add → process at the same rate in the
  * same run as the baseline.
+ *
+ * The outside world runs in this process, at the same CPU priority as the product (its CPU is
+ * printed as "bench process" and counted in every per-match total): the restaurants' acceptances
+ * (open loop, on schedule), the riders' phones (a poll of pending offers twice a second, each offer
+ * answered 0.5–3 s after it was written, tokens issued before the rush as a login would) and their
+ * fixes (every 20 s for riders within 8 km, none while a rider holds an order). A lower priority
+ * was left out on purpose: on a saturated box it would starve the generator, which would then send
+ * fewer acceptances than asked and flatter the figures.
  */
 import { Queue, Worker } from 'bullmq';
 import os from 'node:os';

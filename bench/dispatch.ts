@@ -11,11 +11,21 @@
  * restaurant accepts → first offer, from the tables' own timestamps; checks in Postgres at the end
  * that no rider holds two orders; and measures raw BullMQ add → process at the same rate in the
  * same run as the baseline.
+ *
+ * The outside world runs in this process, at the same CPU priority as the product (its CPU is
+ * printed as "bench process" and counted in every per-match total): the restaurants' acceptances
+ * (open loop, on schedule), the riders' phones (a poll of pending offers twice a second, each offer
+ * answered 0.5–3 s after it was written, tokens issued before the rush as a login would) and their
+ * fixes (every 20 s for riders within 8 km, none while a rider holds an order). A lower priority
+ * was left out on purpose: on a saturated box it would starve the generator, which would then send
+ * fewer acceptances than asked and flatter the figures.
  */
-import { Queue, QueueEvents, Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seedCatalogue } from '../cli/commands/seed.ts';
+import { createCandidateFacts } from '../dispatch/candidate-facts.ts';
+import { createOfferHolds } from '../dispatch/offer-holds.ts';
 import { createLiveLocation } from '../location/live-location.ts';
 import { createOrderPlacer } from '../orders/place-order.ts';
 import { QUEUES } from '../runtime/queue-registry.ts';
@@ -53,6 +63,34 @@ const REJECT = 0.2;
 const DELIVERY_MODE = process.env.BENCH_DELIVERY_SECONDS ?? '4-8';
 const DELIVERY_SECONDS = DELIVERY_MODE === 'none' ? undefined : (DELIVERY_MODE.split('-').map(Number) as [number, number]);
 
+/**
+ * Logs every command of 20 µs or more in Redis's slow log from now on; the returned function reads
+ * the log back and sums it by Lua script (named from the scripts this process's connection has
+ * defined: BullMQ's from the baseline queue, deligo's from the dispatch and location code).
+ */
+async function startScriptLog(redis: import('ioredis').Redis) {
+  createOfferHolds(redis, config.queuePrefix);
+  // Imported here, so this file also runs against a tree from before the script existed (before/after pairs).
+  const search = await import('../dispatch/candidate-search.ts').catch(() => undefined);
+  search?.scriptedCandidateSearch(redis, createLiveLocation(redis, config.queuePrefix).keys, createCandidateFacts(db, redis, config.queuePrefix), config.queuePrefix);
+  await redis.config('SET', 'slowlog-log-slower-than', '20');
+  await redis.config('SET', 'slowlog-max-len', '500000');
+  await redis.slowlog('RESET');
+  return async () => {
+    const entries = (await redis.slowlog('GET', -1)) as Array<[number, number, number, string[]]>;
+    await redis.config('SET', 'slowlog-log-slower-than', '10000');
+    const names = new Map(Object.entries((redis as unknown as { scriptsSet: Record<string, { sha: string }> }).scriptsSet).map(([name, script]) => [script.sha, name]));
+    const by = new Map<string, { calls: number; usec: number }>();
+    for (const [, , usec, args] of entries) {
+      const name = args[0]?.toLowerCase() === 'evalsha' ? (names.get(args[1] ?? '') ?? `script ${args[1]?.slice(0, 8)}`) : `(${args[0]?.toLowerCase()})`;
+      const t = by.get(name) ?? by.set(name, { calls: 0, usec: 0 }).get(name)!;
+      t.calls++;
+      t.usec += usec;
+    }
+    return [...by].map(([name, t]) => ({ name, ...t })).sort((a, b) => b.usec - a.usec).slice(0, 20);
+  };
+}
+
 const services = await startBenchServices();
 const { platform, urls } = services;
 // Busy API and dispatch processes get 30 Postgres connections each (DATABASE_POOL_MAX) instead of 10.
@@ -74,8 +112,6 @@ for (const [name, proc] of [['api', api], ['workers', workers]] as const) {
 }
 const ms = (sql: string) => `extract(epoch from (${sql})) * 1000`;
 let fresh: { stop(): Promise<void> } | undefined;
-// The connection of the queue events listener below: BullMQ leaves a connection it was given open.
-const eventsConnection = platform.workerConnection().duplicate();
 
 try {
   const apiUrl = await api.waitFor(/"url":"([^"]+)"/);
@@ -86,8 +122,18 @@ try {
   const nearGangnam = await loadRiders(redis, live, { total: RIDERS, hot: HOT, prefix: 'br-', keepFreshMeters: 8_000 });
   // Every 20 s: a rider stays fresh for 30 s (location/nearby-search.ts: FRESH_MS), and a fix
   // re-sent more often changes nothing dispatch reads; it only charged the location code's cost
-  // (measured by bench/sustained) to each match.
-  fresh = keepFresh(live, nearGangnam, 20_000);
+  // (measured by bench/sustained) to each match. A rider holding an order is busy, out of the geo
+  // index and read by nothing here until delivered, so their fixes are left out meanwhile; the
+  // one before their DELIVERED makes them fresh again for the pool they go back to.
+  // Dispatch caches each rider's profile in Redis the first time a search finds them (one Postgres
+  // read per rider, ever: dispatch/candidate-facts.ts). A service that has been running holds every
+  // active rider's; this run starts from an empty Redis, so the riders who can be offered work are
+  // read once now instead of one statement per new face during the rush.
+  const warm = createCandidateFacts(db, redis, config.queuePrefix);
+  for (let i = 0; i < nearGangnam.length; i += 500) await warm.read('bench-warm-up', nearGangnam.slice(i, i + 500).map((p) => p.riderId), Date.now());
+  const holding = new Set<string>();
+  const pointOf = new Map(nearGangnam.map((p) => [p.riderId, p]));
+  fresh = keepFresh(live, nearGangnam, 20_000, { skip: (riderId) => holding.has(riderId) });
 
   // Orders placed beforehand through the real placer; what is measured is their acceptance.
   const random = seeded(7);
@@ -126,6 +172,9 @@ try {
   // Riders: each pending offer is answered through the API after 0.5–3 s, as a rider's thumb would.
   const riderTokens = new Map<string, Promise<string>>();
   const tokenOf = (riderId: string) => riderTokens.get(riderId) ?? riderTokens.set(riderId, signToken({ sub: riderId, role: 'rider' }, config.jwt)).get(riderId)!;
+  // A rider's app holds its token from the login, long before the rush: the riders who can be
+  // offered work (those kept fresh) get theirs now, not one HMAC each in the measured phase.
+  for (let i = 0; i < nearGangnam.length; i += 500) await Promise.all(nearGangnam.slice(i, i + 500).map((p) => tokenOf(p.riderId)));
   const seen = new Set<string>();
   const answers = { accepted: 0, acceptConflict: 0, rejected: 0, ignored: 0, errors: 0, pollErrors: 0 };
   const pendingAnswers: Array<Promise<void>> = [];
@@ -136,12 +185,19 @@ try {
   // cost and the relay's kick are the product's, not this process's); the rider is then free.
   const deliveries: Array<Promise<void>> = [];
   const delivered = { orders: 0, errors: 0 };
+  // The phone's fix just before the rider hands the order over: fresh when the relay makes them available.
+  const freshAgain = async (riderId: string) => {
+    const point = pointOf.get(riderId);
+    if (point) await live.apply([{ ...point, recordedAt: Date.now() }]);
+    holding.delete(riderId);
+  };
   const deliver = async (riderId: string, orderId: string) => {
     if (!DELIVERY_SECONDS) return;
     await sleep((DELIVERY_SECONDS[0] + riderRandom() * (DELIVERY_SECONDS[1] - DELIVERY_SECONDS[0])) * 1_000);
     const restaurantToken = restaurantTokens.get(restaurantOf.get(orderId)!)!;
     const riderToken = await tokenOf(riderId);
     for (const [token, to] of [[restaurantToken, 'READY_FOR_PICKUP'], [riderToken, 'PICKED_UP'], [riderToken, 'DELIVERING'], [riderToken, 'DELIVERED']] as const) {
+      if (to === 'DELIVERED') await freshAgain(riderId);
       const res = await post(`/v1/orders/${orderId}/transitions`, { 'content-type': 'application/json', authorization: `Bearer ${token}` }, JSON.stringify({ to }));
       if (res.status !== 200) return void delivered.errors++;
     }
@@ -184,6 +240,7 @@ try {
             if (res.status === 200 && action === 'reject') answers.rejected++;
             else if (res.status === 200) {
               answers.accepted++;
+              holding.add(offer.rider_id);
               // Counted when it fails, not left as an unhandled rejection that would end the run.
               deliveries.push(deliver(offer.rider_id, body.orderId!).catch(() => void delivered.errors++));
             } else if (res.status === 409 && action === 'accept') answers.acceptConflict++;
@@ -195,21 +252,43 @@ try {
     }
   })();
 
-  // Every finished `dispatch.match` reports how long it waited in the queue and how long it took.
-  const matchEvents = new QueueEvents(QUEUES.dispatch.name, { connection: eventsConnection, prefix: config.queuePrefix });
+  // Every finished `dispatch.match` reports how long it waited in the queue and how long it took,
+  // in its `completed` event. Read from the queue's event stream twice a second, all new events in
+  // one XREAD (a QueueEvents listener's blocking reads came back with a few events each: hundreds
+  // of round trips a second charged to this process and Redis). The stream keeps ~10,000 events,
+  // many seconds of this run's ~2,000 a second.
   const queued: number[] = [];
   const took: number[] = [];
   // Each step of a match (dispatch/matcher.ts: MatchStep), over the matches that took it.
   const steps = new Map<string, number[]>();
-  matchEvents.on('completed', ({ jobId, returnvalue }) => {
-    const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as { queuedMs?: number; tookMs?: number; steps?: Record<string, number> } | null;
-    if (typeof r?.tookMs !== 'number') return;
-    took.push(r.tookMs);
-    for (const [name, ms] of Object.entries(r.steps ?? {})) (steps.get(name) ?? steps.set(name, []).get(name)!).push(ms);
-    // The first match of each order: its queue time is not a deliberate retry delay.
-    if (/^match-.*-r1$/.test(jobId)) queued.push(r.queuedMs!);
-  });
-  await matchEvents.waitUntilReady();
+  const eventsKey = `${config.queuePrefix}:${QUEUES.dispatch.name}:events`;
+  let lastEvent = ((await redis.xrevrange(eventsKey, '+', '-', 'COUNT', 1))[0]?.[0] as string | undefined) ?? '0';
+  const readEvents = async () => {
+    const reply = (await redis.xread('COUNT', 50_000, 'STREAMS', eventsKey, lastEvent)) as Array<[string, Array<[string, string[]]>]> | null;
+    for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+      lastEvent = id;
+      if (fields[1] !== 'completed') continue;
+      const field = (name: string) => fields[fields.indexOf(name) + 1];
+      const jobId = field('jobId') ?? '';
+      let r: { queuedMs?: number; tookMs?: number; steps?: Record<string, number> } | null = null;
+      try {
+        r = JSON.parse(field('returnvalue') ?? 'null');
+      } catch {}
+      if (typeof r?.tookMs !== 'number') continue;
+      took.push(r.tookMs);
+      for (const [name, ms] of Object.entries(r.steps ?? {})) (steps.get(name) ?? steps.set(name, []).get(name)!).push(ms);
+      // The first match of each order: its queue time is not a deliberate retry delay.
+      if (/^match-.*-r1$/.test(jobId)) queued.push(r.queuedMs!);
+    }
+  };
+  let listening = true;
+  const eventLoop = (async () => {
+    while (listening) {
+      await readEvents().catch(() => {});
+      await sleep(500);
+    }
+    await readEvents().catch(() => {});
+  })();
 
   // The measured phase: restaurants accept at RATE per second; each acceptance triggers dispatch.
   const acceptLatency: number[] = [];
@@ -229,6 +308,9 @@ try {
   const others = await sharedCpuReader(redis, db);
   const othersBefore = await others();
   await pgStatements(db, true);
+  // BENCH_REDIS_SCRIPTS=1: which Lua scripts Redis spent its time in (every run of 20 µs or more, by
+  // script; its slow log holds each run's time, and every script's SHA is known from its text).
+  const scriptLog = process.env.BENCH_REDIS_SCRIPTS ? await startScriptLog(redis) : undefined;
   const commandsBefore = await redisCommandStats(redis);
   const totalsBefore = await redisTotals(redis);
   await paced(ORDERS, RATE, async (i) => {
@@ -254,12 +336,14 @@ try {
   const used = sharedCpuUsed(othersBefore, othersAfter);
   const statements = await pgStatements(db);
   const commandsAfter = await redisCommandStats(redis);
+  const scriptTimes = await scriptLog?.();
   const totalsAfter = await redisTotals(redis);
   simulating = false;
   await riderLoop;
   await Promise.all(pendingAnswers);
   await Promise.all(deliveries);
-  await matchEvents.close();
+  listening = false;
+  await eventLoop;
   await fresh.stop();
   fresh = undefined;
 
@@ -319,6 +403,7 @@ try {
   const perMatchOf = (after: number, before: number) => fmt((after - before) / Math.max(1, took.length), 1);
   console.log(`\nRedis per dispatch.match run: ${perMatchOf(totalsAfter.reads, totalsBefore.reads)} round trips read (a pipeline or a batch of auto-pipelined commands counts once), ${perMatchOf(totalsAfter.commands, totalsBefore.commands)} commands, ${perMatchOf(totalsAfter.inputBytes, totalsBefore.inputBytes)} bytes in`);
   console.log(`\nRedis commands over the measured phase and drain, per dispatch.match run (${fmt(took.length)}), most time first:\n${commands.map((c) => `${c.command.padEnd(22)} ${fmt(c.calls).padStart(9)} calls ${c.callsPer.toFixed(2).padStart(7)}/match ${fmt(c.usecPer, 1).padStart(7)} µs/match`).join('\n')}`);
+  if (scriptTimes) console.log(`\nRedis Lua script runs of 20 µs or more over the measured phase and drain (BENCH_REDIS_SCRIPTS=1; slow log: the script's own run, not the round trip), per dispatch.match run:\n${scriptTimes.map((t) => `${t.name.padEnd(34)} ${fmt(t.calls).padStart(8)} runs ${(t.calls / Math.max(1, took.length)).toFixed(2).padStart(6)}/match ${fmt(t.usec / Math.max(1, took.length), 1).padStart(7)} µs/match`).join('\n')}`);
   if (problems.length > 0) console.log(`\nwarnings and errors from the processes (first 20):\n${problems.join('\n')}`);
   console.log(`load average at the end (1/5 min): ${os.loadavg().slice(0, 2).map((n) => n.toFixed(1)).join(' / ')}`);
   console.log(`worker RSS ${fmt(await workers.rssMb())} MB, API RSS ${fmt(await api.rssMb())} MB`);
@@ -327,7 +412,6 @@ try {
   process.exitCode = 1;
 } finally {
   await fresh?.stop();
-  eventsConnection.disconnect();
   await Promise.all([api.stop(), workers.stop()]);
   await services.stop();
 }

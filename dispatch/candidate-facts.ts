@@ -68,6 +68,21 @@ export interface CandidateFactStore {
   saveProfiles(profiles: ReadonlyArray<{ riderId: string; profile: Profile }>): Promise<void>;
   /** Critical fraud findings: each keeps its rider out for {@link SUSPENSION_MS} from when it was stored. */
   suspend(findings: ReadonlyArray<{ riderId: string; at: number }>): Promise<void>;
+  /**
+   * The facts of riders whose cached values were read elsewhere (the dispatch search script reads
+   * them with the search: dispatch/candidate-search.ts), completed as {@link read} does: a lost
+   * suspension set is rebuilt, a profile not cached yet read from Postgres.
+   */
+  complete(ids: readonly string[], cached: CachedFacts, now: number): Promise<Map<string, Omit<CandidateFacts, 'asked'>>>;
+}
+
+/** What Redis holds of some riders' facts, one entry per rider in order (null: none). */
+export interface CachedFacts {
+  profiles: Array<string | null>;
+  suspendedUntil: Array<string | null>;
+  heldUntil: Array<string | null>;
+  /** Whether the suspended set was loaded from Postgres. */
+  loaded: boolean;
 }
 
 export function createCandidateFacts(db: Knex, redis: Redis, prefix: string): CandidateFactStore {
@@ -94,8 +109,16 @@ export function createCandidateFacts(db: Knex, redis: Redis, prefix: string): Ca
       const replies = (await pipeline.exec())!;
       for (const [err] of replies) if (err) throw err;
       const [profiles, suspended, held, loaded, ...askedReplies] = replies.map(([, reply]) => reply) as [Array<string | null>, Array<string | null>, Array<string | null>, number, ...number[][]];
+      const shared = await store.complete(ids, { profiles, suspendedUntil: suspended, heldUntil: held, loaded: loaded === 1 }, now);
+      const askedOf = new Map(asking.map((r, k) => [r, askedReplies[k]!]));
+      return requests.map((r) => {
+        const asked = askedOf.get(r);
+        return new Map(r.riderIds.map((id, i) => [id, { ...shared.get(id)!, asked: asked?.[i] === 1 }]));
+      });
+    },
+    async complete(ids, { profiles, suspendedUntil: suspended, heldUntil: held, loaded }, now) {
       let suspendedUntil = suspended;
-      if (loaded === 0) {
+      if (!loaded && ids.length > 0) {
         await loadSuspensions(now);
         suspendedUntil = await redis.zmscore(keys.suspended, ...ids);
       }
@@ -114,11 +137,7 @@ export function createCandidateFacts(db: Knex, redis: Redis, prefix: string): Ca
           held: held[i] !== null && Number(held[i]) > now,
         });
       });
-      const askedOf = new Map(asking.map((r, k) => [r, askedReplies[k]!]));
-      return requests.map((r) => {
-        const asked = askedOf.get(r);
-        return new Map(r.riderIds.map((id, i) => [id, { ...shared.get(id)!, asked: asked?.[i] === 1 }]));
-      });
+      return shared;
     },
     async saveProfile(riderId, profile) {
       await redis.hset(keys.profiles, riderId, encode(profile));

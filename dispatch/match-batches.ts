@@ -4,11 +4,13 @@ import { createOffers, openDispatches, type OfferRequest, type OpenRequest } fro
 import type { MatchSubject, OfferOutcome, ProfileRow } from '../db/dispatch-repository.ts';
 import type { NewDelivery } from '../db/notification-deliveries-repository.ts';
 import type { LiveLocation } from '../location/live-location.ts';
+import { nearbyModeFor, type NearbyQuery } from '../location/nearby-search.ts';
 import { enqueueDeliveries } from '../notifications/notify.ts';
 import type { Config } from '../runtime/config.ts';
 import { createGroupCommit } from '../runtime/group-commit.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import { createCandidateFacts, type CandidateFacts } from './candidate-facts.ts';
+import { scriptedCandidateSearch, type Candidates } from './candidate-search.ts';
 import { createOfferHolds } from './offer-holds.ts';
 import { offerTimeoutJobId } from './offer-timeouts.ts';
 
@@ -27,6 +29,12 @@ import { offerTimeoutJobId } from './offer-timeouts.ts';
  */
 export interface MatchBatches {
   open(request: OpenRequest): Promise<MatchSubject | undefined>;
+  /**
+   * The available, fresh riders nearest the query point (as LiveLocation.nearby finds them) with
+   * their facts for this order: on one Redis one script run (dispatch/candidate-search.ts); on a
+   * cluster the nearby pipeline, then {@link facts}.
+   */
+  search(orderId: string, query: NearbyQuery): Promise<Candidates>;
   facts(orderId: string, riderIds: readonly string[]): Promise<Map<string, CandidateFacts>>;
   /** The first rider of `ranked` no other order holds, held until the offer would time out; undefined if none. */
   claim(orderId: string, ranked: readonly string[]): Promise<string | undefined>;
@@ -65,12 +73,20 @@ export function createMatchBatches(deps: MatchBatchDeps, options: MatchBatchOpti
   const facts = createCandidateFacts(db, redis, prefix);
   const holds = createOfferHolds(redis, prefix);
   const grouped = { maxInFlight: options.maxInFlight ?? 4 };
+  const readFacts = (() => {
+    const read = createGroupCommit((requests: Array<{ orderId: string; riderIds: readonly string[] }>) => facts.readMany(requests, Date.now()), grouped);
+    return (orderId: string, riderIds: readonly string[]) => read({ orderId, riderIds });
+  })();
   return {
     open: createGroupCommit((requests: OpenRequest[]) => openDispatches(db, requests), grouped),
-    facts: (() => {
-      const read = createGroupCommit((requests: Array<{ orderId: string; riderIds: readonly string[] }>) => facts.readMany(requests, Date.now()), grouped);
-      return (orderId: string, riderIds: readonly string[]) => read({ orderId, riderIds });
-    })(),
+    search:
+      nearbyModeFor(redis) === 'script'
+        ? scriptedCandidateSearch(redis, deps.location.keys, facts, prefix)
+        : async (orderId, query) => {
+            const riders = await deps.location.nearby(query);
+            return { riders, facts: await readFacts(orderId, riders.map((r) => r.riderId)) };
+          },
+    facts: readFacts,
     claim: (() => {
       const claim = createGroupCommit((claims: Array<{ orderId: string; ranked: readonly string[] }>) => {
         const now = Date.now();

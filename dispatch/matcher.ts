@@ -6,13 +6,14 @@ import { insertDeliveries } from '../db/notification-deliveries-repository.ts';
 import { getOrder } from '../db/orders-repository.ts';
 import { acceptanceRate, expectedEarning, rankCandidates, type Candidate } from '../domain/dispatch/ranking.ts';
 import { haversineMeters } from '../domain/location/geo.ts';
-import type { LiveLocation, NearbyRider } from '../location/live-location.ts';
+import type { LiveLocation } from '../location/live-location.ts';
 import type { OrderTracking } from '../location/order-tracking.ts';
 import { deliveryRows, notify, type NotifyInput } from '../notifications/notify.ts';
 import type { Config } from '../runtime/config.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import { acceptAndAssign } from './accept.ts';
 import { dispatchKeys } from './candidate-facts.ts';
+import type { Candidates } from './candidate-search.ts';
 import { createMatchBatches, type MatchBatches } from './match-batches.ts';
 import { createOfferHolds } from './offer-holds.ts';
 
@@ -34,7 +35,8 @@ const batchesOf = (deps: DispatchDeps) => deps.batches ?? createMatchBatches(dep
 
 /**
  * The steps of a match, one after another: opening the dispatch (Postgres), the search for
- * available riders (the geo index and each one's status), the candidates' facts, the claim of the best free rider, the offer's statement
+ * available riders (the geo index and each one's status) with the candidates' facts (`facts` is no
+ * longer a step of its own: the search reads them in the same round trip), the claim of the best free rider, the offer's statement
  * (Postgres; its row is the "first offer"), and what follows the offer (rider busy, profile,
  * push and timeout jobs).
  */
@@ -66,7 +68,7 @@ interface EarlySearch {
   lat: number;
   lng: number;
   radiusMeters: number;
-  found: Promise<NearbyRider[]>;
+  found: Promise<Candidates>;
 }
 
 export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-later' | 'failed' | 'done';
@@ -83,7 +85,7 @@ export async function matchOrder(deps: DispatchDeps, orderId: string, requestedA
   // Told where the restaurant is, the first search goes alongside opening the dispatch (one round
   // trip less before the first offer); it is used only if the order turns out to be there.
   const first = SEARCHES[0]!;
-  const early = near && { ...near, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), found: deps.location.nearby({ lat: near.lat, lng: near.lng, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), limit: first.depth, now: Date.now() }) };
+  const early = near && { ...near, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), found: deps.batches!.search(orderId, { lat: near.lat, lng: near.lng, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), limit: first.depth, now: Date.now() }) };
   early?.found.catch(() => {});
   const subject = await step(deps, 'open', () => deps.batches!.open({ orderId, radiusMeters: config.dispatch.radiusMeters, ...(requestedAt !== undefined && { requestedAt: new Date(requestedAt) }) }));
   // No such order, or it has ended or found its rider.
@@ -112,13 +114,12 @@ async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radiu
     if (radiusMeters <= searched.radiusMeters && (searched.found < searched.depth || depth <= searched.depth)) continue;
     const started = early && early.lat === restaurant.lat && early.lng === restaurant.lng && early.radiusMeters === radiusMeters && depth === SEARCHES[0]!.depth ? early.found : undefined;
     early = undefined;
-    // The riders available with a fresh position, nearest first: on one Redis a single script that
-    // searches the cells and checks each candidate's status there (location/nearby-search.ts), so
-    // the dozens of candidates a hot spot turns up cost no command each.
-    const found = await step(deps, 'search', () => started ?? deps.location.nearby({ lat: restaurant.lat, lng: restaurant.lng, radiusMeters, limit: depth, now: Date.now() }));
-    // What ranking and filtering need (profile, asked before, fraud suspension, considering another
-    // offer): one round trip, shared with the other matches in flight.
-    const known = await step(deps, 'facts', () => batches.facts(order.id, found.map((r) => r.riderId)));
+    // The riders available with a fresh position, nearest first, and what ranking and filtering need
+    // of each (profile, asked before, fraud suspension, considering another offer): on one Redis a
+    // single script that searches the cells, checks each candidate's status and reads their facts
+    // (dispatch/candidate-search.ts), so the dozens of candidates a hot spot turns up cost no
+    // command each and one round trip in all.
+    const { riders: found, facts: known } = await step(deps, 'search', () => started ?? batches.search(order.id, { lat: restaurant.lat, lng: restaurant.lng, radiusMeters, limit: depth, now: Date.now() }));
     searched = { radiusMeters, depth, found: found.length };
     const ranked = rankCandidates(
       found.flatMap((r) => {

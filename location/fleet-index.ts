@@ -55,6 +55,19 @@ redis.call('HSET', KEYS[1], ARGV[2], string.match(old, '^(.*,)') .. ARGV[3])
 redis.call('ZADD', KEYS[2], 'GT', ARGV[1], ARGV[2])
 return 0`;
 
+/**
+ * SET_STATUS for several riders in one call (one Redis; a matching batch's offered riders).
+ * KEYS: per rider, its shard's riders hash and touches. ARGV: now, status, then the riders in KEYS order.
+ */
+const SET_STATUSES = `
+for k = 1, #KEYS, 2 do
+  local id = ARGV[2 + (k + 1) / 2]
+  local old = redis.call('HGET', KEYS[k], id) or ',,,,'
+  redis.call('HSET', KEYS[k], id, string.match(old, '^(.*,)') .. ARGV[2])
+  redis.call('ZADD', KEYS[k + 1], 'GT', ARGV[1], id)
+end
+return 0`;
+
 /** KEYS: riders hash, touches. ARGV: before (ms). Riders untouched since then leave both. */
 const PRUNE = `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1])
@@ -66,6 +79,7 @@ type Scripted = {
   deligoFleetPlaceMany(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
   deligoFleetPlace(riders: string, touches: string, ...args: Array<string | number>): Promise<number>;
   deligoFleetStatus(riders: string, touches: string, now: number, riderId: string, status: string): Promise<number>;
+  deligoFleetStatuses(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
   deligoFleetPrune(riders: string, touches: string, before: number): Promise<number>;
 };
 
@@ -81,6 +95,8 @@ export interface FleetIndex {
   place(pipeline: ChainableCommander, points: readonly LocationPoint[], now: number): void;
   /** Queues a rider's new status on `pipeline`. */
   setStatus(pipeline: ChainableCommander, riderId: string, status: string, now: number): void;
+  /** Queues several riders' new status on `pipeline`: one script call on one Redis, one per rider on a cluster. */
+  setStatuses(pipeline: ChainableCommander, riderIds: readonly string[], status: string, now: number): void;
   /** Every rider with a position. */
   readAll(): Promise<FleetEntry[]>;
   /** Riders touched at or after `since` (ms), each with when. */
@@ -98,6 +114,7 @@ export function createFleetIndex(redis: Redis, keys: Pick<LocationKeys, 'fleet'>
   redis.defineCommand('deligoFleetPlace', { numberOfKeys: 2, lua: PLACE });
   const oneCall = !isCluster(redis);
   redis.defineCommand('deligoFleetStatus', { numberOfKeys: 2, lua: SET_STATUS });
+  redis.defineCommand('deligoFleetStatuses', { lua: SET_STATUSES });
   redis.defineCommand('deligoFleetPrune', { numberOfKeys: 2, lua: PRUNE });
   // One hash tag per shard, so a shard's two keys share a slot and its scripts run on a cluster.
   const shards = Array.from({ length: FLEET_SHARDS }, (_, i) => ({ touches: keys.fleet(i), riders: `${keys.fleet(i)}:riders` }));
@@ -141,6 +158,18 @@ export function createFleetIndex(redis: Redis, keys: Pick<LocationKeys, 'fleet'>
     setStatus(pipeline, riderId, status, now) {
       const shard = shards[fleetShard(riderId)]!;
       (pipeline as unknown as Scripted).deligoFleetStatus(shard.riders, shard.touches, now, riderId, status);
+    },
+    setStatuses(pipeline, riderIds, status, now) {
+      if (riderIds.length === 0) return;
+      if (!oneCall || riderIds.length === 1) {
+        for (const riderId of riderIds) this.setStatus(pipeline, riderId, status, now);
+        return;
+      }
+      const keysOf = riderIds.flatMap((id) => {
+        const shard = shards[fleetShard(id)]!;
+        return [shard.riders, shard.touches];
+      });
+      (pipeline as unknown as Scripted).deligoFleetStatuses(keysOf.length, ...keysOf, now, status, ...riderIds);
     },
     async readAll() {
       const pipeline = redis.pipeline();

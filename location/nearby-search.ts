@@ -88,7 +88,8 @@ export function pipelinedNearby(geo: GeoIndex, state: RiderState): NearbySearch 
 }
 
 /**
- * KEYS: the cells' GEO keys, nearest edge first.
+ * KEYS: the cells' GEO keys, nearest edge first (then, in a script built with {@link nearbyLua},
+ * its `extraKeys` keys).
  * ARGV: lng, lat, radius (m), wanted candidates, limit, fresh since (ms), the rider key's text
  * before and after the id, then each cell's edge distance (m).
  * Returns up to `limit` rows {riderId, distance, lat, lng, recordedAt}.
@@ -98,7 +99,8 @@ export function pipelinedNearby(geo: GeoIndex, state: RiderState): NearbySearch 
  * hits arrive nearest first and are merged into the list rather than re-sorting it (Lua function
  * calls are what a Redis script spends its time on: the merge took 13% off the script's time).
  */
-const NEARBY = `#!lua flags=no-writes,no-cluster
+export const nearbyLua = (extraKeys: number, tail: string, flags = 'no-writes,no-cluster') => `#!lua flags=${flags}
+local ncells = #KEYS - ${extraKeys}
 local lng, lat, radius = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local want, limit, since = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local before, after = ARGV[7], ARGV[8]
@@ -111,7 +113,7 @@ local function lower(x, y)
   return #x < #y
 end
 local list, seen = {}, {}
-for i = 1, #KEYS do
+for i = 1, ncells do
   local reach = radius
   if #list >= want then
     local kth = list[want].d
@@ -165,7 +167,21 @@ for _, entry in ipairs(list) do
     out[#out + 1] = { entry.id, entry.text, h[3], h[4], h[2] }
   end
 end
-return out`;
+${tail}`;
+
+const NEARBY = nearbyLua(0, 'return out');
+
+/** The nearby script's keys and arguments after its key count (see NEARBY), the cells' keys first. */
+export function nearbyKeysAndArgs(keys: LocationKeys, { lat, lng, radiusMeters, limit, now }: NearbyQuery): { cellKeys: string[]; args: Array<string | number> } {
+  const cells = cellsByDistance(lat, lng, radiusMeters);
+  const [before, after] = keys.riderKeyAround;
+  const args: Array<string | number> = [lng, lat, radiusMeters, limit + SPARE_CANDIDATES, limit, now - FRESH_MS, before, after];
+  for (const { edgeMeters } of cells) args.push(edgeMeters);
+  return { cellKeys: cells.map(({ cell }) => keys.cell(cellId(cell))), args };
+}
+
+/** A distance as the script returns it (WITHDIST's text), in metres rounded to 0.1 m as every search gives it. */
+export const scriptDistance = (text: string) => round(Number(text));
 
 type Row = [string, string, string, string, string];
 
@@ -173,14 +189,9 @@ export function scriptedNearby(redis: Redis, keys: LocationKeys): NearbySearch {
   if (isCluster(redis)) throw new Error('the nearby script reads keys of many slots: use the pipeline mode on Redis Cluster');
   redis.defineCommand('deligoNearby', { lua: NEARBY });
   const run = redis as Redis & { deligoNearby(numberOfKeys: number, ...args: Array<string | number>): Promise<Row[]> };
-  const [before, after] = keys.riderKeyAround;
-  return async ({ lat, lng, radiusMeters, limit, now }) => {
-    const cells = cellsByDistance(lat, lng, radiusMeters);
-    const args: Array<string | number> = [cells.length];
-    for (const { cell } of cells) args.push(keys.cell(cellId(cell)));
-    args.push(lng, lat, radiusMeters, limit + SPARE_CANDIDATES, limit, now - FRESH_MS, before, after);
-    for (const { edgeMeters } of cells) args.push(edgeMeters);
-    const rows = await run.deligoNearby(...(args as [number, ...Array<string | number>]));
-    return rows.map(([riderId, distance, lat, lng, recordedAt]) => ({ riderId, distanceMeters: round(Number(distance)), lat: Number(lat), lng: Number(lng), recordedAt: Number(recordedAt) }));
+  return async (query) => {
+    const { cellKeys, args } = nearbyKeysAndArgs(keys, query);
+    const rows = await run.deligoNearby(cellKeys.length, ...cellKeys, ...args);
+    return rows.map(([riderId, distance, lat, lng, recordedAt]) => ({ riderId, distanceMeters: scriptDistance(distance), lat: Number(lat), lng: Number(lng), recordedAt: Number(recordedAt) }));
   };
 }

@@ -103,7 +103,7 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
     const pipeline = redis.pipeline();
     for (const riderId of riderIds) pipeline.hset(keys.rider(riderId), 'status', status).expire(keys.rider(riderId), TTL_SECONDS).hmget(keys.rider(riderId), ...FIELDS);
     const now = Date.now();
-    for (const riderId of riderIds) fleet.setStatus(pipeline, riderId, status, now);
+    fleet.setStatuses(pipeline, riderIds, status, now);
     const replies = (await pipeline.exec())!;
     for (const [err] of replies) if (err) throw err;
     return riderIds.map((riderId, i) => read(riderId, replies[3 * i + 2]![1] as Array<string | null>));

@@ -66,6 +66,16 @@ describe('live location: one batch applied', () => {
       const expected = i % 2 === 0 ? 37.4 + i * 0.001 : 37.6 + i * 0.001;
       assert.equal(entries.get(id)!.lat, expected, id);
     });
+    // A batch's status change (one script call for every shard on one Redis) keeps each position.
+    const now = Date.now();
+    await live.setStatuses([...riders.slice(0, 20), 'fl-no-position'], 'busy', now);
+    const changed = new Map((await fleet.read([...riders, 'fl-no-position'])).map((e) => [e.riderId, e]));
+    assert.equal(changed.size, riders.length, 'a rider without a position is not drawn');
+    riders.forEach((id, i) => {
+      assert.equal(changed.get(id)!.status, i < 20 ? 'busy' : 'offline', id);
+      assert.equal(changed.get(id)!.lat, entries.get(id)!.lat, id);
+    });
+    assert.ok((await fleet.touchedSince(now)).some(([id]) => id === 'fl-0'), 'the change is noted as a touch');
   });
 
   it('the fraud window of several riders in one call: each gets the fixes around its own batch, not its own points, whatever the order', async () => {

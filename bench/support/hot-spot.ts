@@ -46,16 +46,20 @@ export async function loadRiders(redis: Redis, live: LiveLocation, options: { to
 /**
  * Riders' phones keep reporting: every `everyMs` each rider sends its position again, through the
  * real live-location code, so nobody goes stale (30 s) during a long run. Busy riders stay out of
- * the geo index, as they would with the location worker.
+ * the geo index, as they would with the location worker. Riders `options.skip` names are left out
+ * of a round (a caller that knows their fixes change nothing it measures).
  */
-export function keepFresh(live: LiveLocation, riders: LocationPoint[], everyMs = 10_000): { stop(): Promise<void> } {
+export function keepFresh(live: LiveLocation, riders: LocationPoint[], everyMs = 10_000, options: { skip?: (riderId: string) => boolean } = {}): { stop(): Promise<void> } {
   let running = true;
+  const { skip } = options;
   const loop = (async () => {
     while (running) {
       const started = Date.now();
       for (let i = 0; i < riders.length && running; i += 500) {
         const now = Date.now();
-        await live.apply(riders.slice(i, i + 500).map((p) => ({ ...p, recordedAt: now })));
+        // `skip`: riders whose position nothing reads for now (bench/dispatch: riders holding an order).
+        const due = riders.slice(i, i + 500).filter((p) => !skip?.(p.riderId));
+        if (due.length > 0) await live.apply(due.map((p) => ({ ...p, recordedAt: now })));
         await sleep(Math.max(0, (everyMs * 500) / riders.length - (Date.now() - now)));
       }
       await sleep(Math.max(0, everyMs - (Date.now() - started)));

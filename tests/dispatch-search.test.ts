@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createCandidateFacts, dispatchKeys } from '../dispatch/candidate-facts.ts';
+import { scriptedCandidateSearch } from '../dispatch/candidate-search.ts';
+import { createOfferHolds } from '../dispatch/offer-holds.ts';
+import { createLiveLocation, type LiveLocation } from '../location/live-location.ts';
+import { createTestPlatform, type TestPlatform } from './support/services.ts';
+
+/**
+ * The dispatch search reads the candidates' facts in the nearby script's own run
+ * (dispatch/candidate-search.ts). It must find exactly the riders the nearby search finds, in the
+ * same order, each with exactly the facts the candidate-fact store reads for them on its own.
+ */
+describe('dispatch: the search with its facts in one script', () => {
+  let platform: TestPlatform;
+  let live: LiveLocation;
+  const centre = { lat: 37.4979, lng: 127.0276 };
+  const now = Date.now();
+
+  before(async () => {
+    platform = await createTestPlatform();
+    live = createLiveLocation(platform.redis, platform.prefix, { nearby: 'script' });
+    // 80 riders within ~1.5 km (over several cells), two on one spot; some busy, some stale.
+    const points = Array.from({ length: 80 }, (_, i) => {
+      const r = i === 1 ? 0 : 20 * i;
+      const a = i * 2.4;
+      return { riderId: `cs-${i}`, lat: centre.lat + (r * Math.cos(a)) / 111_320, lng: centre.lng + (r * Math.sin(a)) / 88_300, recordedAt: i % 13 === 5 ? now - 45_000 : now, speed: 4, heading: 0, accuracy: 5, mocked: false };
+    });
+    const pipeline = platform.redis.pipeline();
+    for (const p of points) pipeline.hset(live.keys.rider(p.riderId), 'status', p.riderId.endsWith('7') ? 'busy' : 'available');
+    await pipeline.exec();
+    await live.apply(points);
+    // Facts: a profile in Postgres only (not cached), cached profiles, a suspension, holds, asked.
+    await platform.db('rider_profiles').insert({ rider_id: 'cs-2', max_distance_m: 1_200, auto_accept: true, offers_received: 9, offers_accepted: 4 });
+    const facts = createCandidateFacts(platform.db, platform.redis, platform.prefix);
+    await facts.saveProfiles([3, 4, 6].map((i) => ({ riderId: `cs-${i}`, profile: { max_distance_m: 2_000 + i, auto_accept: i === 4, offers_received: i, offers_accepted: 1 } })));
+    await facts.suspend([{ riderId: 'cs-3', at: now }]);
+    const holds = createOfferHolds(platform.redis, platform.prefix);
+    await holds.claimFirst('other-order', ['cs-4'], now, now + 60_000);
+    await holds.claimFirst('this-order', ['cs-6'], now, now + 60_000);
+    await holds.release('cs-6');
+  });
+  after(() => platform.cleanup());
+
+  const both = async (query: { radiusMeters: number; limit: number }) => {
+    const facts = createCandidateFacts(platform.db, platform.redis, platform.prefix);
+    const q = { ...centre, ...query, now: Date.now() };
+    const scripted = await scriptedCandidateSearch(platform.redis, live.keys, facts, platform.prefix)('this-order', q);
+    const riders = await live.nearby(q);
+    const read = await facts.read('this-order', riders.map((r) => r.riderId), q.now);
+    return { scripted, alone: { riders: riders.map(({ riderId, distanceMeters }) => ({ riderId, distanceMeters })), facts: read } };
+  };
+
+  it('finds the riders nearby finds, in its order, with the facts the store reads', async () => {
+    for (const query of [{ radiusMeters: 1_000, limit: 50 }, { radiusMeters: 3_000, limit: 50 }, { radiusMeters: 3_000, limit: 400 }, { radiusMeters: 300, limit: 5 }]) {
+      const { scripted, alone } = await both(query);
+      assert.ok(scripted.riders.length > 0);
+      assert.deepEqual(scripted.riders, alone.riders, `riders within ${query.radiusMeters} m, ${query.limit} deep`);
+      assert.deepEqual(scripted.facts, alone.facts, `facts within ${query.radiusMeters} m, ${query.limit} deep`);
+    }
+    const { scripted } = await both({ radiusMeters: 3_000, limit: 400 });
+    const ids = scripted.riders.map((r) => r.riderId);
+    assert.ok(!ids.includes('cs-7') && !ids.includes('cs-5'), 'busy and stale riders are left out');
+    const f = (id: string) => scripted.facts.get(id)!;
+    assert.deepEqual([f('cs-2').maxDistanceMeters, f('cs-2').autoAccept, f('cs-2').offersReceived], [1_200, true, 9], 'a profile not cached is read from Postgres');
+    assert.equal(await platform.redis.hget(dispatchKeys(platform.prefix).profiles, 'cs-2'), '1200|1|9|4', 'and cached');
+    assert.deepEqual(['cs-3', 'cs-4', 'cs-6', 'cs-8'].map((id) => [f(id).suspended, f(id).held, f(id).asked]), [[true, false, false], [false, true, false], [false, false, true], [false, false, false]]);
+  });
+
+  it('an empty search, and a lost suspension set rebuilt from Postgres', async () => {
+    const facts = createCandidateFacts(platform.db, platform.redis, platform.prefix);
+    const search = scriptedCandidateSearch(platform.redis, live.keys, facts, platform.prefix);
+    assert.deepEqual(await search('this-order', { lat: 35.1, lng: 129.0, radiusMeters: 1_000, limit: 50, now: Date.now() }), { riders: [], facts: new Map() });
+    await platform.db('fraud_alerts').insert({ rider_id: 'cs-8', rule: 'teleport', severity: 'critical', recorded_at: new Date(), evidence: '[]', detail: 'test', alert: true });
+    const keys = dispatchKeys(platform.prefix);
+    await platform.redis.del(keys.suspended, keys.suspendedLoaded);
+    const found = await search('this-order', { ...centre, radiusMeters: 3_000, limit: 400, now: Date.now() });
+    assert.equal(found.facts.get('cs-8')!.suspended, true);
+    assert.equal(found.facts.get('cs-3')!.suspended, false, 'a suspension only Redis held is gone with the set (Postgres is the record)');
+  });
+});

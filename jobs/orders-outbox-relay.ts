@@ -54,6 +54,12 @@ export const ordersOutboxRelay = defineJob({
             }
           }),
         );
+        // The batch's delivered orders are archived by one job, a few seconds from now: the last
+        // fixes before the tap may still be on their way to history.
+        const delivered = [...new Set(messages.filter((m) => m.topic === STATUS_TOPIC && (m.payload as unknown as StatusChange).to === 'DELIVERED').map((m) => (m.payload as unknown as StatusChange).orderId))];
+        if (delivered.length > 0) {
+          await ctx.queues.get('orders').add('orders.archive-route', { orderIds: delivered }, { jobId: `archive-${delivered[0]}-${delivered.length}`, delay: 5_000 });
+        }
         // Checked before anything is written: a bad notification fails the batch, which is retried.
         return notifications.flatMap(deliveryRows);
       });
@@ -69,10 +75,6 @@ async function relay(change: StatusChange, ctx: JobContext, dispatchStarted: Rea
   await ctx.tracking.applyStatus(change);
   // A finished order frees its rider for the next one.
   if (change.riderId && TERMINAL.has(change.to)) await ctx.location.setStatus(change.riderId, 'available', Date.now());
-  if (change.to === 'DELIVERED') {
-    // A few seconds' grace: the last fixes before the tap may still be on their way to history.
-    await ctx.queues.get('orders').add('orders.archive-route', { orderId: change.orderId }, { jobId: `archive-${change.orderId}`, delay: 5_000 });
-  }
   // A group's order that will not be delivered gives both parties their shares back.
   if (change.to === 'REJECTED' || change.to === 'CANCELLED') await refundGroupOfOrder(ctx.db, change.orderId, ctx.config.credits);
   // The restaurant accepted: start looking for a rider while the food cooks, unless the API's

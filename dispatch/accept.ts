@@ -54,8 +54,8 @@ export async function closeAndMoveOn(deps: DispatchDeps, offerId: string, outcom
  * statement already said (a rider's pass does); else it is read here.
  */
 export async function releaseRider(deps: DispatchDeps, riderId: string, hasOrder?: boolean): Promise<void> {
-  await createOfferHolds(deps.redis, deps.config.queuePrefix).release(riderId);
-  const live = await deps.location.state.get(riderId);
+  // Independent: sent together (auto-pipelining makes them one round trip).
+  const [, live] = await Promise.all([createOfferHolds(deps.redis, deps.config.queuePrefix).release(riderId), deps.location.state.get(riderId)]);
   if (live?.status !== 'busy' || (hasOrder ?? (await hasActiveOrder(deps.db, riderId)))) return;
   await deps.location.setStatus(riderId, 'available', Date.now());
 }

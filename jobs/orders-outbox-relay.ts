@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { drainOutbox } from '../db/orders-repository.ts';
 import { notificationsFor, type StatusChange } from '../domain/orders/status-notifications.ts';
@@ -64,7 +65,9 @@ export const ordersOutboxRelay = defineJob({
         // fixes before the tap may still be on their way to history.
         const delivered = [...new Set(messages.filter((m) => m.topic === STATUS_TOPIC && (m.payload as unknown as StatusChange).to === 'DELIVERED').map((m) => (m.payload as unknown as StatusChange).orderId))];
         if (delivered.length > 0) {
-          await ctx.queues.get('orders').add('orders.archive-route', { orderIds: delivered }, { jobId: `archive-${delivered[0]}-${delivered.length}`, delay: 5_000 });
+          // Named by the orders it covers: a batch relayed again after a crash adds nothing new.
+          const jobId = `archive-${createHash('sha1').update([...delivered].sort().join(',')).digest('hex')}`;
+          await ctx.queues.get('orders').add('orders.archive-route', { orderIds: delivered }, { jobId, delay: 5_000 });
         }
         // Checked before anything is written: a bad notification fails the batch, which is retried.
         return notifications.flatMap(deliveryRows);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { ensureUser } from '../db/users-repository.ts';
+import { ensureUsers } from '../db/users-repository.ts';
+import { createGroupCommit } from '../runtime/group-commit.ts';
 import type { Role } from '../domain/roles.ts';
 import type { Identity } from '../runtime/tokens.ts';
 
@@ -17,11 +18,13 @@ export interface UserDirectory {
 export function createUserDirectory(db: Knex, options: { maxCached?: number } = {}): UserDirectory {
   const maxCached = options.maxCached ?? 100_000;
   const known = new Map<string, Role>();
+  // First sightings arriving together (a hot spot's riders answering their first offers) share one upsert.
+  const record = createGroupCommit((identities: Identity[]) => ensureUsers(db, identities.map((i) => ({ id: i.sub, role: i.role }))), { maxInFlight: 2 });
   return {
     async ensure(identity) {
       const cached = known.get(identity.sub);
       if (cached) return cached;
-      const row = await ensureUser(db, identity.sub, identity.role);
+      const row = await record(identity);
       // Map keeps insertion order, so dropping the first key evicts the oldest entry.
       if (known.size >= maxCached) known.delete(known.keys().next().value!);
       known.set(row.id, row.role);

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { keptArray, preparedQuery } from './prepared.ts';
 import { acceptOffer, createOffer, type AcceptResult, type DispatchRow, type MatchSubject, type OfferOutcome, type OfferPush, type OfferRow, type ProfileRow } from './dispatch-repository.ts';
 
 /**
@@ -154,40 +155,49 @@ export async function acceptOffers(db: Knex, answers: ReadonlyArray<{ offerId: s
   return out;
 }
 
+/**
+ * Prepared, its plan kept (db/prepared.ts: keptArray): at a hot spot riders answer a few hundred
+ * offers a second, and planning this statement cost two to three times running it.
+ */
+const ACCEPT_DISTINCT = `
+  WITH input AS (SELECT * FROM unnest(${keptArray(1, 'text')}, ${keptArray(2, 'text')}) AS i(offer_id, rider_id)),
+   offer AS (
+     SELECT o.id, o.order_id, o.rider_id FROM dispatch_offers o JOIN input i ON o.id = i.offer_id AND o.rider_id = i.rider_id
+      WHERE o.status = 'PENDING' AND o.expires_at > now()
+      ORDER BY o.id FOR UPDATE OF o),
+   free AS (
+     SELECT offer.* FROM offer WHERE NOT EXISTS (
+       SELECT 1 FROM orders WHERE orders.rider_id = offer.rider_id AND orders.status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERING'))),
+   assigned AS (
+     UPDATE orders SET rider_id = free.rider_id, version = orders.version + 1, updated_at = now() FROM free
+      WHERE orders.id = free.order_id AND orders.rider_id IS NULL AND orders.status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP')
+      RETURNING orders.id),
+   accepted AS (
+     UPDATE dispatch_offers d SET status = 'ACCEPTED', decided_at = now() FROM free
+      WHERE d.id = free.id AND free.order_id IN (SELECT id FROM assigned)
+      RETURNING d.id, d.order_id, d.rider_id),
+   dispatch AS (
+     UPDATE dispatches SET status = 'ASSIGNED', rider_id = accepted.rider_id, updated_at = now() FROM accepted WHERE dispatches.order_id = accepted.order_id),
+   profile AS (
+     UPDATE rider_profiles p SET offers_accepted = p.offers_accepted + 1, updated_at = now() FROM accepted
+      WHERE p.rider_id = accepted.rider_id
+      RETURNING p.rider_id, p.max_distance_m, p.auto_accept, p.offers_received, p.offers_accepted),
+   event AS (
+     INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'accepted', rider_id, jsonb_build_object('offerId', id) FROM accepted)
+   SELECT i.offer_id,
+          (SELECT order_id FROM offer WHERE offer.id = i.offer_id) AS offered,
+          (SELECT order_id FROM accepted WHERE accepted.id = i.offer_id) AS accepted,
+          (SELECT status FROM dispatch_offers d WHERE d.id = i.offer_id AND d.rider_id = i.rider_id) AS current,
+          NOT EXISTS (SELECT 1 FROM free WHERE free.id = i.offer_id) AS busy,
+          (SELECT row_to_json(profile) FROM profile WHERE profile.rider_id = i.rider_id) AS profile
+     FROM input i`;
+
 async function acceptDistinct(db: Knex, answers: ReadonlyArray<{ offerId: string; riderId: string }>): Promise<AcceptResult[]> {
-  const { rows } = await db.raw<{ rows: Array<{ offer_id: string; offered: string | null; accepted: string | null; current: string | null; busy: boolean; profile: ProfileRow | null }> }>(
-    `WITH input AS (SELECT * FROM unnest(:offerIds::text[], :riderIds::text[]) AS i(offer_id, rider_id)),
-     offer AS (
-       SELECT o.id, o.order_id, o.rider_id FROM dispatch_offers o JOIN input i ON o.id = i.offer_id AND o.rider_id = i.rider_id
-        WHERE o.status = 'PENDING' AND o.expires_at > now()
-        ORDER BY o.id FOR UPDATE OF o),
-     free AS (
-       SELECT offer.* FROM offer WHERE NOT EXISTS (
-         SELECT 1 FROM orders WHERE orders.rider_id = offer.rider_id AND orders.status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERING'))),
-     assigned AS (
-       UPDATE orders SET rider_id = free.rider_id, version = orders.version + 1, updated_at = now() FROM free
-        WHERE orders.id = free.order_id AND orders.rider_id IS NULL AND orders.status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP')
-        RETURNING orders.id),
-     accepted AS (
-       UPDATE dispatch_offers d SET status = 'ACCEPTED', decided_at = now() FROM free
-        WHERE d.id = free.id AND free.order_id IN (SELECT id FROM assigned)
-        RETURNING d.id, d.order_id, d.rider_id),
-     dispatch AS (
-       UPDATE dispatches SET status = 'ASSIGNED', rider_id = accepted.rider_id, updated_at = now() FROM accepted WHERE dispatches.order_id = accepted.order_id),
-     profile AS (
-       UPDATE rider_profiles p SET offers_accepted = p.offers_accepted + 1, updated_at = now() FROM accepted
-        WHERE p.rider_id = accepted.rider_id
-        RETURNING p.rider_id, p.max_distance_m, p.auto_accept, p.offers_received, p.offers_accepted),
-     event AS (
-       INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'accepted', rider_id, jsonb_build_object('offerId', id) FROM accepted)
-     SELECT i.offer_id,
-            (SELECT order_id FROM offer WHERE offer.id = i.offer_id) AS offered,
-            (SELECT order_id FROM accepted WHERE accepted.id = i.offer_id) AS accepted,
-            (SELECT status FROM dispatch_offers d WHERE d.id = i.offer_id AND d.rider_id = i.rider_id) AS current,
-            NOT EXISTS (SELECT 1 FROM free WHERE free.id = i.offer_id) AS busy,
-            (SELECT row_to_json(profile) FROM profile WHERE profile.rider_id = i.rider_id) AS profile
-       FROM input i`,
-    { offerIds: answers.map((a) => a.offerId) as unknown as Knex.RawBinding, riderIds: answers.map((a) => a.riderId) as unknown as Knex.RawBinding },
+  const rows = await preparedQuery<{ offer_id: string; offered: string | null; accepted: string | null; current: string | null; busy: boolean; profile: ProfileRow | null }>(
+    db,
+    'dispatch.accept-offers',
+    ACCEPT_DISTINCT,
+    [answers.map((a) => a.offerId), answers.map((a) => a.riderId)],
   );
   const byOffer = new Map(rows.map((r) => [r.offer_id, r]));
   return answers.map((a): AcceptResult => {

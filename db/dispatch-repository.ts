@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { preparedQuery } from './prepared.ts';
 
 export interface DispatchRow {
   order_id: string;
@@ -160,35 +161,40 @@ export type AcceptResult = { kind: 'accepted'; orderId: string; profile?: Profil
  * unique index, not just code). The offer's row is locked first, so two accepts of one offer
  * queue up and the second finds it decided; when the order cannot take the rider nothing is
  * written at all.
+ *
+ * A prepared statement: riders answer a few hundred offers a second at a hot spot, and planning
+ * these CTEs took longer than running them (1.4 ms against 0.2–1 ms). Its parameters are scalars,
+ * so Postgres's generic plan is as good as a custom one and is kept after the first few calls on
+ * each connection.
  */
+const ACCEPT_OFFER = `
+  WITH offer AS (
+     SELECT id, order_id FROM dispatch_offers
+      WHERE id = $1 AND rider_id = $2 AND status = 'PENDING' AND expires_at > now()
+      FOR UPDATE),
+   assigned AS (
+     UPDATE orders SET rider_id = $2, version = version + 1, updated_at = now()
+      WHERE id = (SELECT order_id FROM offer) AND rider_id IS NULL AND status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP')
+      RETURNING id),
+   accepted AS (
+     UPDATE dispatch_offers SET status = 'ACCEPTED', decided_at = now()
+      WHERE id = (SELECT id FROM offer) AND EXISTS (SELECT 1 FROM assigned)
+      RETURNING order_id),
+   dispatch AS (
+     UPDATE dispatches SET status = 'ASSIGNED', rider_id = $2, updated_at = now() WHERE order_id = (SELECT order_id FROM accepted)),
+   profile AS (
+     UPDATE rider_profiles SET offers_accepted = offers_accepted + 1, updated_at = now()
+      WHERE rider_id = $2 AND EXISTS (SELECT 1 FROM accepted)
+      RETURNING rider_id, max_distance_m, auto_accept, offers_received, offers_accepted),
+   event AS (
+     INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'accepted', $2, jsonb_build_object('offerId', $1::text) FROM accepted)
+   SELECT (SELECT order_id FROM offer) AS offered, (SELECT order_id FROM accepted) AS accepted,
+          (SELECT status FROM dispatch_offers WHERE id = $1 AND rider_id = $2) AS current,
+          (SELECT row_to_json(profile) FROM profile) AS profile`;
+
 export async function acceptOffer(db: Knex, offerId: string, riderId: string): Promise<AcceptResult> {
   try {
-    const { rows } = await db.raw<{ rows: Array<{ offered: string | null; accepted: string | null; current: string | null; profile: ProfileRow | null }> }>(
-      `WITH offer AS (
-         SELECT id, order_id FROM dispatch_offers
-          WHERE id = :offerId AND rider_id = :riderId AND status = 'PENDING' AND expires_at > now()
-          FOR UPDATE),
-       assigned AS (
-         UPDATE orders SET rider_id = :riderId, version = version + 1, updated_at = now()
-          WHERE id = (SELECT order_id FROM offer) AND rider_id IS NULL AND status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP')
-          RETURNING id),
-       accepted AS (
-         UPDATE dispatch_offers SET status = 'ACCEPTED', decided_at = now()
-          WHERE id = (SELECT id FROM offer) AND EXISTS (SELECT 1 FROM assigned)
-          RETURNING order_id),
-       dispatch AS (
-         UPDATE dispatches SET status = 'ASSIGNED', rider_id = :riderId, updated_at = now() WHERE order_id = (SELECT order_id FROM accepted)),
-       profile AS (
-         UPDATE rider_profiles SET offers_accepted = offers_accepted + 1, updated_at = now()
-          WHERE rider_id = :riderId AND EXISTS (SELECT 1 FROM accepted)
-          RETURNING rider_id, max_distance_m, auto_accept, offers_received, offers_accepted),
-       event AS (
-         INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'accepted', :riderId, :detail::jsonb FROM accepted)
-       SELECT (SELECT order_id FROM offer) AS offered, (SELECT order_id FROM accepted) AS accepted,
-              (SELECT status FROM dispatch_offers WHERE id = :offerId AND rider_id = :riderId) AS current,
-              (SELECT row_to_json(profile) FROM profile) AS profile`,
-      { offerId, riderId, detail: JSON.stringify({ offerId }) },
-    );
+    const rows = await preparedQuery<{ offered: string | null; accepted: string | null; current: string | null; profile: ProfileRow | null }>(db, 'dispatch.accept-offer', ACCEPT_OFFER, [offerId, riderId]);
     const { offered, accepted, current, profile } = rows[0]!;
     if (accepted) return { kind: 'accepted', orderId: accepted, ...(profile && { profile }) };
     if (offered) return { kind: 'order-gone' };
@@ -200,27 +206,38 @@ export async function acceptOffer(db: Knex, offerId: string, riderId: string): P
   }
 }
 
+/** A closed offer: its order and rider, and whether the rider holds an active order (then they stay busy). */
+export interface ClosedOffer {
+  orderId: string;
+  riderId: string;
+  riderHasOrder: boolean;
+}
+
 /**
- * Rejects or expires a pending offer, reopens its dispatch and records the event, in one statement;
- * returns its order and rider, or undefined if it was no longer pending.
+ * Rejects or expires a pending offer, reopens its dispatch and records the event, in one statement
+ * (prepared, as the accept: a rider's pass is as frequent and its plan as costly); returns its
+ * order and rider, and whether the rider holds an active order, or undefined if it was no longer
+ * pending.
  */
-export async function closeOffer(db: Knex, offerId: string, outcome: 'REJECTED' | 'EXPIRED', riderId?: string): Promise<{ orderId: string; riderId: string } | undefined> {
-  const { rows } = await db.raw<{ rows: Array<{ order_id: string; rider_id: string }> }>(
-    `WITH offer AS (
-       UPDATE dispatch_offers SET status = :outcome, decided_at = now()
-        WHERE id = :offerId AND status = 'PENDING'
-          AND (:riderId::text IS NULL OR rider_id = :riderId::text)
-          AND (:outcome <> 'EXPIRED' OR expires_at <= now())
-        RETURNING order_id, rider_id),
-     dispatch AS (
-       UPDATE dispatches SET status = 'SEARCHING', updated_at = now() WHERE order_id = (SELECT order_id FROM offer) AND status = 'OFFERED'),
-     event AS (
-       INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, :type, rider_id, :detail::jsonb FROM offer)
-     SELECT order_id, rider_id FROM offer`,
-    { offerId, outcome, riderId: riderId ?? null, type: outcome === 'REJECTED' ? 'rejected' : 'expired', detail: JSON.stringify({ offerId }) },
-  );
+const CLOSE_OFFER = `
+  WITH offer AS (
+     UPDATE dispatch_offers SET status = $2, decided_at = now()
+      WHERE id = $1 AND status = 'PENDING'
+        AND ($3::text IS NULL OR rider_id = $3::text)
+        AND ($2 <> 'EXPIRED' OR expires_at <= now())
+      RETURNING order_id, rider_id),
+   dispatch AS (
+     UPDATE dispatches SET status = 'SEARCHING', updated_at = now() WHERE order_id = (SELECT order_id FROM offer) AND status = 'OFFERED'),
+   event AS (
+     INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, lower($2), rider_id, jsonb_build_object('offerId', $1::text) FROM offer)
+   SELECT order_id, rider_id,
+          EXISTS (SELECT 1 FROM orders WHERE orders.rider_id = offer.rider_id AND orders.status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERING')) AS rider_has_order
+     FROM offer`;
+
+export async function closeOffer(db: Knex, offerId: string, outcome: 'REJECTED' | 'EXPIRED', riderId?: string): Promise<ClosedOffer | undefined> {
+  const rows = await preparedQuery<{ order_id: string; rider_id: string; rider_has_order: boolean }>(db, 'dispatch.close-offer', CLOSE_OFFER, [offerId, outcome, riderId ?? null]);
   const offer = rows[0];
-  return offer && { orderId: offer.order_id, riderId: offer.rider_id };
+  return offer && { orderId: offer.order_id, riderId: offer.rider_id, riderHasOrder: offer.rider_has_order };
 }
 
 /** True when the rider holds an order that is not over. */

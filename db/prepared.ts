@@ -18,3 +18,16 @@ export async function preparedQuery<R>(db: Knex, name: string, text: string, val
     await pool.releaseConnection(connection);
   }
 }
+
+/**
+ * `$n` as an array parameter of a prepared statement whose plan Postgres should keep. Given
+ * `unnest($1::text[])`, the planner of each call sees the array's length and estimates its rows
+ * exactly, so the generic plan (estimated at 10 rows) always looks costlier and every call is
+ * planned anew: for a statement of many CTEs, planning took longer than running it. Read through
+ * a scalar subquery, the array's length is unknown to every plan alike; after its first five
+ * calls on a connection Postgres then keeps the generic plan (index lookups per element, as the
+ * custom ones) and only binds and runs it.
+ */
+export function keptArray(n: number, type: string): string {
+  return `(SELECT $${n}::${type}[])`;
+}

@@ -43,18 +43,19 @@ export async function acceptAndAssign(deps: DispatchDeps, offerId: string, rider
 export async function closeAndMoveOn(deps: DispatchDeps, offerId: string, outcome: 'REJECTED' | 'EXPIRED', riderId?: string): Promise<string | undefined> {
   const closed = await closeOffer(deps.db, offerId, outcome, riderId);
   if (!closed) return undefined;
-  await Promise.all([deps.queues.get('dispatch').add('dispatch.match', { orderId: closed.orderId }), releaseRider(deps, closed.riderId)]);
+  await Promise.all([deps.queues.get('dispatch').add('dispatch.match', { orderId: closed.orderId }), releaseRider(deps, closed.riderId, closed.riderHasOrder)]);
   return closed.orderId;
 }
 
 /**
  * A rider who was considering an offer is available again, unless they meanwhile went offline
  * (their own choice stands) or hold an order. Read-then-write: a status change by the rider in
- * between wins at their next request.
+ * between wins at their next request. `hasOrder`: whether they hold one, when the caller's
+ * statement already said (a rider's pass does); else it is read here.
  */
-export async function releaseRider(deps: DispatchDeps, riderId: string): Promise<void> {
-  await createOfferHolds(deps.redis, deps.config.queuePrefix).release(riderId);
-  const live = await deps.location.state.get(riderId);
-  if (live?.status !== 'busy' || (await hasActiveOrder(deps.db, riderId))) return;
+export async function releaseRider(deps: DispatchDeps, riderId: string, hasOrder?: boolean): Promise<void> {
+  // Independent: sent together (auto-pipelining makes them one round trip).
+  const [, live] = await Promise.all([createOfferHolds(deps.redis, deps.config.queuePrefix).release(riderId), deps.location.state.get(riderId)]);
+  if (live?.status !== 'busy' || (hasOrder ?? (await hasActiveOrder(deps.db, riderId)))) return;
   await deps.location.setStatus(riderId, 'available', Date.now());
 }

@@ -17,13 +17,20 @@ import type { QueueSet } from '../runtime/queues.ts';
 /** The deduplication id the kicked relay jobs share (the safety-net scheduler's jobs do not). */
 export const RELAY_KICK = 'orders.outbox-relay.kick';
 
-export function relayKicker(queues: QueueSet, logger: Logger): () => Promise<void> {
+/**
+ * `windowMs`: kicks within this long of the first share its add (default 10 ms). At a hot spot a
+ * process commits several hundred status changes a second (acceptances, then each delivery's four
+ * steps); closing the batch at the end of each event-loop turn still sent an add, a BullMQ script
+ * that mostly found the relay already waiting, for nearly every commit. The relay then starts at
+ * most this much later, far inside the second within which trackers must hear of a change.
+ */
+export function relayKicker(queues: QueueSet, logger: Logger, options: { windowMs?: number } = {}): () => Promise<void> {
   const kick = createBatcher(
     async (kicks: null[]) => {
       await queues.get('orders').add('orders.outbox-relay', {}, { deduplication: { id: RELAY_KICK, keepLastIfActive: true } });
       return kicks.map(() => undefined);
     },
-    { maxWaitMs: 0 },
+    { maxWaitMs: options.windowMs ?? 10 },
   );
   return async () => {
     try {

@@ -31,8 +31,13 @@ export async function signToken(identity: Identity, options: { secret: string; t
 
 /** Verifies signature, issuer and expiry, and that the claims name a user and a known role. */
 export async function verifyToken(token: string, secret: string): Promise<Identity> {
+  return verifyWith(token, key(secret));
+}
+
+/** `verifyToken` with the secret as raw bytes or as a key imported before (see createTokenVerifier). */
+async function verifyWith(token: string, secret: Uint8Array | CryptoKey): Promise<Identity> {
   try {
-    const { payload } = await jwtVerify(token, key(secret), { algorithms: [ALG], issuer: ISSUER });
+    const { payload } = await jwtVerify(token, secret, { algorithms: [ALG], issuer: ISSUER });
     // Ids end up in Redis keys, COPY rows and logs: no control characters.
     if (typeof payload.sub !== 'string' || !/^[^\u0000-\u001f\u007f]{1,128}$/.test(payload.sub)) {
       throw new InvalidTokenError('token has no usable sub claim');
@@ -69,10 +74,14 @@ export function createTokenVerifier(secret: string, options: { maxEntries?: numb
     verified.delete(token);
     return undefined;
   };
+  // The HMAC key imported once: given raw bytes, jose imports them into WebCrypto on every verify,
+  // which cost as much as the check itself when a hot spot's riders are first seen by the hundred.
+  let imported: Promise<CryptoKey> | undefined;
+  const hmacKey = () => (imported ??= crypto.subtle.importKey('raw', key(secret) as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']));
   const verify = async (token: string) => {
     const hit = cached(token);
     if (hit) return hit;
-    const identity = await verifyToken(token, secret);
+    const identity = await verifyWith(token, await hmacKey());
     const exp = decodeJwt(token).exp;
     if (exp !== undefined) {
       // Map keeps insertion order: dropping the first key evicts the oldest entry.

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedCatalogue } from '../cli/commands/seed.ts';
-import { archiveSubject } from '../db/delivery-routes-repository.ts';
+import { archiveSubject, routeOf } from '../db/delivery-routes-repository.ts';
+import { ordersArchiveRoute } from '../jobs/orders-archive-route.ts';
+import type { JobContext } from '../jobs/job-definition.ts';
 import { changeStatus } from '../orders/change-status.ts';
 import { createOrderPlacer } from '../orders/place-order.ts';
 import { createTestPlatform, type TestPlatform } from './support/services.ts';
@@ -47,5 +49,20 @@ describe('archiveSubject', () => {
     assert.equal(done.delivering_at?.getTime(), events.get('DELIVERING'));
     assert.equal(done.delivered_at?.getTime(), events.get('DELIVERED'));
     assert.equal(await archiveSubject(db, 'no-such-order'), undefined);
+  });
+
+  it('one job archives a relay batch’s delivered orders once each, skipping one it cannot archive; a one-order job still fails for good', async () => {
+    const { db } = platform;
+    const ctx = { db, logger: platform.logger } as unknown as JobContext;
+    const run = (data: unknown) => ordersArchiveRoute.handler(ordersArchiveRoute.payload.parse(data), ctx);
+    assert.deepEqual(await run({ orderIds: [orderId, 'no-such-order', orderId] }), { archived: 1, points: 0 });
+    const route = await routeOf(db, orderId);
+    assert.equal(route?.rider_id, 'as-r');
+    assert.equal(route?.fare, 3_500);
+    // Repeated (a relay batch delivered again after a crash): nothing twice.
+    assert.deepEqual(await run({ orderIds: [orderId] }), { archived: 0, points: 0 });
+    assert.equal(Number((await db('delivery_routes').where({ order_id: orderId }).count('* as n'))[0]!.n), 1);
+    await assert.rejects(run({ orderId: 'no-such-order' }), /not a delivered order/);
+    assert.throws(() => ordersArchiveRoute.payload.parse({ orderIds: [] }));
   });
 });

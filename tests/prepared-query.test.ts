@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { preparedQuery } from '../db/prepared.ts';
+import { keptArray, preparedQuery } from '../db/prepared.ts';
 import { createTestPlatform, type TestPlatform } from './support/services.ts';
 
 describe('prepared queries', () => {
@@ -37,5 +37,23 @@ describe('prepared queries', () => {
       /roll back/,
     );
     assert.equal(Number((await p.db('prepared_probe').where('n', '>=', 500).count('* as n'))[0]!.n), 0);
+  });
+
+  it('keeps one generic plan for a statement whose arrays are read through keptArray, whatever their lengths', async () => {
+    const pool = p.db.client as { acquireConnection(): Promise<import('pg').Client>; releaseConnection(c: unknown): Promise<void> };
+    const connection = await pool.acquireConnection();
+    try {
+      const text = `SELECT p.n, p.label FROM unnest(${keptArray(1, 'int')}) AS i(n) JOIN prepared_probe p ON p.n = i.n ORDER BY p.n`;
+      for (let round = 0; round < 8; round++) {
+        const wanted = Array.from({ length: 1 + (round % 3) }, (_, k) => round * 2 + k);
+        const { rows } = await connection.query({ name: 'test.kept-array', text, values: [wanted] });
+        assert.deepEqual(rows.map((r) => r.n), wanted.filter((n) => n < 16));
+      }
+      const { rows } = await connection.query(`SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = 'test.kept-array'`);
+      // Postgres plans the first five calls for their values, then keeps the generic plan.
+      assert.ok(rows[0].generic >= 3, `generic plans: ${JSON.stringify(rows[0])}`);
+    } finally {
+      await pool.releaseConnection(connection);
+    }
   });
 });

@@ -88,9 +88,12 @@ export function orderRoutes(deps: { db: Knex; placeOrder: OrderPlacer; kickRelay
           case 'conflict':
             throw conflict(result.message, { currentStatus: result.status, currentVersion: result.version });
           case 'changed':
-            // The restaurant accepted: dispatch starts now, not when the relay comes round (its
-            // outbox row still starts it should this enqueue not happen).
-            await Promise.all([deps.kickRelay(), result.order.status === 'COOKING' && deps.startDispatch?.(result.order.id, result.restaurant)]);
+            // The change is committed; the relay's kick is best effort (its scheduler is the safety
+            // net), so the answer does not wait for it. The restaurant accepted: dispatch starts
+            // now, not when the relay comes round (its outbox row still starts it should this
+            // enqueue not happen).
+            void deps.kickRelay();
+            if (result.order.status === 'COOKING') await deps.startDispatch?.(result.order.id, result.restaurant);
             return { body: { id: result.order.id, status: result.order.status, version: result.order.version } };
         }
       },

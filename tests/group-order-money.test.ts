@@ -89,7 +89,9 @@ describe('group-order money (property)', () => {
           seen.set(state, (seen.get(state) ?? 0) + 1);
         }
       }),
-      { numRuns: 25 },
+      // Seeded, so every run of the suite explores the same 25 sequences and the coverage check
+      // below cannot fail by the luck of the draw; FC_SEED=<n> explores others.
+      { numRuns: 25, seed: Number(process.env.FC_SEED ?? 20261124) },
     );
     // The runs must have reached every end state, or the property proved little.
     for (const state of ['OPEN', 'MATCHED', 'CANCELLED:creator', 'CANCELLED:expired']) assert.ok(seen.has(state), `${state} never happened: ${JSON.stringify([...seen])}`);

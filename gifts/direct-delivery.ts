@@ -1,13 +1,15 @@
-import { lockDueGifts, markHeldSends, recordDelivered, type DeliveredSend, type HeldSend } from '../db/gift-held-sends-repository.ts';
+import { lockDueGifts, markHeldSends, recordDelivered, type DeliveredRecord, type DeliveredSend, type HeldSend } from '../db/gift-held-sends-repository.ts';
+import { loadStaged } from '../db/gift-staged-sends-repository.ts';
 import type { GiftRow } from '../db/gifts-repository.ts';
 import type { NewDelivery, SentResult } from '../db/notification-deliveries-repository.ts';
 import { giftValidity, lastValidDay } from '../domain/gifts/validity.ts';
 import { render } from '../domain/notifications/templates.ts';
 import { deliveryRows, enqueueDeliveries } from '../notifications/notify.ts';
-import { PermanentDeliveryError } from '../notifications/provider.ts';
+import { PermanentDeliveryError, type RenderedMessage } from '../notifications/provider.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 import { receivedNotice, sentNotice } from './deliver.ts';
 import type { GiftDeps } from './reserve.ts';
+import type { StagedDelivered } from './staged-delivery.ts';
 
 export interface HeldSendDeps extends GiftDeps {
   providers: Providers;
@@ -24,7 +26,7 @@ export interface HeldSendDeps extends GiftDeps {
  *    transaction commits.
  * That is the critical path of the midnight spike, and all of it: the sent messages' delivery
  * rows, their history steps and the senders' "발송 완료" are returned to be written by
- * {@link recordHeld} afterwards, which the sender defers while sends are waiting (see sender.ts).
+ * {@link tellSenders} and {@link writeRecords} afterwards, which the sender defers while sends are waiting (see sender.ts).
  * Exactly once: until the commit nothing is on record, and a cancel waits for the lock and then
  * finds the gift SENT (or, if this send died, SCHEDULED, and wins). A send that dies before the
  * commit — before or after the provider call — leaves the gifts SCHEDULED: the batch's retry, its
@@ -80,18 +82,50 @@ export async function sendHeld(
   return { delivered, others };
 }
 
+/** A gift whose record is still to be written: sent the ordinary way, or from its staged send. */
+export type ToRecord = DeliveredSend | StagedDelivered;
+
 /**
- * The record of gifts already SENT (see {@link sendHeld}): the senders' "발송 완료" handed to the
- * provider, then one statement writes the recipients' messages, the history steps and the notices
- * ({@link recordDelivered}); notices whose first attempt failed go on through the push queue.
+ * The first half of the record of gifts already SENT (see {@link sendHeld} and sendStaged): the
+ * senders' "발송 완료" handed to the provider, at once, before the slower writing of the record
+ * ({@link writeRecords}); seed 004 wants notifications within 30 s, and at 00:00 the record of a
+ * whole burst takes longer than that. A staged send's notice and message are read back from its
+ * stage (one statement per batch), already rendered; a staged gift whose stage is gone was recorded
+ * by someone else (or is left to the reconciler's sweep for missing records) and is dropped here.
  */
-export async function recordHeld(deps: HeldSendDeps, delivered: DeliveredSend[]): Promise<void> {
-  if (delivered.length === 0) return;
-  const notices = delivered.map((d) => deliveryRows(sentNotice(d.gift))[0]!);
-  const told = await attemptAll(deps.providers, notices);
+export async function tellSenders(deps: HeldSendDeps, items: ToRecord[]): Promise<DeliveredRecord[]> {
+  if (items.length === 0) return [];
+  const staged = items.filter((d): d is StagedDelivered => 'staged' in d);
+  const stages = new Map((await loadStaged(deps.db, staged.map((d) => d.giftId))).map((s) => [s.gift_id, s]));
+  const sends: Array<{ send: Omit<DeliveredRecord, 'notice'>; notice: NewDelivery; message?: RenderedMessage }> = [];
+  for (const d of items) {
+    if (!('staged' in d)) {
+      const { gift, ...send } = d;
+      sends.push({ send, notice: deliveryRows(sentNotice(gift))[0]! });
+      continue;
+    }
+    const s = stages.get(d.giftId);
+    if (!s?.claimed_at || !s.sent_at) continue;
+    sends.push({
+      send: { giftId: d.giftId, claimedAt: s.claimed_at, sentAt: s.sent_at, deliveredAt: d.at, message: s.record.delivery, result: d.result },
+      notice: s.record.notice,
+      message: s.record.noticeMessage,
+    });
+  }
+  const told = await attemptAll(deps.providers, sends.map((s) => s.notice), sends.map((s) => s.message));
+  const at = new Date();
   const toldById = new Map(told.sent.map((r) => [r.id, r]));
-  const queued = new Set(await recordDelivered(deps.db, delivered.map((d, i) => ({ ...d, notice: { ...notices[i]!, result: toldById.get(notices[i]!.id) } }))));
-  await enqueueDeliveries(deps, notices.filter((n) => queued.has(n.id)));
+  return sends.map(({ send, notice }) => ({ ...send, notice: { ...notice, result: toldById.get(notice.id), at } }));
+}
+
+/**
+ * The second half: one statement writes the recipients' messages, the history steps and the
+ * notices ({@link recordDelivered}); notices whose first attempt failed go on through the push queue.
+ */
+export async function writeRecords(deps: HeldSendDeps, records: DeliveredRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const queued = new Set(await recordDelivered(deps.db, records));
+  await enqueueDeliveries(deps, records.map((r) => r.notice).filter((n) => queued.has(n.id)));
 }
 
 /**
@@ -115,9 +149,9 @@ export function recoverUnrecorded(deps: HeldSendDeps, gifts: GiftRow[]): Deliver
     .filter((d) => d.message.id === gifts.find((g) => g.id === d.giftId)!.delivery_id);
 }
 
-/** One provider call per row, side by side: what went out, and what did not and why. */
-export async function attemptAll(providers: Providers, rows: ReadonlyArray<NewDelivery>): Promise<{ sent: SentResult[]; failed: Failure[] }> {
-  const attempts = await Promise.all(rows.map((row) => attempt(providers, row)));
+/** One provider call per row, side by side: what went out, and what did not and why (`messages`: rendered already). */
+export async function attemptAll(providers: Providers, rows: ReadonlyArray<NewDelivery>, messages: ReadonlyArray<RenderedMessage | undefined> = []): Promise<{ sent: SentResult[]; failed: Failure[] }> {
+  const attempts = await Promise.all(rows.map((row, i) => attempt(providers, row, messages[i])));
   return {
     sent: attempts.filter((a): a is { row: NewDelivery; sent: SentResult } => 'sent' in a).map((a) => a.sent),
     failed: attempts.filter((a): a is Failure => 'error' in a),
@@ -126,11 +160,11 @@ export async function attemptAll(providers: Providers, rows: ReadonlyArray<NewDe
 
 export type Failure = { row: NewDelivery; error: Error; provider: string };
 
-async function attempt(providers: Providers, row: NewDelivery): Promise<{ row: NewDelivery; sent: SentResult } | Failure> {
+async function attempt(providers: Providers, row: NewDelivery, rendered?: RenderedMessage): Promise<{ row: NewDelivery; sent: SentResult } | Failure> {
   const provider = providers[row.channel];
   try {
     // The data was checked when the row was built; rendering only fills the template.
-    const message = render(row.event as Parameters<typeof render>[0], row.data);
+    const message = rendered ?? render(row.event as Parameters<typeof render>[0], row.data);
     const result = await provider.send({ deliveryId: row.id, event: row.event, recipient: row.recipient, message });
     return { row, sent: { id: row.id, attempts: 1, provider: provider.name, ...result } };
   } catch (err) {

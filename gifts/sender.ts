@@ -1,4 +1,4 @@
-import { unrecordedDeliveries, type DeliveredSend } from '../db/gift-held-sends-repository.ts';
+import { unrecordedDeliveries, type DeliveredRecord } from '../db/gift-held-sends-repository.ts';
 import { claimGifts, recordDeliveries } from '../db/gift-sends-repository.ts';
 import type { GiftRow } from '../db/gifts-repository.ts';
 import { generateGiftCodes } from '../domain/gifts/gift-code.ts';
@@ -8,8 +8,9 @@ import { notifyMany } from '../notifications/notify.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 import { createBatcher } from '../runtime/batcher.ts';
 import { receivedNotice } from './deliver.ts';
-import { recordHeld, recoverUnrecorded, sendHeld } from './direct-delivery.ts';
+import { recoverUnrecorded, sendHeld, tellSenders, writeRecords, type ToRecord } from './direct-delivery.ts';
 import { createRecorder } from './recorder.ts';
+import { sendStaged } from './staged-delivery.ts';
 import type { GiftDeps } from './reserve.ts';
 
 /** A job may fire this much before the send time on record (clock skew between hosts). */
@@ -73,7 +74,12 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
   const turn = createTurns(ROUNDS_IN_FLIGHT);
   const direct = deps.config.gifts.directSend && options.providers ? options.providers : undefined;
   // The record of what went out waits while this process has sends to make (see recorder.ts).
-  const recorder = direct ? createRecorder<DeliveredSend>((batch) => recordHeld({ ...deps, providers: direct }, batch), { idle: turn.idle, logger: deps.logger }) : undefined;
+  const recorder = direct
+    ? createRecorder<ToRecord, DeliveredRecord>(
+        { tell: (items) => tellSenders({ ...deps, providers: direct }, items), write: (records) => writeRecords({ ...deps, providers: direct }, records) },
+        { idle: turn.idle, logger: deps.logger },
+      )
+    : undefined;
 
   const deliverAll = async (gifts: GiftRow[]): Promise<string[]> => {
     if (gifts.length === 0) return [];
@@ -90,24 +96,31 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
   };
 
   /** Claims `ids` (plus `extra` due ones), delivers what it claimed, and says what became of each id. */
-  const claimAndDeliver = async (ids: string[], extra: number, resume = false): Promise<SendOutcome[]> => {
-    const { outcomes, recorded } = await turn(() => claimAndDeliverNow(ids, extra, resume));
+  const claimAndDeliver = async (ids: string[], extra: number, resume = false, staged = false): Promise<SendOutcome[]> => {
+    const { outcomes, recorded } = await turn(() => claimAndDeliverNow(ids, extra, resume, staged));
     // Outside the turn: the next batch's sends go first, this one's record when they are done.
     await recorded;
     return outcomes;
   };
-  const claimAndDeliverNow = async (ids: string[], extra: number, resume: boolean): Promise<{ outcomes: SendOutcome[]; recorded: Promise<void> }> => {
-    const unique = [...new Set(ids)];
+  const claimAndDeliverNow = async (ids: string[], extra: number, resume: boolean, staged: boolean): Promise<{ outcomes: SendOutcome[]; recorded: Promise<void> }> => {
+    let unique = [...new Set(ids)];
     const outcomes = new Map<string, SendOutcome>();
-    let others: Map<string, GiftRow>;
+    let others = new Map<string, GiftRow>();
     let recorded = Promise.resolve();
     if (direct) {
-      const held = await sendHeld({ ...deps, providers: direct }, unique, { extra, earlyToleranceMs: EARLY_TOLERANCE_MS, secrets });
+      const providers = { ...deps, providers: direct };
+      // A prepared burst's gifts go from their staged sends (see stage.ts); the rest as before.
+      const fromStage = staged ? await sendStaged(providers, unique, { earlyToleranceMs: EARLY_TOLERANCE_MS }) : { delivered: [], rest: unique };
+      for (const d of fromStage.delivered) outcomes.set(d.giftId, { sent: true, deliveryId: d.result.id });
+      const taken = new Set(fromStage.rest);
+      for (const id of unique) if (!taken.has(id) && !outcomes.has(id)) outcomes.set(id, { skipped: 'its first attempt failed; delivering through the channel queue' });
+      unique = fromStage.rest;
+      const held = unique.length > 0 || extra > 0 ? await sendHeld(providers, unique, { extra, earlyToleranceMs: EARLY_TOLERANCE_MS, secrets }) : { delivered: [], others };
       for (const d of held.delivered) outcomes.set(d.giftId, { sent: true, deliveryId: d.message.id });
       others = held.others;
       const lost = await unrecorded([...others.values()], resume);
       for (const d of lost) outcomes.set(d.giftId, { sent: true, deliveryId: d.message.id });
-      recorded = recorder!.record([...held.delivered, ...lost]);
+      recorded = recorder!.record([...fromStage.delivered, ...held.delivered, ...lost]);
       // Awaited once the turn is over; a failure meanwhile must not go unhandled.
       recorded.catch(() => undefined);
     } else {
@@ -137,7 +150,8 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
     // A retried job (its first run died or failed) goes on its own, writing the record its gift may lack.
     send: async (giftId, options) => (options?.resume ? (await claimAndDeliver([giftId], 0, true))[0]! : single(giftId)),
     // A batch job's gifts are its own: no extra, so concurrent batches never wait on each other's rows.
-    sendMany: (ids, options) => claimAndDeliver(ids, 0, options?.resume ?? false),
+    // A first run uses the batch's staged sends; a retry (whose first run may have died half-way) sends the ordinary way.
+    sendMany: (ids, options) => claimAndDeliver(ids, 0, options?.resume ?? false, !(options?.resume ?? false)),
   };
 }
 

@@ -141,9 +141,9 @@ async function midnightSpike(): Promise<void> {
   const serversAtInstant = await serverCpu();
   const batches = await platform.queues.get('gifts').getJobs(['delayed', 'wait', 'active', 'completed', 'prioritized']);
   const burstJobs = () => batches.filter((j) => j.name === 'gift.send-batch' && j.data.dueAt === due && !j.id!.endsWith('-fallback'));
-  const prepared = await Promise.any(workers.map((w) => w.waitFor(/"tookMs":(\d+,"aheadMs":-?\d+)[^\n]*gift burst prepared/, 1_000))).catch(() => undefined);
-  const [tookMs, aheadMs] = (prepared ?? '').split(',"aheadMs":').map(Number);
-  say(`  burst prepared ahead: ${burstJobs().length > 0 ? `yes, ${burstJobs().length} batch jobs` : 'no (single-gift jobs only)'}${prepared ? `; preparing took ${s(tookMs!)} and ended ${s(aheadMs!)} before the instant` : ''}`);
+  const prepared = await Promise.any(workers.map((w) => w.waitFor(/"staged":(\d+,"batches":\d+,"tookMs":\d+,"aheadMs":-?\d+)[^\n]*gift burst prepared/, 1_000))).catch(() => undefined);
+  const [staged, , tookMs, aheadMs] = (prepared ?? '').split(/,"\w+":/).map(Number);
+  say(`  burst prepared ahead: ${burstJobs().length > 0 ? `yes, ${burstJobs().length} batch jobs` : 'no (single-gift jobs only)'}${prepared ? `, ${fmt(staged!)} sends staged; preparing took ${s(tookMs!)} and ended ${s(aheadMs!)} before the instant` : ''}`);
   const sentCount = async () => Number((await db.raw(`SELECT count(*) AS n FROM notification_deliveries WHERE event = 'gift.received' AND status = 'sent'`)).rows[0].n);
   // Long enough that "missing" means lost, not slow; the lateness figures show slow.
   const deadline = due + Number(process.env.BENCH_WAIT_SECONDS ?? 900) * 1_000;
@@ -211,7 +211,8 @@ async function midnightSpike(): Promise<void> {
   );
   say(`  per gift: locked → SENT p50 ${s(Number(stages.sent50))} · SENT → record written p50 ${s(Number(stages.record50))}, p99 ${s(Number(stages.record99))} · record → sender told p50 ${s(Number(stages.told50))}`);
   say(`  sender-notice lag behind the recipient's message: p50 ${s(Number(told.lag50))} · p99 ${s(Number(told.lag99))}  (seed 004: notifications within 30 s)`);
-  report({ bench: 'gifts', metric: 'spike-sender-notice-p99', label: `${fmt(N)} gifts at one instant: 발송 완료 to the sender, lag behind the recipient's message p99`, value: Number(told.lag99), unit: 'ms', target: 'p99 < 30 s, every sender told', met: Number(told.lag99) < 30_000 && Number(told.n) >= N });
+  // Seed 004's 30 s for notifications counts from the send time, as the recipients' lateness does.
+  report({ bench: 'gifts', metric: 'spike-sender-notice-p99', label: `${fmt(N)} gifts at one instant: 발송 완료 to the sender, after the send time p99`, value: Number(told.p99), unit: 'ms', target: 'p99 < 30 s, every sender told', met: Number(told.p99) < 30_000 && Number(told.n) >= N });
   await Promise.all(workers.map((w) => w.stop()));
 }
 

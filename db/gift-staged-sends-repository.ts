@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { GiftRow } from './gifts-repository.ts';
 import type { NewDelivery } from './notification-deliveries-repository.ts';
 import type { Channel, Recipient, RenderedMessage } from '../notifications/provider.ts';
 
@@ -14,7 +15,7 @@ export interface StagedSend {
   remind_d3_at: Date | null;
   remind_d1_at: Date | null;
   send: StagedMessage;
-  record: StagedRecord;
+  delivery: Pick<NewDelivery, 'idempotency_key' | 'recipient_key' | 'data'>;
 }
 
 /** What the instant hands to the provider. */
@@ -24,11 +25,12 @@ export interface StagedMessage {
   message: RenderedMessage;
 }
 
-/** The rest of the record, written after the send: the recipient's delivery row and the sender's notice. */
-export interface StagedRecord {
-  delivery: NewDelivery;
-  notice: NewDelivery;
-  noticeMessage: RenderedMessage;
+/** A staged send with what its record needs of its gift (see {@link loadStaged}). */
+export type LoadedStage = StagedSend & Pick<GiftRow, 'claimed_at' | 'sent_at' | 'sender_id' | 'product_name' | 'recipient_name'>;
+
+/** The recipient's delivery row of a staged send, as handed to the provider. */
+export function stagedDelivery(s: Pick<StagedSend, 'delivery_id' | 'send' | 'delivery'>): NewDelivery {
+  return { id: s.delivery_id, event: 'gift.received', channel: s.send.channel, recipient: s.send.recipient, ...s.delivery };
 }
 
 /** Writes staged sends; a gift staged already keeps its first staging (a second preparer adds nothing). */
@@ -36,8 +38,8 @@ export async function stageSends(db: Knex, rows: StagedSend[]): Promise<number> 
   if (rows.length === 0) return 0;
   // One JSON document: the driver passes it as it is, with no per-element escaping.
   const { rowCount } = await db.raw<{ rowCount: number }>(
-    `INSERT INTO gift_staged_sends (gift_id, version, usable_until, code, link_token, delivery_id, expires_at, remind_d3_at, remind_d1_at, send, record)
-     SELECT gift_id, version, usable_until, code, link_token, delivery_id, expires_at, remind_d3_at, remind_d1_at, send, record
+    `INSERT INTO gift_staged_sends (gift_id, version, usable_until, code, link_token, delivery_id, expires_at, remind_d3_at, remind_d1_at, send, delivery)
+     SELECT gift_id, version, usable_until, code, link_token, delivery_id, expires_at, remind_d3_at, remind_d1_at, send, delivery
        FROM json_populate_recordset(null::gift_staged_sends, ?::json)
      ON CONFLICT (gift_id) DO NOTHING`,
     [JSON.stringify(rows)],
@@ -85,12 +87,14 @@ export async function claimStaged(trx: Knex.Transaction, ids: string[], earlyTol
   return rows;
 }
 
-/** Whole staged sends by gift id (the few whose message failed at the instant, or a record being written). */
-export async function loadStaged(db: Knex, giftIds: string[]): Promise<Array<StagedSend & { claimed_at: Date | null; sent_at: Date | null }>> {
+/** Whole staged sends by gift id, with what the record needs of the gift (the few whose message failed at the instant, or a record being written). */
+export async function loadStaged(db: Knex, giftIds: string[]): Promise<LoadedStage[]> {
   if (giftIds.length === 0) return [];
-  const { rows } = await db.raw<{ rows: Array<StagedSend & { claimed_at: Date | null; sent_at: Date | null }> }>(
-    `SELECT s.*, g.claimed_at, g.sent_at FROM gift_staged_sends s JOIN gifts g ON g.id = s.gift_id WHERE s.gift_id = ANY(?::text[])`,
-    [textArray(giftIds)],
+  const list = textArray(giftIds);
+  const { rows } = await db.raw<{ rows: LoadedStage[] }>(
+    `SELECT s.*, g.claimed_at, g.sent_at, g.sender_id, g.product_name, g.recipient_name
+       FROM gift_staged_sends s JOIN gifts g ON g.id = s.gift_id WHERE s.gift_id = ANY(?::text[]) AND g.id = ANY(?::text[])`,
+    [list, list],
   );
   return rows;
 }

@@ -1,5 +1,5 @@
 import { lockDueGifts, markHeldSends, recordDelivered, type DeliveredRecord, type DeliveredSend, type HeldSend } from '../db/gift-held-sends-repository.ts';
-import { loadStaged } from '../db/gift-staged-sends-repository.ts';
+import { loadStaged, stagedDelivery } from '../db/gift-staged-sends-repository.ts';
 import type { GiftRow } from '../db/gifts-repository.ts';
 import type { NewDelivery, SentResult } from '../db/notification-deliveries-repository.ts';
 import { giftValidity, lastValidDay } from '../domain/gifts/validity.ts';
@@ -89,8 +89,8 @@ export type ToRecord = DeliveredSend | StagedDelivered;
  * The first half of the record of gifts already SENT (see {@link sendHeld} and sendStaged): the
  * senders' "발송 완료" handed to the provider, at once, before the slower writing of the record
  * ({@link writeRecords}); seed 004 wants notifications within 30 s, and at 00:00 the record of a
- * whole burst takes longer than that. A staged send's notice and message are read back from its
- * stage (one statement per batch), already rendered; a staged gift whose stage is gone was recorded
+ * whole burst takes longer than that. A staged send's message is read back from its stage (one
+ * statement per batch) and its notice built from the gift; a staged gift whose stage is gone was recorded
  * by someone else (or is left to the reconciler's sweep for missing records) and is dropped here.
  */
 export async function tellSenders(deps: HeldSendDeps, items: ToRecord[]): Promise<DeliveredRecord[]> {
@@ -107,9 +107,8 @@ export async function tellSenders(deps: HeldSendDeps, items: ToRecord[]): Promis
     const s = stages.get(d.giftId);
     if (!s?.claimed_at || !s.sent_at) continue;
     sends.push({
-      send: { giftId: d.giftId, claimedAt: s.claimed_at, sentAt: s.sent_at, deliveredAt: d.at, message: s.record.delivery, result: d.result },
-      notice: s.record.notice,
-      message: s.record.noticeMessage,
+      send: { giftId: d.giftId, claimedAt: s.claimed_at, sentAt: s.sent_at, deliveredAt: d.at, message: stagedDelivery(s), result: d.result },
+      notice: deliveryRows(sentNotice({ id: s.gift_id, sender_id: s.sender_id, product_name: s.product_name, recipient_name: s.recipient_name }))[0]!,
     });
   }
   const told = await attemptAll(deps.providers, sends.map((s) => s.notice), sends.map((s) => s.message));

@@ -8,7 +8,7 @@ import { giftValidity } from '../domain/gifts/validity.ts';
 import { render } from '../domain/notifications/templates.ts';
 import { deliveryRows } from '../notifications/notify.ts';
 import type { Config } from '../runtime/config.ts';
-import { receivedNotice, sentNotice } from './deliver.ts';
+import { receivedNotice } from './deliver.ts';
 
 /** Gifts staged per statement. */
 const CHUNK = 1_000;
@@ -19,8 +19,8 @@ const USABLE_FOR_MS = 10 * 60_000;
 /**
  * Prepares, minutes ahead, everything a burst's sends will write and say that does not depend on
  * the instant itself (gift_staged_sends, see its migration): each gift's code and link token (drawn
- * now, from the CSPRNG), its delivery id and validity for a send at `at`, the recipient's message
- * rendered with its link, and the sender's "발송 완료". At the instant the send moves the gift SENT
+ * now, from the CSPRNG), its delivery id and validity for a send at `at`, and the recipient's
+ * message rendered with its link. At the instant the send moves the gift SENT
  * from here in one statement and hands the rendered message to the provider (see
  * gifts/staged-delivery.ts): drawing, rendering, checking and hashing (a third of the worker's time
  * per gift at 00:00) are no longer on the critical path.
@@ -61,7 +61,6 @@ export function stagedSends(config: Config, gifts: GiftRow[], at: number): Stage
     const gift = { ...row, code: codes[i]!, link_token: tokens[i]! };
     const validity = giftValidity(instant, gift.validity_days, gift.time_zone, config.gifts.reminderHour);
     const delivery = deliveryRows(receivedNotice(config, gift, validity.validUntil))[0]!;
-    const notice = deliveryRows(sentNotice(gift))[0]!;
     return {
       gift_id: gift.id,
       version: gift.version,
@@ -73,7 +72,7 @@ export function stagedSends(config: Config, gifts: GiftRow[], at: number): Stage
       remind_d3_at: validity.remindD3At,
       remind_d1_at: validity.remindD1At,
       send: { channel: delivery.channel, recipient: delivery.recipient, message: render('gift.received', delivery.data) },
-      record: { delivery, notice, noticeMessage: render('gift.sent', notice.data) },
+      delivery: { idempotency_key: delivery.idempotency_key, recipient_key: delivery.recipient_key, data: delivery.data },
     };
   });
 }

@@ -1,5 +1,5 @@
 import { markHeldSends, type HeldSend } from '../db/gift-held-sends-repository.ts';
-import { claimStaged, loadStaged, type ClaimedStaged } from '../db/gift-staged-sends-repository.ts';
+import { claimStaged, loadStaged, stagedDelivery, type ClaimedStaged } from '../db/gift-staged-sends-repository.ts';
 import type { SentResult } from '../db/notification-deliveries-repository.ts';
 import { enqueueDeliveries } from '../notifications/notify.ts';
 import { PermanentDeliveryError } from '../notifications/provider.ts';
@@ -43,7 +43,7 @@ export async function sendStaged(deps: HeldSendDeps, ids: string[], options: { e
     const sends: HeldSend[] = failed.map((f) => {
       const s = byId.get(f.giftId)!;
       return {
-        giftId: f.giftId, code: s.code, linkToken: s.link_token, message: s.record.delivery,
+        giftId: f.giftId, code: s.code, linkToken: s.link_token, message: stagedDelivery(s),
         expiresAt: s.expires_at, remindD3At: s.remind_d3_at, remindD1At: s.remind_d1_at,
         outcome: { error: f.error.message, provider: f.provider, permanent: f.error instanceof PermanentDeliveryError },
       };

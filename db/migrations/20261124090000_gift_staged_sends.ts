@@ -23,10 +23,12 @@ export async function up(knex: Knex): Promise<void> {
       expires_at timestamptz NOT NULL,
       remind_d3_at timestamptz,
       remind_d1_at timestamptz,
-      -- What the instant hands to the provider: {recipient, message}.
+      -- What the instant hands to the provider: {channel, recipient, message}.
       send json NOT NULL,
-      -- The rest of the record: {delivery: NewDelivery, notice: NewDelivery, noticeMessage: RenderedMessage}.
-      record json NOT NULL,
+      -- The rest of the recipient's delivery row: {idempotency_key, recipient_key, data}. The sender's
+      -- notice is built with the record, off the critical path (a smaller row: 100,000 of them are
+      -- read at the instant, and must share Postgres's buffers with the gifts).
+      delivery json NOT NULL,
       created_at timestamptz NOT NULL DEFAULT now()
     ) WITH (fillfactor = 100)`);
 }

@@ -47,9 +47,8 @@ export async function stageSends(db: Knex, rows: StagedSend[]): Promise<number> 
   return rowCount;
 }
 
-/** A gift the staged send moved to SENT, and what to hand to the provider. */
-export interface ClaimedStaged {
-  id: string;
+/** A gift the staged send moved to SENT, what to hand to the provider, and what its sender's "발송 완료" names. */
+export interface ClaimedStaged extends Pick<GiftRow, 'id' | 'sender_id' | 'product_name' | 'recipient_name'> {
   delivery_id: string;
   send: StagedMessage;
 }
@@ -59,7 +58,8 @@ export interface ClaimedStaged {
  * that then calls the provider and commits: the due SCHEDULED gifts among `ids` that have a staged
  * send built from their current version, still usable, are locked (`SKIP LOCKED`: a row a cancel,
  * another send or a change holds is left to them) and written SENT with the staged code, link
- * token, delivery id and validity. Only the id and what the provider needs come back. Gifts it did
+ * token, delivery id and validity. Only the id, what the provider needs and the three names of the
+ * sender's notice come back. Gifts it did
  * not take — not staged, changed since, held, already sent, cancelled — are the caller's to send
  * the ordinary way (gifts/direct-delivery.ts `sendHeld`), which also says why.
  * Until the commit nothing is on record: a cancel waiting for the row finds it SENT, and a send that
@@ -79,7 +79,7 @@ export async function claimStaged(trx: Knex.Transaction, ids: string[], earlyTol
             delivery_id = t.delivery_id, expires_at = t.expires_at, remind_d3_at = t.remind_d3_at, remind_d1_at = t.remind_d1_at,
             version = g.version + 1, updated_at = statement_timestamp()
        FROM t WHERE g.id = t.id AND g.id = ANY(?::text[]) AND g.status = 'SCHEDULED'
-     RETURNING g.id, t.delivery_id, t.send`,
+     RETURNING g.id, t.delivery_id, t.send, g.sender_id, g.product_name, g.recipient_name`,
     // The ids on both sides of each join: the planner then reads gifts by its primary key (with
     // the join alone it estimated the whole table and scanned it, twice per batch).
     [list, list, earlyToleranceMs, list],

@@ -85,44 +85,50 @@ export async function sendHeld(
 /** A gift whose record is still to be written: sent the ordinary way, or from its staged send. */
 export type ToRecord = DeliveredSend | StagedDelivered;
 
+/** A gift whose sender has been told (or whose notice is left to the push queue), its record still to write. */
+export interface Told {
+  item: ToRecord;
+  notice: DeliveredRecord['notice'];
+}
+
 /**
  * The first half of the record of gifts already SENT (see {@link sendHeld} and sendStaged): the
- * senders' "발송 완료" handed to the provider, at once, before the slower writing of the record
+ * senders' "발송 완료" handed to the provider, before the slower writing of the record
  * ({@link writeRecords}); seed 004 wants notifications within 30 s, and at 00:00 the record of a
- * whole burst takes longer than that. A staged send's message is read back from its stage (one
- * statement per batch) and its notice built from the gift; a staged gift whose stage is gone was recorded
- * by someone else (or is left to the reconciler's sweep for missing records) and is dropped here.
+ * whole burst takes longer than that. No database work: the notice names what the send had in
+ * hand (the gift's id, sender, product and recipient names).
  */
-export async function tellSenders(deps: HeldSendDeps, items: ToRecord[]): Promise<DeliveredRecord[]> {
+export async function tellSenders(deps: HeldSendDeps, items: ToRecord[]): Promise<Told[]> {
   if (items.length === 0) return [];
-  const staged = items.filter((d): d is StagedDelivered => 'staged' in d);
-  const stages = new Map((await loadStaged(deps.db, staged.map((d) => d.giftId))).map((s) => [s.gift_id, s]));
-  const sends: Array<{ send: Omit<DeliveredRecord, 'notice'>; notice: NewDelivery; message?: RenderedMessage }> = [];
-  for (const d of items) {
-    if (!('staged' in d)) {
-      const { gift, ...send } = d;
-      sends.push({ send, notice: deliveryRows(sentNotice(gift))[0]! });
-      continue;
-    }
-    const s = stages.get(d.giftId);
-    if (!s?.claimed_at || !s.sent_at) continue;
-    sends.push({
-      send: { giftId: d.giftId, claimedAt: s.claimed_at, sentAt: s.sent_at, deliveredAt: d.at, message: stagedDelivery(s), result: d.result },
-      notice: deliveryRows(sentNotice({ id: s.gift_id, sender_id: s.sender_id, product_name: s.product_name, recipient_name: s.recipient_name }))[0]!,
-    });
-  }
-  const told = await attemptAll(deps.providers, sends.map((s) => s.notice), sends.map((s) => s.message));
+  const notices = items.map((d) => deliveryRows(sentNotice(d.gift))[0]!);
+  const told = await attemptAll(deps.providers, notices);
   const at = new Date();
   const toldById = new Map(told.sent.map((r) => [r.id, r]));
-  return sends.map(({ send, notice }) => ({ ...send, notice: { ...notice, result: toldById.get(notice.id), at } }));
+  return items.map((item, i) => ({ item, notice: { ...notices[i]!, result: toldById.get(notices[i]!.id), at } }));
 }
 
 /**
  * The second half: one statement writes the recipients' messages, the history steps and the
- * notices ({@link recordDelivered}); notices whose first attempt failed go on through the push queue.
+ * notices ({@link recordDelivered}); notices whose first attempt failed go on through the push
+ * queue. A staged send's message and times are read back from its stage and its gift (one
+ * statement per batch); a staged gift whose stage is gone was recorded by someone else (or is left
+ * to the reconciler's sweep for missing records) and is dropped here.
  */
-export async function writeRecords(deps: HeldSendDeps, records: DeliveredRecord[]): Promise<void> {
-  if (records.length === 0) return;
+export async function writeRecords(deps: HeldSendDeps, told: Told[]): Promise<void> {
+  if (told.length === 0) return;
+  const staged = told.filter((t) => 'staged' in t.item).map((t) => t.item.giftId);
+  const stages = new Map((await loadStaged(deps.db, staged)).map((s) => [s.gift_id, s]));
+  const records: DeliveredRecord[] = [];
+  for (const { item, notice } of told) {
+    if (!('staged' in item)) {
+      const { gift: _gift, ...send } = item;
+      records.push({ ...send, notice });
+      continue;
+    }
+    const s = stages.get(item.giftId);
+    if (!s?.claimed_at || !s.sent_at) continue;
+    records.push({ giftId: item.giftId, claimedAt: s.claimed_at, sentAt: s.sent_at, deliveredAt: item.at, message: stagedDelivery(s), result: item.result, notice });
+  }
   const queued = new Set(await recordDelivered(deps.db, records));
   await enqueueDeliveries(deps, records.map((r) => r.notice).filter((n) => queued.has(n.id)));
 }

@@ -11,10 +11,10 @@ const MAX_HOLD_MS = 20_000;
 
 /**
  * Longest the senders' "발송 완료" waits behind sends. Seed 004 wants notifications within 30 s of
- * the event; telling is a provider call per sender (a read of the staged notices per batch), a
- * small fraction of the record, so it goes first and sooner.
+ * the event; telling is a provider call per sender and no database work, a small fraction of the
+ * record, so it goes first and soon, a couple of batches at a time.
  */
-const TELL_HOLD_MS = 8_000;
+const TELL_HOLD_MS = 2_000;
 
 /** How long the sends must have been idle before a record starts (a batch job is being fetched). */
 const IDLE_FOR_MS = 20;

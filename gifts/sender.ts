@@ -1,4 +1,4 @@
-import { unrecordedDeliveries, type DeliveredRecord } from '../db/gift-held-sends-repository.ts';
+import { unrecordedDeliveries } from '../db/gift-held-sends-repository.ts';
 import { claimGifts, recordDeliveries } from '../db/gift-sends-repository.ts';
 import type { GiftRow } from '../db/gifts-repository.ts';
 import { generateGiftCodes } from '../domain/gifts/gift-code.ts';
@@ -8,7 +8,7 @@ import { notifyMany } from '../notifications/notify.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 import { createBatcher } from '../runtime/batcher.ts';
 import { receivedNotice } from './deliver.ts';
-import { recoverUnrecorded, sendHeld, tellSenders, writeRecords, type ToRecord } from './direct-delivery.ts';
+import { recoverUnrecorded, sendHeld, tellSenders, writeRecords, type ToRecord, type Told } from './direct-delivery.ts';
 import { createRecorder } from './recorder.ts';
 import { sendStaged } from './staged-delivery.ts';
 import type { GiftDeps } from './reserve.ts';
@@ -75,7 +75,7 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
   const direct = deps.config.gifts.directSend && options.providers ? options.providers : undefined;
   // The record of what went out waits while this process has sends to make (see recorder.ts).
   const recorder = direct
-    ? createRecorder<ToRecord, DeliveredRecord>(
+    ? createRecorder<ToRecord, Told>(
         { tell: (items) => tellSenders({ ...deps, providers: direct }, items), write: (records) => writeRecords({ ...deps, providers: direct }, records) },
         { idle: turn.idle, logger: deps.logger },
       )

@@ -1,5 +1,6 @@
 import { markHeldSends, type HeldSend } from '../db/gift-held-sends-repository.ts';
 import { claimStaged, loadStaged, stagedDelivery, type ClaimedStaged } from '../db/gift-staged-sends-repository.ts';
+import type { GiftRow } from '../db/gifts-repository.ts';
 import type { SentResult } from '../db/notification-deliveries-repository.ts';
 import { enqueueDeliveries } from '../notifications/notify.ts';
 import { PermanentDeliveryError } from '../notifications/provider.ts';
@@ -10,6 +11,8 @@ import type { HeldSendDeps } from './direct-delivery.ts';
 export interface StagedDelivered {
   staged: true;
   giftId: string;
+  /** What the sender's "발송 완료" names. */
+  gift: Pick<GiftRow, 'id' | 'sender_id' | 'product_name' | 'recipient_name'>;
   /** How the provider took the recipient's message, and when (all of the batch's messages were taken by then). */
   result: SentResult;
   at: Date;
@@ -34,7 +37,7 @@ export async function sendStaged(deps: HeldSendDeps, ids: string[], options: { e
     const delivered: StagedDelivered[] = [];
     const failed: Array<{ giftId: string; error: Error; provider: string }> = [];
     for (const o of outcomes) {
-      if ('result' in o) delivered.push({ staged: true, giftId: o.giftId, result: o.result, at });
+      if ('result' in o) delivered.push({ staged: true, giftId: o.giftId, gift: o.gift, result: o.result, at });
       else failed.push(o);
     }
     if (failed.length === 0) return { delivered, retry: [] as HeldSend[] };
@@ -58,11 +61,11 @@ export async function sendStaged(deps: HeldSendDeps, ids: string[], options: { e
   return { delivered, rest: ids.filter((id) => !taken.has(id)) };
 }
 
-async function attemptStaged(providers: Providers, c: ClaimedStaged): Promise<{ giftId: string; result: SentResult } | { giftId: string; error: Error; provider: string }> {
+async function attemptStaged(providers: Providers, c: ClaimedStaged): Promise<{ giftId: string; gift: StagedDelivered['gift']; result: SentResult } | { giftId: string; error: Error; provider: string }> {
   const provider = providers[c.send.channel];
   try {
     const sent = await provider.send({ deliveryId: c.delivery_id, event: 'gift.received', recipient: c.send.recipient, message: c.send.message });
-    return { giftId: c.id, result: { id: c.delivery_id, attempts: 1, provider: provider.name, ...sent } };
+    return { giftId: c.id, gift: { id: c.id, sender_id: c.sender_id, product_name: c.product_name, recipient_name: c.recipient_name }, result: { id: c.delivery_id, attempts: 1, provider: provider.name, ...sent } };
   } catch (err) {
     return { giftId: c.id, error: err instanceof Error ? err : new Error(String(err)), provider: provider.name };
   }

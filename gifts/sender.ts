@@ -67,6 +67,10 @@ export interface GiftSender {
  * once this process has no send waiting (see recorder.ts); a call returns when it is written. Without the first attempt here the claim is one conditional update,
  * SCHEDULED → SENDING, and the channel queue delivers (see settle.ts).
  *
+ * A burst's batch jobs send from the sends staged at preparation (stage.ts, staged-delivery.ts):
+ * one statement writes the batch's gifts SENT with what was drawn and rendered ahead, and only the
+ * gifts it did not take go the way above.
+ *
  * Concurrent single-gift jobs are group-committed (one claim per batch), and a claim also takes
  * up to {@link CLAIM_EXTRA} other gifts that are already due: at 00:00 the first jobs to run pull
  * the minute forward, and the later jobs find their gift sent and finish at once.
@@ -114,8 +118,8 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
       // A prepared burst's gifts go from their staged sends (see stage.ts); the rest as before.
       const fromStage = staged ? await sendStaged(providers, unique, { earlyToleranceMs: EARLY_TOLERANCE_MS }) : { delivered: [], rest: unique };
       for (const d of fromStage.delivered) outcomes.set(d.giftId, { sent: true, deliveryId: d.result.id });
-      const taken = new Set(fromStage.rest);
-      for (const id of unique) if (!taken.has(id) && !outcomes.has(id)) outcomes.set(id, { skipped: 'its first attempt failed; delivering through the channel queue' });
+      const rest = new Set(fromStage.rest);
+      for (const id of unique) if (!rest.has(id) && !outcomes.has(id)) outcomes.set(id, { skipped: 'its first attempt failed; delivering through the channel queue' });
       unique = fromStage.rest;
       const held = unique.length > 0 || extra > 0 ? await sendHeld(providers, unique, { extra, earlyToleranceMs: EARLY_TOLERANCE_MS, secrets }) : { delivered: [], others };
       for (const d of held.delivered) outcomes.set(d.giftId, { sent: true, deliveryId: d.message.id });

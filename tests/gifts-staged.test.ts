@@ -34,7 +34,9 @@ describe('gifts: staged sends', () => {
   const providers = { push: createDevProvider('push'), sms: createDevProvider('sms'), email: createDevProvider('email'), kakao: counting };
   const owner = { sub: 'c-sender', role: 'customer' as const };
   before(async () => {
-    bed = await createGiftTestBed();
+    // The reconciler rarely: a job it re-adds for the cancelled gift would take the other due gifts
+    // the ordinary way (legitimately, but then there is less of the staged path to look at).
+    bed = await createGiftTestBed({ GIFT_RECONCILE_MS: '600000' });
     await bed.start({ providers });
   });
   after(() => bed.platform.cleanup());
@@ -67,18 +69,23 @@ describe('gifts: staged sends', () => {
 
     const rest = ids.filter((id) => id !== cancelled);
     const final = await Promise.all(rest.map((id) => bed.waitFor(id, ['SENT'], 60_000)));
+    // The gifts are due, so a single-gift job of the running workers (one the reconciler re-added
+    // for the cancelled gift, say) may take some of them the ordinary way first, legitimately: the
+    // staged assertions are about the gifts this batch sent.
+    const ours = new Set(ids.filter((_, i) => 'sent' in outcomes[i]!));
     for (const g of final) {
       const s = stage.get(g.id)!;
       if (g.id === changed) {
         assert.notEqual(g.link_token, s.link_token, 'a gift changed after its staging is sent the ordinary way');
         const message = await db('notification_deliveries').where({ id: g.delivery_id }).first();
         assert.equal(message.recipient.name, '새수신자', 'with its new recipient');
-      } else {
+      } else if (ours.has(g.id)) {
         assert.deepEqual([g.code, g.link_token, g.delivery_id], [s.code, s.link_token, s.delivery_id], `gift ${g.id} went out as staged`);
         assert.equal(g.expires_at!.getTime(), new Date(s.expires_at).getTime());
       }
     }
-    assert.equal((await openGift(bed.deps, first.link_token)).kind, 'ok', 'the staged link works once its gift is SENT');
+    assert.ok(ours.size > 0, 'the batch sent gifts from their stages');
+    if (ours.has(ids[0]!)) assert.equal((await openGift(bed.deps, first.link_token)).kind, 'ok', 'the staged link works once its gift is SENT');
     assert.equal((await bed.gift(cancelled)).status, 'CANCELLED');
     assert.equal((await db('credit_ledger').where({ ref_type: 'gift', kind: 'refund', ref_id: cancelled }).select('id')).length, 1, 'the cancel refunded once');
 

@@ -141,9 +141,9 @@ async function midnightSpike(): Promise<void> {
   const serversAtInstant = await serverCpu();
   const batches = await platform.queues.get('gifts').getJobs(['delayed', 'wait', 'active', 'completed', 'prioritized']);
   const burstJobs = () => batches.filter((j) => j.name === 'gift.send-batch' && j.data.dueAt === due && !j.id!.endsWith('-fallback'));
-  const prepared = await Promise.any(workers.map((w) => w.waitFor(/"tookMs":(\d+,"aheadMs":-?\d+)[^\n]*gift burst prepared/, 1_000))).catch(() => undefined);
-  const [tookMs, aheadMs] = (prepared ?? '').split(',"aheadMs":').map(Number);
-  say(`  burst prepared ahead: ${burstJobs().length > 0 ? `yes, ${burstJobs().length} batch jobs` : 'no (single-gift jobs only)'}${prepared ? `; preparing took ${s(tookMs!)} and ended ${s(aheadMs!)} before the instant` : ''}`);
+  const prepared = await Promise.any(workers.map((w) => w.waitFor(/"staged":(\d+,"batches":\d+,"tookMs":\d+,"aheadMs":-?\d+)[^\n]*gift burst prepared/, 1_000))).catch(() => undefined);
+  const [staged, , tookMs, aheadMs] = (prepared ?? '').split(/,"\w+":/).map(Number);
+  say(`  burst prepared ahead: ${burstJobs().length > 0 ? `yes, ${burstJobs().length} batch jobs` : 'no (single-gift jobs only)'}${prepared ? `, ${fmt(staged!)} sends staged; preparing took ${s(tookMs!)} and ended ${s(aheadMs!)} before the instant` : ''}`);
   const sentCount = async () => Number((await db.raw(`SELECT count(*) AS n FROM notification_deliveries WHERE event = 'gift.received' AND status = 'sent'`)).rows[0].n);
   // Long enough that "missing" means lost, not slow; the lateness figures show slow.
   const deadline = due + Number(process.env.BENCH_WAIT_SECONDS ?? 900) * 1_000;
@@ -151,12 +151,17 @@ async function midnightSpike(): Promise<void> {
   // The CPU spent until every gift is SENT on record (the critical path; the records written
   // meanwhile are in it too, as far as they ran), read on the same 2 s poll.
   let atAllSent: { worker: number; pg: number; at: number } | undefined;
-  const sentGifts = async () => Number((await db.raw(`SELECT count(*) AS n FROM gifts WHERE status = 'SENT'`)).rows[0].n);
+  // Gifts not yet SENT, read through the partial indexes on SCHEDULED and SENDING (cheap once the
+  // instant is under way), every 250 ms: the CPU read when none is left is the critical path's,
+  // with little of the records (held back while sends wait) in it.
+  const unsent = async () => Number((await db.raw(`SELECT count(*) AS n FROM gifts WHERE status IN ('SCHEDULED', 'SENDING')`)).rows[0].n);
+  const watchSent = (async () => {
+    while (Date.now() < deadline && (await unsent()) > 0) await sleep(250);
+    atAllSent = { worker: (await workerCpu()) - cpuAtInstant, pg: (await serverCpu()).pg - serversAtInstant.pg, at: Date.now() - due };
+  })();
   // Every 2 s: the count scans every delivery row, and a busier poll would be part of the load it measures.
-  while ((sent = await sentCount()) < N && Date.now() < deadline) {
-    if (!atAllSent && (await sentGifts()) >= N) atAllSent = { worker: (await workerCpu()) - cpuAtInstant, pg: (await serverCpu()).pg - serversAtInstant.pg, at: Date.now() - due };
-    await sleep(2_000);
-  }
+  while ((sent = await sentCount()) < N && Date.now() < deadline) await sleep(2_000);
+  await watchSent;
   const { rows: [late] } = await db.raw(
     `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x) AS p50, percentile_disc(0.99) WITHIN GROUP (ORDER BY x) AS p99, max(x) AS max
        FROM (SELECT extract(epoch FROM d.sent_at - g.send_at) * 1000 AS x FROM gifts g JOIN notification_deliveries d ON d.id = g.delivery_id WHERE d.status = 'sent') t`,
@@ -182,7 +187,7 @@ async function midnightSpike(): Promise<void> {
   say(`  claim lateness p50 ${s(Number(claim.p50))} · p99 ${s(Number(claim.p99))} · max ${s(Number(claim.max))} · earliest ${s(Number(claim.min))}`);
   report({ bench: 'gifts', metric: 'spike-delivered-p99', label: `${fmt(N)} gifts due at one instant: delivered lateness p99`, value: Number(late.p99), unit: 'ms', target: 'p99 < 10 s, none missing or twice', met: Number(late.p99) < 10_000 && sent >= N && Number(dups.messages) === 0 });
   say(`  worker CPU from the instant to the last delivery: ${fmt(cpuDelivered, 1)} s in all, ${fmt((cpuDelivered * 1e6) / Math.max(1, sent), 0)} µs per gift (both processes); Postgres ${fmt(((serversAfter.pg - serversAtInstant.pg) * 1e6) / Math.max(1, sent), 0)} µs, Redis ${fmt(((serversAfter.redis - serversAtInstant.redis) * 1e6) / Math.max(1, sent), 0)} µs per gift`);
-  if (atAllSent) say(`  CPU until every gift was SENT (seen at +${s(atAllSent.at)}, 2 s poll): worker ${fmt((atAllSent.worker * 1e6) / N, 0)} µs, Postgres ${fmt((atAllSent.pg * 1e6) / N, 0)} µs per gift`);
+  if (atAllSent) say(`  CPU until every gift was SENT (seen at +${s(atAllSent.at)}, 250 ms poll): worker ${fmt((atAllSent.worker * 1e6) / N, 0)} µs, Postgres ${fmt((atAllSent.pg * 1e6) / N, 0)} µs per gift`);
   say(`  duplicates: ${dups.messages} gifts with two messages, ${dups.claims} claimed twice · ${dups.retried} deliveries re-run after a stalled worker · missing ${N - sent}`);
   // The senders' "발송 완료" follows the recipients (the settle sweep holds back during a burst).
   const settled = async () => Number((await db.raw(`SELECT count(*) AS n FROM gifts WHERE status = 'SENT'`)).rows[0].n);
@@ -202,16 +207,18 @@ async function midnightSpike(): Promise<void> {
   );
   say(`  gift rows after the settle sweep: ${fmt(Number(status.sent))} SENT, ${fmt(Number(status.other))} other · senders told (발송 완료) ${fmt(Number(told.n))}, p50 ${s(Number(told.p50))} · p99 ${s(Number(told.p99))} · max ${s(Number(told.max))} after the send time`);
   // Where a batch's time goes, from the rows' own timestamps: locked → sent (the gift SENT on record, the
-  // critical path) → its record written (delivery row, history; held back while sends wait) → sender told.
+  // critical path) → its record written (delivery row, history; held back while sends wait); the
+  // sender is told before the record is written (a negative last stage).
   const { rows: [stages] } = await db.raw(
     `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY a) AS sent50, percentile_disc(0.5) WITHIN GROUP (ORDER BY b) AS record50, percentile_disc(0.99) WITHIN GROUP (ORDER BY b) AS record99,
             percentile_disc(0.5) WITHIN GROUP (ORDER BY c) AS told50
        FROM (SELECT extract(epoch FROM g.sent_at - g.claimed_at) * 1000 AS a, extract(epoch FROM r.created_at - g.sent_at) * 1000 AS b, extract(epoch FROM d.sent_at - r.created_at) * 1000 AS c
                FROM gifts g JOIN notification_deliveries r ON r.id = g.delivery_id LEFT JOIN notification_deliveries d ON d.event = 'gift.sent' AND d.data->>'giftId' = g.id) t`,
   );
-  say(`  per gift: locked → SENT p50 ${s(Number(stages.sent50))} · SENT → record written p50 ${s(Number(stages.record50))}, p99 ${s(Number(stages.record99))} · record → sender told p50 ${s(Number(stages.told50))}`);
+  say(`  per gift: locked → SENT p50 ${s(Number(stages.sent50))} · SENT → record written p50 ${s(Number(stages.record50))}, p99 ${s(Number(stages.record99))} · sender told → record written p50 ${s(-Number(stages.told50))}`);
   say(`  sender-notice lag behind the recipient's message: p50 ${s(Number(told.lag50))} · p99 ${s(Number(told.lag99))}  (seed 004: notifications within 30 s)`);
-  report({ bench: 'gifts', metric: 'spike-sender-notice-p99', label: `${fmt(N)} gifts at one instant: 발송 완료 to the sender, lag behind the recipient's message p99`, value: Number(told.lag99), unit: 'ms', target: 'p99 < 30 s, every sender told', met: Number(told.lag99) < 30_000 && Number(told.n) >= N });
+  // Seed 004's 30 s for notifications counts from the send time, as the recipients' lateness does.
+  report({ bench: 'gifts', metric: 'spike-sender-notice-p99', label: `${fmt(N)} gifts at one instant: 발송 완료 to the sender, after the send time p99`, value: Number(told.p99), unit: 'ms', target: 'p99 < 30 s, every sender told', met: Number(told.p99) < 30_000 && Number(told.n) >= N });
   await Promise.all(workers.map((w) => w.stop()));
 }
 

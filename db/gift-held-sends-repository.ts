@@ -59,10 +59,12 @@ export interface HeldSend {
  *   retrying or failed), so that the channel queue's retries and the settle sweep find it;
  * - a message that went out has nothing more written here: its delivery row, its history steps
  *   and the sender's notice are {@link recordDelivered}'s, after the commit, off the critical path.
- * The update is still conditional on SCHEDULED, which the locks guarantee. Returns the sent
+ * The update is still conditional on SCHEDULED, which the locks guarantee (`from: 'SENT'`: a staged
+ * send's gifts, written SENT by the same transaction before their messages failed, see
+ * gifts/staged-delivery.ts). Returns the sent
  * gifts' `claimed_at` and `sent_at` as written, for the record that follows.
  */
-export async function markHeldSends(trx: Knex.Transaction, sends: HeldSend[]): Promise<Map<string, { claimedAt: Date; sentAt: Date }>> {
+export async function markHeldSends(trx: Knex.Transaction, sends: HeldSend[], options: { from?: 'SCHEDULED' | 'SENT' } = {}): Promise<Map<string, { claimedAt: Date; sentAt: Date }>> {
   if (sends.length === 0) return new Map();
   const failed = sends.filter((s) => 'error' in s.outcome);
   const failOf = (s: HeldSend) => s.outcome as { error: string; provider: string; permanent: boolean };
@@ -74,7 +76,7 @@ export async function markHeldSends(trx: Knex.Transaction, sends: HeldSend[]): P
           SET status = CASE WHEN r.sent THEN 'SENT' ELSE 'SENDING' END, code = r.code, link_token = r.token, claimed_at = now(),
               sent_at = CASE WHEN r.sent THEN statement_timestamp() END, delivery_id = r.delivery_id,
               expires_at = r.expires_at, remind_d3_at = r.d3, remind_d1_at = r.d1, version = g.version + 1, updated_at = statement_timestamp()
-         FROM r WHERE g.id = r.id AND g.status = 'SCHEDULED'
+         FROM r WHERE g.id = r.id AND g.status = ?
        RETURNING g.id, g.claimed_at, g.sent_at, r.sent),
      logged AS (INSERT INTO gift_events (gift_id, to_status, actor, reason, at) SELECT id, 'SENDING', 'system:sender', 'due', claimed_at FROM done WHERE NOT sent),
      m AS (SELECT unnest(?::text[]) AS gift_id, unnest(?::text[]) AS id, unnest(?::text[]) AS idempotency_key, unnest(?::text[]) AS event,
@@ -89,6 +91,7 @@ export async function markHeldSends(trx: Knex.Transaction, sends: HeldSend[]): P
     [
       sends.map((s) => s.giftId), sends.map((s) => s.code), sends.map((s) => s.linkToken), sends.map((s) => s.message.id),
       sends.map((s) => s.expiresAt), sends.map((s) => s.remindD3At), sends.map((s) => s.remindD1At), sends.map((s) => 'sent' in s.outcome),
+      options.from ?? 'SCHEDULED',
       failed.map((s) => s.giftId), failed.map((s) => s.message.id), failed.map((s) => s.message.idempotency_key), failed.map((s) => s.message.event),
       failed.map((s) => s.message.channel), failed.map((s) => s.message.recipient_key), failed.map((s) => JSON.stringify(s.message.recipient)), failed.map((s) => JSON.stringify(s.message.data)),
       failed.map((s) => (failOf(s).permanent ? 'failed' : 'retrying')), failed.map((s) => failOf(s).provider), failed.map((s) => failOf(s).error.slice(0, 2_000)),
@@ -107,16 +110,22 @@ export interface DeliveredSend {
   result: SentResult;
   /** What the sender's "발송 완료" names (built with the record, off the critical path). */
   gift: Pick<GiftRow, 'id' | 'sender_id' | 'product_name' | 'recipient_name'>;
+  /** When the provider had taken the recipient's message, if known apart from `sentAt` (a staged send's). */
+  deliveredAt?: Date;
 }
 
-/** A delivered send with the sender's notice, and how its first attempt went (none: it goes through the push queue). */
-export type DeliveredRecord = DeliveredSend & { notice: NewDelivery & { result?: SentResult } };
+/**
+ * A delivered send with the sender's notice, how its first attempt went (none: it goes through the
+ * push queue) and when (the senders are told before the record is written, see gifts/recorder.ts).
+ */
+export type DeliveredRecord = Omit<DeliveredSend, 'gift'> & { notice: NewDelivery & { result?: SentResult; at?: Date } };
 
 /**
  * The bookkeeping of gifts already SENT on record ({@link markHeldSends}), in one statement that
  * may run any time after: the recipients' messages as sent (at the gift's `sent_at`, the moment the
  * send was on record), the SENDING and SENT history steps at the times the gift row holds, and the
- * senders' notices. The message row is the gate: it is inserted once (its id is the gift's
+ * senders' notices (sent when the provider took them, before this statement). A staged send's
+ * stage goes with it. The message row is the gate: it is inserted once (its id is the gift's
  * delivery id), and the history and the notice are written only with it, so running this twice —
  * a live record and a resumed one — writes everything once. Returns the ids of the queued notices
  * written now, for the caller to enqueue.
@@ -128,12 +137,13 @@ export async function recordDelivered(db: Knex, sends: DeliveredRecord[]): Promi
     `WITH m AS (SELECT unnest(?::text[]) AS gift_id, unnest(?::text[]) AS id, unnest(?::text[]) AS idempotency_key, unnest(?::text[]) AS event,
                        unnest(?::text[]) AS channel, unnest(?::text[]) AS recipient_key, unnest(?::jsonb[]) AS recipient, unnest(?::jsonb[]) AS data,
                        unnest(?::text[]) AS provider, unnest(?::text[]) AS message_id, unnest(?::jsonb[]) AS detail,
-                       unnest(?::timestamptz[]) AS claimed_at, unnest(?::timestamptz[]) AS sent_at),
+                       unnest(?::timestamptz[]) AS claimed_at, unnest(?::timestamptz[]) AS sent_at, unnest(?::timestamptz[]) AS delivered_at),
      messages AS (
        INSERT INTO notification_deliveries (id, idempotency_key, event, channel, recipient_key, recipient, data, status, attempts, provider, provider_message_id, detail, sent_at)
-       SELECT m.id, m.idempotency_key, m.event, m.channel, m.recipient_key, m.recipient, m.data, 'sent', 1, m.provider, m.message_id, m.detail, m.sent_at FROM m
+       SELECT m.id, m.idempotency_key, m.event, m.channel, m.recipient_key, m.recipient, m.data, 'sent', 1, m.provider, m.message_id, m.detail, coalesce(m.delivered_at, m.sent_at) FROM m
        ON CONFLICT (id) DO NOTHING
        RETURNING id),
+     unstaged AS (DELETE FROM gift_staged_sends s USING m WHERE s.gift_id = m.gift_id),
      done AS (SELECT m.gift_id, m.claimed_at, m.sent_at FROM m JOIN messages USING (id)),
      logged AS (
        INSERT INTO gift_events (gift_id, to_status, actor, reason, at)
@@ -141,11 +151,11 @@ export async function recordDelivered(db: Knex, sends: DeliveredRecord[]): Promi
        UNION ALL SELECT gift_id, 'SENT', 'system:delivery', 'delivered', sent_at FROM done),
      n AS (SELECT unnest(?::text[]) AS gift_id, unnest(?::text[]) AS id, unnest(?::text[]) AS idempotency_key, unnest(?::text[]) AS event,
                   unnest(?::text[]) AS channel, unnest(?::text[]) AS recipient_key, unnest(?::jsonb[]) AS recipient, unnest(?::jsonb[]) AS data,
-                  unnest(?::text[]) AS provider, unnest(?::text[]) AS message_id, unnest(?::jsonb[]) AS detail)
+                  unnest(?::text[]) AS provider, unnest(?::text[]) AS message_id, unnest(?::jsonb[]) AS detail, unnest(?::timestamptz[]) AS told_at)
      INSERT INTO notification_deliveries (id, idempotency_key, event, channel, recipient_key, recipient, data, status, attempts, provider, provider_message_id, detail, sent_at)
      SELECT n.id, n.idempotency_key, n.event, n.channel, n.recipient_key, n.recipient, n.data,
             CASE WHEN n.provider IS NULL THEN 'queued' ELSE 'sent' END, CASE WHEN n.provider IS NULL THEN 0 ELSE 1 END,
-            n.provider, n.message_id, n.detail, CASE WHEN n.provider IS NULL THEN NULL ELSE statement_timestamp() END
+            n.provider, n.message_id, n.detail, CASE WHEN n.provider IS NULL THEN NULL ELSE coalesce(n.told_at, statement_timestamp()) END
        FROM n JOIN done ON done.gift_id = n.gift_id
      ON CONFLICT (id) DO NOTHING
      RETURNING id, status`,
@@ -153,10 +163,11 @@ export async function recordDelivered(db: Knex, sends: DeliveredRecord[]): Promi
       sends.map((s) => s.giftId), sends.map((s) => s.message.id), sends.map((s) => s.message.idempotency_key), sends.map((s) => s.message.event),
       sends.map((s) => s.message.channel), sends.map((s) => s.message.recipient_key), sends.map((s) => JSON.stringify(s.message.recipient)), sends.map((s) => JSON.stringify(s.message.data)),
       sends.map((s) => s.result.provider), sends.map((s) => s.result.providerMessageId ?? null), sends.map((s) => json(s.result.detail)),
-      sends.map((s) => s.claimedAt), sends.map((s) => s.sentAt),
+      sends.map((s) => s.claimedAt), sends.map((s) => s.sentAt), sends.map((s) => s.deliveredAt ?? null),
       sends.map((s) => s.giftId), sends.map((s) => s.notice.id), sends.map((s) => s.notice.idempotency_key), sends.map((s) => s.notice.event),
       sends.map((s) => s.notice.channel), sends.map((s) => s.notice.recipient_key), sends.map((s) => JSON.stringify(s.notice.recipient)), sends.map((s) => JSON.stringify(s.notice.data)),
       sends.map((s) => s.notice.result?.provider ?? null), sends.map((s) => s.notice.result?.providerMessageId ?? null), sends.map((s) => json(s.notice.result?.detail)),
+      sends.map((s) => s.notice.at ?? null),
     ] as unknown as Knex.RawBinding[],
   );
   return rows.filter((r) => r.status === 'queued').map((r) => r.id);

@@ -1,15 +1,20 @@
 import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../runtime/logger.ts';
+import type { Config } from '../runtime/config.ts';
 import type { QueueSet } from '../runtime/queues.ts';
+import { stageBurst } from './stage.ts';
 
 export const GIFT_SEND_BATCH_JOB = 'gift.send-batch';
 
 /** Gifts per batch job: one claim statement and one delivery batch each. */
 const BATCH = 1_000;
 
-/** How long one preparer holds an instant. */
-const LOCK_MS = 20_000;
+/** How long one preparer holds an instant (staging 100,000 gifts takes several seconds of it). */
+const LOCK_MS = 45_000;
+
+/** Staging stops this long before the instant; the gifts not staged by then are sent the ordinary way. */
+const STAGE_MARGIN_MS = 5_000;
 
 /** How long after its instant each batch's fallback job fires, should the batch itself not. */
 export const FALLBACK_MS = 30_000;
@@ -28,12 +33,15 @@ export const FALLBACK_MS = 30_000;
  *   BullMQ jobs right after the instant (the whole of the raw baseline's work) just to find their
  *   gifts sent. The reconciler leaves a prepared instant's gifts alone until it is overdue by its
  *   grace, and then re-adds a job for any gift still SCHEDULED (see reconcile.ts).
+ * - with the first attempt made by the gift worker (GIFT_DIRECT_SEND), each gift's send is staged
+ *   first (stage.ts): code, link token, delivery id, validity and both messages, rendered, so that
+ *   at the instant one statement per batch writes the gifts SENT and the provider gets the text.
  * Nothing is claimed ahead: a gift can still be cancelled until the instant. The batch job ids
  * name the instant, so running this again (or from two processes) adds nothing twice; the first
  * batch is added last and marks the instant as prepared.
  */
 export async function prepareBursts(
-  deps: { db: Knex; redis: Redis; queues: QueueSet; logger: Logger },
+  deps: { db: Knex; redis: Redis; queues: QueueSet; logger: Logger; config: Config },
   options: { horizonMs: number; minGifts: number; leadMs?: number },
 ): Promise<{ instants: number; gifts: number }> {
   const queue = deps.queues.get('gifts');
@@ -55,6 +63,7 @@ export async function prepareBursts(
     const ids = (await deps.db('gifts').where({ status: 'SCHEDULED', send_at }).orderBy('id').select('id')).map((r: { id: string }) => r.id);
     const batches = Array.from({ length: Math.ceil(ids.length / BATCH) }, (_, i) => ({ i, giftIds: ids.slice(i * BATCH, (i + 1) * BATCH) }));
     const started = Date.now();
+    const staged = deps.config.gifts.directSend ? await stageBurst(deps, ids, at, at - STAGE_MARGIN_MS) : 0;
     const add = (list: typeof batches, fallback = false) =>
       list.length === 0
         ? Promise.resolve()
@@ -71,7 +80,7 @@ export async function prepareBursts(
     await add(batches.slice(0, 1));
     gifts += ids.length;
     prepared++;
-    deps.logger.info({ at: send_at.toISOString(), gifts: ids.length, batches: batches.length, tookMs: Date.now() - started, aheadMs: at - Date.now() }, 'gift burst prepared');
+    deps.logger.info({ at: send_at.toISOString(), gifts: ids.length, staged, batches: batches.length, tookMs: Date.now() - started, aheadMs: at - Date.now() }, 'gift burst prepared');
   }
   return { instants: prepared, gifts };
 }

@@ -1,13 +1,15 @@
-import { lockDueGifts, markHeldSends, recordDelivered, type DeliveredSend, type HeldSend } from '../db/gift-held-sends-repository.ts';
+import { lockDueGifts, markHeldSends, recordDelivered, type DeliveredRecord, type DeliveredSend, type HeldSend } from '../db/gift-held-sends-repository.ts';
+import { loadStaged, stagedDelivery } from '../db/gift-staged-sends-repository.ts';
 import type { GiftRow } from '../db/gifts-repository.ts';
 import type { NewDelivery, SentResult } from '../db/notification-deliveries-repository.ts';
 import { giftValidity, lastValidDay } from '../domain/gifts/validity.ts';
 import { render } from '../domain/notifications/templates.ts';
 import { deliveryRows, enqueueDeliveries } from '../notifications/notify.ts';
-import { PermanentDeliveryError } from '../notifications/provider.ts';
+import { PermanentDeliveryError, type RenderedMessage } from '../notifications/provider.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 import { receivedNotice, sentNotice } from './deliver.ts';
 import type { GiftDeps } from './reserve.ts';
+import type { StagedDelivered } from './staged-delivery.ts';
 
 export interface HeldSendDeps extends GiftDeps {
   providers: Providers;
@@ -24,7 +26,7 @@ export interface HeldSendDeps extends GiftDeps {
  *    transaction commits.
  * That is the critical path of the midnight spike, and all of it: the sent messages' delivery
  * rows, their history steps and the senders' "발송 완료" are returned to be written by
- * {@link recordHeld} afterwards, which the sender defers while sends are waiting (see sender.ts).
+ * {@link tellSenders} and {@link writeRecords} afterwards, which the sender defers while sends are waiting (see sender.ts).
  * Exactly once: until the commit nothing is on record, and a cancel waits for the lock and then
  * finds the gift SENT (or, if this send died, SCHEDULED, and wins). A send that dies before the
  * commit — before or after the provider call — leaves the gifts SCHEDULED: the batch's retry, its
@@ -80,18 +82,55 @@ export async function sendHeld(
   return { delivered, others };
 }
 
+/** A gift whose record is still to be written: sent the ordinary way, or from its staged send. */
+export type ToRecord = DeliveredSend | StagedDelivered;
+
+/** A gift whose sender has been told (or whose notice is left to the push queue), its record still to write. */
+export interface Told {
+  item: ToRecord;
+  notice: DeliveredRecord['notice'];
+}
+
 /**
- * The record of gifts already SENT (see {@link sendHeld}): the senders' "발송 완료" handed to the
- * provider, then one statement writes the recipients' messages, the history steps and the notices
- * ({@link recordDelivered}); notices whose first attempt failed go on through the push queue.
+ * The first half of the record of gifts already SENT (see {@link sendHeld} and sendStaged): the
+ * senders' "발송 완료" handed to the provider, before the slower writing of the record
+ * ({@link writeRecords}); seed 004 wants notifications within 30 s, and at 00:00 the record of a
+ * whole burst takes longer than that. No database work: the notice names what the send had in
+ * hand (the gift's id, sender, product and recipient names).
  */
-export async function recordHeld(deps: HeldSendDeps, delivered: DeliveredSend[]): Promise<void> {
-  if (delivered.length === 0) return;
-  const notices = delivered.map((d) => deliveryRows(sentNotice(d.gift))[0]!);
+export async function tellSenders(deps: HeldSendDeps, items: ToRecord[]): Promise<Told[]> {
+  if (items.length === 0) return [];
+  const notices = items.map((d) => deliveryRows(sentNotice(d.gift))[0]!);
   const told = await attemptAll(deps.providers, notices);
+  const at = new Date();
   const toldById = new Map(told.sent.map((r) => [r.id, r]));
-  const queued = new Set(await recordDelivered(deps.db, delivered.map((d, i) => ({ ...d, notice: { ...notices[i]!, result: toldById.get(notices[i]!.id) } }))));
-  await enqueueDeliveries(deps, notices.filter((n) => queued.has(n.id)));
+  return items.map((item, i) => ({ item, notice: { ...notices[i]!, result: toldById.get(notices[i]!.id), at } }));
+}
+
+/**
+ * The second half: one statement writes the recipients' messages, the history steps and the
+ * notices ({@link recordDelivered}); notices whose first attempt failed go on through the push
+ * queue. A staged send's message and times are read back from its stage and its gift (one
+ * statement per batch); a staged gift whose stage is gone was recorded by someone else (or is left
+ * to the reconciler's sweep for missing records) and is dropped here.
+ */
+export async function writeRecords(deps: HeldSendDeps, told: Told[]): Promise<void> {
+  if (told.length === 0) return;
+  const staged = told.filter((t) => 'staged' in t.item).map((t) => t.item.giftId);
+  const stages = new Map((await loadStaged(deps.db, staged)).map((s) => [s.gift_id, s]));
+  const records: DeliveredRecord[] = [];
+  for (const { item, notice } of told) {
+    if (!('staged' in item)) {
+      const { gift: _gift, ...send } = item;
+      records.push({ ...send, notice });
+      continue;
+    }
+    const s = stages.get(item.giftId);
+    if (!s?.claimed_at || !s.sent_at) continue;
+    records.push({ giftId: item.giftId, claimedAt: s.claimed_at, sentAt: s.sent_at, deliveredAt: item.at, message: stagedDelivery(s), result: item.result, notice });
+  }
+  const queued = new Set(await recordDelivered(deps.db, records));
+  await enqueueDeliveries(deps, records.map((r) => r.notice).filter((n) => queued.has(n.id)));
 }
 
 /**
@@ -115,9 +154,9 @@ export function recoverUnrecorded(deps: HeldSendDeps, gifts: GiftRow[]): Deliver
     .filter((d) => d.message.id === gifts.find((g) => g.id === d.giftId)!.delivery_id);
 }
 
-/** One provider call per row, side by side: what went out, and what did not and why. */
-export async function attemptAll(providers: Providers, rows: ReadonlyArray<NewDelivery>): Promise<{ sent: SentResult[]; failed: Failure[] }> {
-  const attempts = await Promise.all(rows.map((row) => attempt(providers, row)));
+/** One provider call per row, side by side: what went out, and what did not and why (`messages`: rendered already). */
+export async function attemptAll(providers: Providers, rows: ReadonlyArray<NewDelivery>, messages: ReadonlyArray<RenderedMessage | undefined> = []): Promise<{ sent: SentResult[]; failed: Failure[] }> {
+  const attempts = await Promise.all(rows.map((row, i) => attempt(providers, row, messages[i])));
   return {
     sent: attempts.filter((a): a is { row: NewDelivery; sent: SentResult } => 'sent' in a).map((a) => a.sent),
     failed: attempts.filter((a): a is Failure => 'error' in a),
@@ -126,11 +165,11 @@ export async function attemptAll(providers: Providers, rows: ReadonlyArray<NewDe
 
 export type Failure = { row: NewDelivery; error: Error; provider: string };
 
-async function attempt(providers: Providers, row: NewDelivery): Promise<{ row: NewDelivery; sent: SentResult } | Failure> {
+async function attempt(providers: Providers, row: NewDelivery, rendered?: RenderedMessage): Promise<{ row: NewDelivery; sent: SentResult } | Failure> {
   const provider = providers[row.channel];
   try {
     // The data was checked when the row was built; rendering only fills the template.
-    const message = render(row.event as Parameters<typeof render>[0], row.data);
+    const message = rendered ?? render(row.event as Parameters<typeof render>[0], row.data);
     const result = await provider.send({ deliveryId: row.id, event: row.event, recipient: row.recipient, message });
     return { row, sent: { id: row.id, attempts: 1, provider: provider.name, ...result } };
   } catch (err) {

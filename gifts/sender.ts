@@ -1,4 +1,4 @@
-import { unrecordedDeliveries, type DeliveredSend } from '../db/gift-held-sends-repository.ts';
+import { unrecordedDeliveries } from '../db/gift-held-sends-repository.ts';
 import { claimGifts, recordDeliveries } from '../db/gift-sends-repository.ts';
 import type { GiftRow } from '../db/gifts-repository.ts';
 import { generateGiftCodes } from '../domain/gifts/gift-code.ts';
@@ -8,8 +8,9 @@ import { notifyMany } from '../notifications/notify.ts';
 import type { Providers } from '../notifications/providers/index.ts';
 import { createBatcher } from '../runtime/batcher.ts';
 import { receivedNotice } from './deliver.ts';
-import { recordHeld, recoverUnrecorded, sendHeld } from './direct-delivery.ts';
+import { recoverUnrecorded, sendHeld, tellSenders, writeRecords, type ToRecord, type Told } from './direct-delivery.ts';
 import { createRecorder } from './recorder.ts';
+import { sendStaged } from './staged-delivery.ts';
 import type { GiftDeps } from './reserve.ts';
 
 /** A job may fire this much before the send time on record (clock skew between hosts). */
@@ -28,11 +29,13 @@ const ABANDONED_AFTER_MS = 120_000;
 /**
  * Claim-and-deliver rounds one process runs at once. At 00:00 a hundred batch jobs start
  * together; run all at once on two cores, each holds its thousand rows through its claim, send
- * and record, and all of them finish late together (100,000 gifts: p99 185 s). Two at a time per
+ * and record, and all of them finish late together (100,000 gifts: p99 185 s). A few at a time per
  * process keep Postgres and the event loop busy while the rest wait their turn, so the first
- * thousands go out in the first second and the minute drains in order.
+ * thousands go out in the first second and the minute drains in order. Four: a staged batch is
+ * mostly waiting (its one statement, its commit's WAL flush), and with two at a time per process
+ * the 100,000-gift instant used 0.7 of the two cores.
  */
-const ROUNDS_IN_FLIGHT = 2;
+const ROUNDS_IN_FLIGHT = 4;
 
 /**
  * A gift SENT on record this long ago with no delivery row had its record lost with its process
@@ -64,6 +67,10 @@ export interface GiftSender {
  * once this process has no send waiting (see recorder.ts); a call returns when it is written. Without the first attempt here the claim is one conditional update,
  * SCHEDULED → SENDING, and the channel queue delivers (see settle.ts).
  *
+ * A burst's batch jobs send from the sends staged at preparation (stage.ts, staged-delivery.ts):
+ * one statement writes the batch's gifts SENT with what was drawn and rendered ahead, and only the
+ * gifts it did not take go the way above.
+ *
  * Concurrent single-gift jobs are group-committed (one claim per batch), and a claim also takes
  * up to {@link CLAIM_EXTRA} other gifts that are already due: at 00:00 the first jobs to run pull
  * the minute forward, and the later jobs find their gift sent and finish at once.
@@ -73,7 +80,12 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
   const turn = createTurns(ROUNDS_IN_FLIGHT);
   const direct = deps.config.gifts.directSend && options.providers ? options.providers : undefined;
   // The record of what went out waits while this process has sends to make (see recorder.ts).
-  const recorder = direct ? createRecorder<DeliveredSend>((batch) => recordHeld({ ...deps, providers: direct }, batch), { idle: turn.idle, logger: deps.logger }) : undefined;
+  const recorder = direct
+    ? createRecorder<ToRecord, Told>(
+        { tell: (items) => tellSenders({ ...deps, providers: direct }, items), write: (records) => writeRecords({ ...deps, providers: direct }, records) },
+        { idle: turn.idle, logger: deps.logger },
+      )
+    : undefined;
 
   const deliverAll = async (gifts: GiftRow[]): Promise<string[]> => {
     if (gifts.length === 0) return [];
@@ -90,24 +102,31 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
   };
 
   /** Claims `ids` (plus `extra` due ones), delivers what it claimed, and says what became of each id. */
-  const claimAndDeliver = async (ids: string[], extra: number, resume = false): Promise<SendOutcome[]> => {
-    const { outcomes, recorded } = await turn(() => claimAndDeliverNow(ids, extra, resume));
+  const claimAndDeliver = async (ids: string[], extra: number, resume = false, staged = false): Promise<SendOutcome[]> => {
+    const { outcomes, recorded } = await turn(() => claimAndDeliverNow(ids, extra, resume, staged));
     // Outside the turn: the next batch's sends go first, this one's record when they are done.
     await recorded;
     return outcomes;
   };
-  const claimAndDeliverNow = async (ids: string[], extra: number, resume: boolean): Promise<{ outcomes: SendOutcome[]; recorded: Promise<void> }> => {
-    const unique = [...new Set(ids)];
+  const claimAndDeliverNow = async (ids: string[], extra: number, resume: boolean, staged: boolean): Promise<{ outcomes: SendOutcome[]; recorded: Promise<void> }> => {
+    let unique = [...new Set(ids)];
     const outcomes = new Map<string, SendOutcome>();
-    let others: Map<string, GiftRow>;
+    let others = new Map<string, GiftRow>();
     let recorded = Promise.resolve();
     if (direct) {
-      const held = await sendHeld({ ...deps, providers: direct }, unique, { extra, earlyToleranceMs: EARLY_TOLERANCE_MS, secrets });
+      const providers = { ...deps, providers: direct };
+      // A prepared burst's gifts go from their staged sends (see stage.ts); the rest as before.
+      const fromStage = staged ? await sendStaged(providers, unique, { earlyToleranceMs: EARLY_TOLERANCE_MS }) : { delivered: [], rest: unique };
+      for (const d of fromStage.delivered) outcomes.set(d.giftId, { sent: true, deliveryId: d.result.id });
+      const rest = new Set(fromStage.rest);
+      for (const id of unique) if (!rest.has(id) && !outcomes.has(id)) outcomes.set(id, { skipped: 'its first attempt failed; delivering through the channel queue' });
+      unique = fromStage.rest;
+      const held = unique.length > 0 || extra > 0 ? await sendHeld(providers, unique, { extra, earlyToleranceMs: EARLY_TOLERANCE_MS, secrets }) : { delivered: [], others };
       for (const d of held.delivered) outcomes.set(d.giftId, { sent: true, deliveryId: d.message.id });
       others = held.others;
       const lost = await unrecorded([...others.values()], resume);
       for (const d of lost) outcomes.set(d.giftId, { sent: true, deliveryId: d.message.id });
-      recorded = recorder!.record([...held.delivered, ...lost]);
+      recorded = recorder!.record([...fromStage.delivered, ...held.delivered, ...lost]);
       // Awaited once the turn is over; a failure meanwhile must not go unhandled.
       recorded.catch(() => undefined);
     } else {
@@ -137,7 +156,8 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
     // A retried job (its first run died or failed) goes on its own, writing the record its gift may lack.
     send: async (giftId, options) => (options?.resume ? (await claimAndDeliver([giftId], 0, true))[0]! : single(giftId)),
     // A batch job's gifts are its own: no extra, so concurrent batches never wait on each other's rows.
-    sendMany: (ids, options) => claimAndDeliver(ids, 0, options?.resume ?? false),
+    // A first run uses the batch's staged sends; a retry (whose first run may have died half-way) sends the ordinary way.
+    sendMany: (ids, options) => claimAndDeliver(ids, 0, options?.resume ?? false, !(options?.resume ?? false)),
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { prepareBursts } from '../gifts/burst.ts';
+import { dropStaleStaged } from '../db/gift-staged-sends-repository.ts';
 import { expireGifts, remindHolders } from '../gifts/housekeeping.ts';
 import { reconcileSends } from '../gifts/reconcile.ts';
 import { settleSends } from '../gifts/settle.ts';
@@ -48,7 +49,7 @@ export const giftsSettle = defineJob({
   },
 });
 
-/** Expiry with refund, then D-3/D-1 reminders. */
+/** Expiry with refund, then D-3/D-1 reminders, then staged sends nobody will use (an hour past their use). */
 export const giftsHousekeeping = defineJob({
   name: 'gifts.housekeeping',
   queue: 'maintenance',
@@ -57,7 +58,8 @@ export const giftsHousekeeping = defineJob({
   async handler(_payload, ctx) {
     const expired = await expireGifts(ctx);
     const reminded = await remindHolders(ctx);
-    return { expired, reminded };
+    const unstaged = await dropStaleStaged(ctx.db, new Date(Date.now() - 3_600_000));
+    return { expired, reminded, unstaged };
   },
 });
 

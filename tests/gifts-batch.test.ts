@@ -89,7 +89,13 @@ describe('gifts: burst batches resume, race and tell the senders', () => {
     const cancels = [...(await cancelling), ...(await Promise.all(held.map((id) => cancelGift(bed.deps, id, owner))))];
     for (const c of cancels) assert.ok(c.kind === 'ok' || c.kind === 'conflict', `cancel answered ${c.kind}`);
     const final = await Promise.all(ids.map((id) => bed.waitFor(id, ['SENT', 'CANCELLED'], 60_000)));
-    for (const g of final.filter((g) => held.includes(g.id))) assert.equal(g.status, 'CANCELLED', 'the held gifts were cancelled once released');
+    // Once released, a held gift is due for anyone: its cancel, or a claim that takes other due
+    // gifts besides its own (a single-gift job the reconciler added). Either may win; the answer
+    // its cancel got says which.
+    for (const [i, id] of held.entries()) {
+      const status = final.find((g) => g.id === id)!.status;
+      assert.equal(status, cancels[ids.length - held.length + i]!.kind === 'ok' ? 'CANCELLED' : 'SENT', 'a released gift is cancelled if its cancel said so, else sent');
+    }
     const received = await deliveries(ids, 'gift.received');
     const refunds = await db()('credit_ledger').where({ ref_type: 'gift', kind: 'refund' }).whereIn('ref_id', ids).select('ref_id');
     for (const gift of final) {

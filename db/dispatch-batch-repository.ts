@@ -5,7 +5,8 @@ import { acceptOffer, createOffer, type AcceptResult, type DispatchRow, type Mat
 /**
  * The statements of many concurrent matches, one statement each (dispatch/match-batches.ts groups
  * them): the same writes as `openDispatch` and `createOffer`, row by row, at one statement's and
- * one commit's cost.
+ * one commit's cost. The hot ones are prepared with their plans kept (db/prepared.ts: keptArray):
+ * planned anew for every batch, their CTEs cost Postgres more than running them.
  */
 
 export interface OpenRequest {
@@ -21,8 +22,10 @@ const ENDED = ['DELIVERED', 'REJECTED', 'CANCELLED'];
 export async function openDispatches(db: Knex, requests: readonly OpenRequest[]): Promise<Array<MatchSubject | undefined>> {
   // One row per order in the statement (one insert each); a repeated order reads the same answer.
   const unique = [...new Map(requests.map((r) => [r.orderId, r])).values()];
-  const { rows } = await db.raw<{ rows: OpenRow[] }>(
-    `WITH input AS (SELECT * FROM unnest(:ids::text[], :radii::int[], :ats::timestamptz[]) AS i(order_id, radius_m, at)),
+  const rows = await preparedQuery<OpenRow>(
+    db,
+    'dispatch.open-dispatches',
+    `WITH input AS (SELECT * FROM unnest(${keptArray(1, 'text')}, ${keptArray(2, 'int')}, ${keptArray(3, 'timestamptz')}) AS i(order_id, radius_m, at)),
      o AS (
        SELECT orders.id, orders.status, orders.rider_id, orders.customer_id, orders.dropoff_lat, orders.dropoff_lng,
               r.name AS restaurant_name, r.lat AS restaurant_lat, r.lng AS restaurant_lng, i.radius_m AS requested_radius, i.at
@@ -36,11 +39,7 @@ export async function openDispatches(db: Knex, requests: readonly OpenRequest[])
             d.status AS d_status, d.round, d.offers_in_round, d.radius_m, d.rider_id AS d_rider_id
        FROM o LEFT JOIN LATERAL (
          SELECT * FROM created WHERE created.order_id = o.id UNION ALL SELECT * FROM dispatches WHERE order_id = o.id LIMIT 1) d ON true`,
-    {
-      ids: unique.map((r) => r.orderId) as unknown as Knex.RawBinding,
-      radii: unique.map((r) => r.radiusMeters) as unknown as Knex.RawBinding,
-      ats: unique.map((r) => r.requestedAt?.toISOString() ?? null) as unknown as Knex.RawBinding,
-    },
+    [unique.map((r) => r.orderId), unique.map((r) => r.radiusMeters), unique.map((r) => r.requestedAt?.toISOString() ?? null)],
   );
   const subjects = new Map<string, MatchSubject>();
   const unseen: string[] = [];
@@ -71,11 +70,15 @@ export interface OfferRequest {
  * which of the two it was, so each request gets the answer `createOffer` would have given it.
  */
 export async function createOffers(db: Knex, requests: readonly OfferRequest[]): Promise<OfferOutcome[]> {
-  const column = <T>(pick: (r: OfferRequest) => T) => requests.map(pick) as unknown as Knex.RawBinding;
-  const { rows } = await db.raw<{ rows: Array<{ id: string; profile: ProfileRow }> }>(
+  const column = <T>(pick: (r: OfferRequest) => T) => requests.map(pick);
+  const rows = await preparedQuery<{ id: string; profile: ProfileRow }>(
+    db,
+    'dispatch.create-offers',
     `WITH input AS (
-       SELECT * FROM unnest(:ids::text[], :orderIds::text[], :riderIds::text[], :distances::float8[], :earnings::int[], :expiresAt::timestamptz[], :details::jsonb[],
-                            :pushIds::text[], :pushKeys::text[], :pushEvents::text[], :pushChannels::text[], :pushRecipientKeys::text[], :pushRecipients::jsonb[], :pushData::jsonb[])
+       SELECT * FROM unnest(${keptArray(1, 'text')}, ${keptArray(2, 'text')}, ${keptArray(3, 'text')}, ${keptArray(4, 'float8')},
+                            ${keptArray(5, 'int')}, ${keptArray(6, 'timestamptz')}, ${keptArray(7, 'jsonb')}, ${keptArray(8, 'text')},
+                            ${keptArray(9, 'text')}, ${keptArray(10, 'text')}, ${keptArray(11, 'text')}, ${keptArray(12, 'text')},
+                            ${keptArray(13, 'jsonb')}, ${keptArray(14, 'jsonb')})
          AS i(id, order_id, rider_id, distance_m, expected_earning, expires_at, detail, push_id, push_key, push_event, push_channel, push_recipient_key, push_recipient, push_data)),
      offer AS (
        INSERT INTO dispatch_offers (id, order_id, rider_id, distance_m, expected_earning, expires_at)
@@ -96,22 +99,22 @@ export async function createOffers(db: Knex, requests: readonly OfferRequest[]):
          FROM offer JOIN input i ON i.id = offer.id WHERE i.push_id IS NOT NULL
        ON CONFLICT (id) DO NOTHING)
      SELECT offer.id, row_to_json(profile) AS profile FROM offer JOIN profile ON profile.rider_id = offer.rider_id`,
-    {
-      ids: column((r) => r.offer.id),
-      orderIds: column((r) => r.offer.order_id),
-      riderIds: column((r) => r.offer.rider_id),
-      distances: column((r) => r.offer.distance_m),
-      earnings: column((r) => r.offer.expected_earning),
-      expiresAt: column((r) => r.offer.expires_at.toISOString()),
-      details: column((r) => JSON.stringify({ offerId: r.offer.id, distanceM: Math.round(r.offer.distance_m), expiresAt: r.offer.expires_at })),
-      pushIds: column((r) => r.push?.id ?? null),
-      pushKeys: column((r) => r.push?.idempotency_key ?? null),
-      pushEvents: column((r) => r.push?.event ?? null),
-      pushChannels: column((r) => r.push?.channel ?? null),
-      pushRecipientKeys: column((r) => r.push?.recipient_key ?? null),
-      pushRecipients: column((r) => (r.push ? JSON.stringify(r.push.recipient) : null)),
-      pushData: column((r) => (r.push ? JSON.stringify(r.push.data) : null)),
-    },
+    [
+      column((r) => r.offer.id),
+      column((r) => r.offer.order_id),
+      column((r) => r.offer.rider_id),
+      column((r) => r.offer.distance_m),
+      column((r) => r.offer.expected_earning),
+      column((r) => r.offer.expires_at.toISOString()),
+      column((r) => JSON.stringify({ offerId: r.offer.id, distanceM: Math.round(r.offer.distance_m), expiresAt: r.offer.expires_at })),
+      column((r) => r.push?.id ?? null),
+      column((r) => r.push?.idempotency_key ?? null),
+      column((r) => r.push?.event ?? null),
+      column((r) => r.push?.channel ?? null),
+      column((r) => r.push?.recipient_key ?? null),
+      column((r) => (r.push ? JSON.stringify(r.push.recipient) : null)),
+      column((r) => (r.push ? JSON.stringify(r.push.data) : null)),
+    ],
   );
   const made = new Map(rows.map((r) => [r.id, r.profile]));
   return Promise.all(

@@ -78,11 +78,12 @@ export interface GiftSender {
 export function createGiftSender(deps: GiftDeps, options: { providers?: Providers } = {}): GiftSender {
   const secrets = (n: number) => ({ codes: generateGiftCodes(n), tokens: newLinkTokens(n) });
   const turn = createTurns(ROUNDS_IN_FLIGHT);
-  const direct = deps.config.gifts.directSend && options.providers ? options.providers : undefined;
+  // With the first attempt made here (GIFT_DIRECT_SEND): the gift deps and the providers it calls.
+  const held = deps.config.gifts.directSend && options.providers ? { ...deps, providers: options.providers } : undefined;
   // The record of what went out waits while this process has sends to make (see recorder.ts).
-  const recorder = direct
+  const recorder = held
     ? createRecorder<ToRecord, Told>(
-        { tell: (items) => tellSenders({ ...deps, providers: direct }, items), write: (records) => writeRecords({ ...deps, providers: direct }, records) },
+        { tell: (items) => tellSenders(held, items), write: (records) => writeRecords(held, records) },
         { idle: turn.idle, logger: deps.logger },
       )
     : undefined;
@@ -113,20 +114,19 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
     const outcomes = new Map<string, SendOutcome>();
     let others = new Map<string, GiftRow>();
     let recorded = Promise.resolve();
-    if (direct) {
-      const providers = { ...deps, providers: direct };
+    if (held) {
       // A prepared burst's gifts go from their staged sends (see stage.ts); the rest as before.
-      const fromStage = staged ? await sendStaged(providers, unique, { earlyToleranceMs: EARLY_TOLERANCE_MS }) : { delivered: [], rest: unique };
+      const fromStage = staged ? await sendStaged(held, unique, { earlyToleranceMs: EARLY_TOLERANCE_MS }) : { delivered: [], rest: unique };
       for (const d of fromStage.delivered) outcomes.set(d.giftId, { sent: true, deliveryId: d.result.id });
       const rest = new Set(fromStage.rest);
       for (const id of unique) if (!rest.has(id) && !outcomes.has(id)) outcomes.set(id, { skipped: 'its first attempt failed; delivering through the channel queue' });
       unique = fromStage.rest;
-      const held = unique.length > 0 || extra > 0 ? await sendHeld(providers, unique, { extra, earlyToleranceMs: EARLY_TOLERANCE_MS, secrets }) : { delivered: [], others };
-      for (const d of held.delivered) outcomes.set(d.giftId, { sent: true, deliveryId: d.message.id });
-      others = held.others;
+      const locked = unique.length > 0 || extra > 0 ? await sendHeld(held, unique, { extra, earlyToleranceMs: EARLY_TOLERANCE_MS, secrets }) : { delivered: [], others };
+      for (const d of locked.delivered) outcomes.set(d.giftId, { sent: true, deliveryId: d.message.id });
+      others = locked.others;
       const lost = await unrecorded([...others.values()], resume);
       for (const d of lost) outcomes.set(d.giftId, { sent: true, deliveryId: d.message.id });
-      recorded = recorder!.record([...fromStage.delivered, ...held.delivered, ...lost]);
+      recorded = recorder!.record([...fromStage.delivered, ...locked.delivered, ...lost]);
       // Awaited once the turn is over; a failure meanwhile must not go unhandled.
       recorded.catch(() => undefined);
     } else {
@@ -148,7 +148,7 @@ export function createGiftSender(deps: GiftDeps, options: { providers?: Provider
     const candidates = gifts.filter((g) => g.status !== 'SENDING' && g.delivery_id && g.sent_at && (resume || Date.now() - g.sent_at.getTime() > UNRECORDED_AFTER_MS));
     if (candidates.length === 0) return [];
     const missing = await unrecordedDeliveries(deps.db, candidates.map((g) => g.delivery_id!));
-    return recoverUnrecorded({ ...deps, providers: direct! }, candidates.filter((g) => missing.has(g.delivery_id!)));
+    return recoverUnrecorded(held!, candidates.filter((g) => missing.has(g.delivery_id!)));
   };
 
   const single = createBatcher((ids: string[]) => claimAndDeliver(ids, CLAIM_EXTRA), { maxSize: 500, maxWaitMs: 5 });

@@ -2,6 +2,9 @@ import { createBatcher } from '../runtime/batcher.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 
+/** The deduplication id the kicked relay jobs share (the safety-net scheduler's jobs do not). */
+export const RELAY_KICK = 'orders.outbox-relay.kick';
+
 /**
  * Asks the outbox relay to run now, so notifications and dispatch follow a commit within
  * milliseconds. Kicks from one process within a few ms share one job add, and kicks from every
@@ -13,11 +16,7 @@ import type { QueueSet } from '../runtime/queues.ts';
  * claim, a commit and a delete) per commit.
  * Best effort: the change is already committed, and if Redis is away the relay's scheduler picks
  * the rows up a few seconds later, so a failed kick is logged, never reported to the caller.
- */
-/** The deduplication id the kicked relay jobs share (the safety-net scheduler's jobs do not). */
-export const RELAY_KICK = 'orders.outbox-relay.kick';
-
-/**
+ *
  * `windowMs`: kicks within this long of the first share its add (default 10 ms). At a hot spot a
  * process commits several hundred status changes a second (acceptances, then each delivery's four
  * steps); closing the batch at the end of each event-loop turn still sent an add, a BullMQ script

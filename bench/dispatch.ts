@@ -34,9 +34,10 @@ import { around, gangnamRestaurants, keepFresh, loadRiders, paced, seeded } from
 import { createPoster } from './support/http-post.ts';
 import { sharedCpuReader, sharedCpuUsed, startProcess } from './support/processes.ts';
 import { machine, pgStatements, startBenchServices } from './support/services.ts';
+import { followMatchEvents } from './support/match-events.ts';
 import { fmt, quantile } from './support/stats.ts';
 import { report } from './support/report.ts';
-import { commandStatsBetween, redisCommandStats, redisTotals } from './support/redis-commands.ts';
+import { commandStatsBetween, redisCommandStats, redisTotals, startScriptLog } from './support/redis-commands.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const PER_MINUTE = Number(process.env.BENCH_ORDERS_PER_MINUTE ?? 10_000);
@@ -64,31 +65,16 @@ const DELIVERY_MODE = process.env.BENCH_DELIVERY_SECONDS ?? '4-8';
 const DELIVERY_SECONDS = DELIVERY_MODE === 'none' ? undefined : (DELIVERY_MODE.split('-').map(Number) as [number, number]);
 
 /**
- * Logs every command of 20 µs or more in Redis's slow log from now on; the returned function reads
- * the log back and sums it by Lua script (named from the scripts this process's connection has
- * defined: BullMQ's from the baseline queue, deligo's from the dispatch and location code).
+ * Redis's time by Lua script from now on (support/redis-commands.ts: startScriptLog), with the
+ * scripts named: this process's connection defines deligo's (the dispatch and location code's)
+ * here, and BullMQ's from the baseline queue.
  */
-async function startScriptLog(redis: import('ioredis').Redis) {
+async function startDispatchScriptLog(redis: import('ioredis').Redis) {
   createOfferHolds(redis, config.queuePrefix);
   // Imported here, so this file also runs against a tree from before the script existed (before/after pairs).
   const search = await import('../dispatch/candidate-search.ts').catch(() => undefined);
   search?.scriptedCandidateSearch(redis, createLiveLocation(redis, config.queuePrefix).keys, createCandidateFacts(db, redis, config.queuePrefix), config.queuePrefix);
-  await redis.config('SET', 'slowlog-log-slower-than', '20');
-  await redis.config('SET', 'slowlog-max-len', '500000');
-  await redis.slowlog('RESET');
-  return async () => {
-    const entries = (await redis.slowlog('GET', -1)) as Array<[number, number, number, string[]]>;
-    await redis.config('SET', 'slowlog-log-slower-than', '10000');
-    const names = new Map(Object.entries((redis as unknown as { scriptsSet: Record<string, { sha: string }> }).scriptsSet).map(([name, script]) => [script.sha, name]));
-    const by = new Map<string, { calls: number; usec: number }>();
-    for (const [, , usec, args] of entries) {
-      const name = args[0]?.toLowerCase() === 'evalsha' ? (names.get(args[1] ?? '') ?? `script ${args[1]?.slice(0, 8)}`) : `(${args[0]?.toLowerCase()})`;
-      const t = by.get(name) ?? by.set(name, { calls: 0, usec: 0 }).get(name)!;
-      t.calls++;
-      t.usec += usec;
-    }
-    return [...by].map(([name, t]) => ({ name, ...t })).sort((a, b) => b.usec - a.usec).slice(0, 20);
-  };
+  return startScriptLog(redis);
 }
 
 const services = await startBenchServices();
@@ -252,43 +238,8 @@ try {
     }
   })();
 
-  // Every finished `dispatch.match` reports how long it waited in the queue and how long it took,
-  // in its `completed` event. Read from the queue's event stream twice a second, all new events in
-  // one XREAD (a QueueEvents listener's blocking reads came back with a few events each: hundreds
-  // of round trips a second charged to this process and Redis). The stream keeps ~10,000 events,
-  // many seconds of this run's ~2,000 a second.
-  const queued: number[] = [];
-  const took: number[] = [];
-  // Each step of a match (dispatch/matcher.ts: MatchStep), over the matches that took it.
-  const steps = new Map<string, number[]>();
-  const eventsKey = `${config.queuePrefix}:${QUEUES.dispatch.name}:events`;
-  let lastEvent = ((await redis.xrevrange(eventsKey, '+', '-', 'COUNT', 1))[0]?.[0] as string | undefined) ?? '0';
-  const readEvents = async () => {
-    const reply = (await redis.xread('COUNT', 50_000, 'STREAMS', eventsKey, lastEvent)) as Array<[string, Array<[string, string[]]>]> | null;
-    for (const [id, fields] of reply?.[0]?.[1] ?? []) {
-      lastEvent = id;
-      if (fields[1] !== 'completed') continue;
-      const field = (name: string) => fields[fields.indexOf(name) + 1];
-      const jobId = field('jobId') ?? '';
-      let r: { queuedMs?: number; tookMs?: number; steps?: Record<string, number> } | null = null;
-      try {
-        r = JSON.parse(field('returnvalue') ?? 'null');
-      } catch {}
-      if (typeof r?.tookMs !== 'number') continue;
-      took.push(r.tookMs);
-      for (const [name, ms] of Object.entries(r.steps ?? {})) (steps.get(name) ?? steps.set(name, []).get(name)!).push(ms);
-      // The first match of each order: its queue time is not a deliberate retry delay.
-      if (/^match-.*-r1$/.test(jobId)) queued.push(r.queuedMs!);
-    }
-  };
-  let listening = true;
-  const eventLoop = (async () => {
-    while (listening) {
-      await readEvents().catch(() => {});
-      await sleep(500);
-    }
-    await readEvents().catch(() => {});
-  })();
+  // Every finished `dispatch.match`'s queue wait, processing time and steps (support/match-events.ts).
+  const { queued, took, steps, stop: stopEvents } = await followMatchEvents(redis, `${config.queuePrefix}:${QUEUES.dispatch.name}:events`);
 
   // The measured phase: restaurants accept at RATE per second; each acceptance triggers dispatch.
   const acceptLatency: number[] = [];
@@ -310,7 +261,7 @@ try {
   await pgStatements(db, true);
   // BENCH_REDIS_SCRIPTS=1: which Lua scripts Redis spent its time in (every run of 20 µs or more, by
   // script; its slow log holds each run's time, and every script's SHA is known from its text).
-  const scriptLog = process.env.BENCH_REDIS_SCRIPTS ? await startScriptLog(redis) : undefined;
+  const scriptLog = process.env.BENCH_REDIS_SCRIPTS ? await startDispatchScriptLog(redis) : undefined;
   const commandsBefore = await redisCommandStats(redis);
   const totalsBefore = await redisTotals(redis);
   await paced(ORDERS, RATE, async (i) => {
@@ -342,8 +293,7 @@ try {
   await riderLoop;
   await Promise.all(pendingAnswers);
   await Promise.all(deliveries);
-  listening = false;
-  await eventLoop;
+  await stopEvents();
   await fresh.stop();
   fresh = undefined;
 

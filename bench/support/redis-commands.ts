@@ -33,3 +33,28 @@ export async function redisTotals(redis: { info(section: string): Promise<string
   const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
   return { commands: field('total_commands_processed'), reads: field('total_reads_processed'), inputBytes: field('total_net_input_bytes') };
 }
+
+/**
+ * Logs every command of 20 µs or more in Redis's slow log from now on; the returned function reads
+ * the log back (and turns the logging down again) and sums it by Lua script, each named from the
+ * scripts `redis` has defined (`defineCommand`), others by their SHA's start. A script's own run
+ * time, which INFO commandstats cannot split (every script is one `evalsha` line there).
+ */
+export async function startScriptLog(redis: import('ioredis').Redis): Promise<() => Promise<Array<{ name: string; calls: number; usec: number }>>> {
+  await redis.config('SET', 'slowlog-log-slower-than', '20');
+  await redis.config('SET', 'slowlog-max-len', '500000');
+  await redis.slowlog('RESET');
+  return async () => {
+    const entries = (await redis.slowlog('GET', -1)) as Array<[number, number, number, string[]]>;
+    await redis.config('SET', 'slowlog-log-slower-than', '10000');
+    const names = new Map(Object.entries((redis as unknown as { scriptsSet: Record<string, { sha: string }> }).scriptsSet).map(([name, script]) => [script.sha, name]));
+    const by = new Map<string, { calls: number; usec: number }>();
+    for (const [, , usec, args] of entries) {
+      const name = args[0]?.toLowerCase() === 'evalsha' ? (names.get(args[1] ?? '') ?? `script ${args[1]?.slice(0, 8)}`) : `(${args[0]?.toLowerCase()})`;
+      const t = by.get(name) ?? by.set(name, { calls: 0, usec: 0 }).get(name)!;
+      t.calls++;
+      t.usec += usec;
+    }
+    return [...by].map(([name, t]) => ({ name, ...t })).sort((a, b) => b.usec - a.usec).slice(0, 20);
+  };
+}

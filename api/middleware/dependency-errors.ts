@@ -6,6 +6,8 @@ export function isDependencyDown(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: string }).code;
   if (code && NETWORK_CODES.has(code)) return true;
+  // A server reached through a Unix socket (the embedded ones) that has stopped: its socket file is gone.
+  if (code === 'ENOENT' && (err as { syscall?: string }).syscall === 'connect') return true;
   // Postgres: connection exceptions (08xxx), shutting down (57P0x), too many connections.
   if (code && (/^08/.test(code) || /^57P0/.test(code) || code === '53300')) return true;
   if (err.name === 'KnexTimeoutError' || err.name === 'MaxRetriesPerRequestError') return true;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
-import { freePort, reclaimStale, spawnManaged, type ManagedProcess } from './processes.ts';
+import { freePort, localSocket, reclaimStale, spawnManaged, type ManagedProcess } from './processes.ts';
 
 export interface EmbeddedPostgres {
   /** URL of the `deligo` database. */
@@ -48,7 +48,9 @@ export async function startEmbeddedPostgres(options: {
   if (!(await exists(path.join(options.dir, 'PG_VERSION')))) await initdb(bin, options.dir, owner, options.logger);
 
   const port = options.port ?? (await freePort());
-  const flags = ['-D', options.dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  // The socket file goes in the data directory, which only Postgres's owner (and root) may enter.
+  const socketDir = localSocket(path.join(path.resolve(options.dir), `.s.PGSQL.${port}`)) && path.resolve(options.dir);
+  const flags = ['-D', options.dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir ?? ''}`];
   if (options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   else for (const [name, value] of Object.entries(DURABLE_SETTINGS)) flags.push('-c', `${name}=${value}`);
   for (const [name, value] of Object.entries(options.settings ?? {})) flags.push('-c', `${name}=${value}`);
@@ -58,7 +60,9 @@ export async function startEmbeddedPostgres(options: {
   await waitUntilAccepting(admin, proc);
   await createDatabaseIfMissing(admin, DATABASE);
   options.logger.debug({ port, pid: proc.pid }, 'embedded postgres ready');
-  return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`, stop: () => proc.stop('SIGINT', 20_000) };
+  // node-postgres takes `host` from the query: a directory there means its Unix socket for this port.
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}${socketDir ? `?host=${encodeURIComponent(socketDir)}` : ''}`;
+  return { url, stop: () => proc.stop('SIGINT', 20_000) };
 }
 
 /**

@@ -125,3 +125,14 @@ async function isSubreaper(pid: number): Promise<boolean> {
   const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
   return !/node|tsx/.test(cmdline);
 }
+
+/**
+ * The path of a Unix socket for an embedded server, or undefined when it would be too long for one
+ * (the kernel's limit is 107 bytes; then clients use TCP). Processes on the same machine talk to
+ * the embedded Redis and Postgres through these: a round trip through a Unix socket costs client and
+ * server less kernel time than one through loopback TCP (no TCP/IP stack on either side), which
+ * adds up over the dozens of round trips an order's dispatch makes.
+ */
+export function localSocket(file: string): string | undefined {
+  return Buffer.byteLength(file) <= 100 ? file : undefined;
+}

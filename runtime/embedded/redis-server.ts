@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
-import { freePort, reclaimStale, spawnManaged, type ManagedProcess } from './processes.ts';
+import { freePort, localSocket, reclaimStale, spawnManaged, type ManagedProcess } from './processes.ts';
 
 export interface EmbeddedRedis {
   url: string;
@@ -33,6 +33,7 @@ export async function startEmbeddedRedis(options: {
   const pidFile = path.join(options.dir, 'redis.pid');
   await reclaimStale(pidFile, 'redis-server', options.logger);
   const port = options.port ?? (await freePort());
+  const socket = localSocket(path.resolve(options.dir, 'redis.sock'));
   const args = [
     '--port', String(port),
     '--bind', '127.0.0.1',
@@ -44,10 +45,13 @@ export async function startEmbeddedRedis(options: {
     '--maxmemory-policy', 'noeviction',
     '--save', '',
     '--logfile', '',
+    ...(socket ? ['--unixsocket', socket, '--unixsocketperm', '700'] : []),
     ...(options.extraArgs ?? []),
   ];
   const proc = spawnManaged(binary, args, { logger: options.logger, name: 'redis' });
-  const url = `redis://127.0.0.1:${port}`;
+  // ioredis takes `path` from the query and connects there; the host and port stay for anything
+  // that reads the URL for them (and for redis-cli -p).
+  const url = `redis://127.0.0.1:${port}${socket ? `?path=${encodeURIComponent(socket)}` : ''}`;
   await waitUntilPings(url, proc);
   options.logger.debug({ url, pid: proc.pid }, 'embedded redis ready');
   return { url, stop: () => proc.stop('SIGTERM') };

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { DISTANCE_BAND_METERS } from '../domain/dispatch/ranking.ts';
 import type { LocationKeys } from '../location/keys.ts';
 import { nearbyKeysAndArgs, nearbyLua, scriptDistance, type NearbyQuery } from '../location/nearby-search.ts';
 import type { CandidateFacts, CandidateFactStore } from './candidate-facts.ts';
@@ -8,59 +9,99 @@ import { dispatchKeys } from './candidate-facts.ts';
 export interface Candidates {
   riders: Array<{ riderId: string; distanceMeters: number }>;
   facts: Map<string, CandidateFacts>;
+  /** The search stopped early (a {@link SearchCut}): riders farther than the last may be free too. */
+  cut?: boolean;
 }
 
 /**
  * The nearby script (location/nearby-search.ts: the same cells, the same `limit` nearest riders
- * available with a fresh position, the same order), followed in the same run by the facts of the
- * riders it found, read from the keys dispatch/candidate-facts.ts keeps: their profiles, fraud
- * suspensions, offer holds and whether this order asked them already. One round trip per search
- * instead of two, and the riders' ids travel once instead of three times. It reads and decides
- * nothing else: filtering and ranking stay in the matcher.
+ * available with a fresh position, the same order), which also reads each rider's facts as it finds
+ * them, from the keys dispatch/candidate-facts.ts keeps: their profiles, fraud suspensions, offer
+ * holds and whether this order asked them already. One round trip per search instead of two, and
+ * the riders' ids travel once instead of three times. Filtering and ranking stay in the matcher.
+ *
+ * With a cut (`enough` > 0) it stops early: once `enough` riders found look eligible (not asked,
+ * held or suspended, and within their maximum distance or with no profile cached yet), it finishes
+ * the 200 m ranking band the last of them is in and checks no farther rider. Ranking goes by band
+ * first (domain/dispatch/ranking.ts), so the best eligible rider is among those returned whenever
+ * one of the counted riders is truly eligible; at a hot spot that is a band or two instead of the
+ * `limit` (50) nearest, each of which cost the script a status and four fact reads.
  *
  * Extra KEYS (after the cells): profiles, suspended, suspended-loaded, holds, this order's asked set.
- * Returns: loaded (0|1), then per rider found: id, distance, profile, suspended until, held until,
- * asked (0|1); a missing value is nil.
+ * Extra ARGV (after the cells' edges): now (ms), band (m), enough (0: no cut).
+ * Returns: loaded (0|1), cut (0|1), then per rider found: id, distance, profile, suspended until,
+ * held until, asked (0|1); a missing value is nil.
  */
-const SEARCH_WITH_FACTS = nearbyLua(
-  5,
-  `local base = ncells
-local loaded = redis.call('EXISTS', KEYS[base + 3])
-local reply = { loaded }
-if #out == 0 then return reply end
-local ids = {}
-for i = 1, #out do ids[i] = out[i][1] end
-local profiles = redis.call('HMGET', KEYS[base + 1], unpack(ids))
-local suspended = redis.call('ZMSCORE', KEYS[base + 2], unpack(ids))
-local held = redis.call('ZMSCORE', KEYS[base + 4], unpack(ids))
-local asked = redis.call('SMISMEMBER', KEYS[base + 5], unpack(ids))
+const SEARCH_WITH_FACTS = nearbyLua(5, `if #pending > 0 then judge() end
+local reply = { loaded, stopAt and 1 or 0 }
 for i = 1, #out do
+  local f = facts[i]
   local at = #reply
-  reply[at + 1] = ids[i]
+  reply[at + 1] = out[i][1]
   reply[at + 2] = out[i][2]
-  reply[at + 3] = profiles[i]
-  reply[at + 4] = suspended[i]
-  reply[at + 5] = held[i]
-  reply[at + 6] = asked[i]
+  reply[at + 3] = f[1]
+  reply[at + 4] = f[2]
+  reply[at + 5] = f[3]
+  reply[at + 6] = f[4]
 end
-return reply`,
-);
+return reply`, {
+  prelude: `local base = ncells
+local now, band, enough = tonumber(ARGV[9 + ncells]), tonumber(ARGV[10 + ncells]), tonumber(ARGV[11 + ncells])
+local loaded = redis.call('EXISTS', KEYS[base + 3])
+-- Without the suspension set (the matcher rebuilds it from Postgres) nobody's eligibility is known here.
+if loaded == 0 then enough = 0 end
+-- Facts are read for a few riders at a time (four commands each time, not four a rider): all at the
+-- end without a cut, every 8 riders found with one, each time deciding whether enough look eligible.
+local chunk = enough > 0 and 8 or limit
+local facts, dist, pending, eligible = {}, {}, {}, 0
+local function judge()
+  local ids = {}
+  for k = 1, #pending do ids[k] = out[pending[k]][1] end
+  local profiles = redis.call('HMGET', KEYS[base + 1], unpack(ids))
+  local suspended = redis.call('ZMSCORE', KEYS[base + 2], unpack(ids))
+  local held = redis.call('ZMSCORE', KEYS[base + 4], unpack(ids))
+  local asked = redis.call('SMISMEMBER', KEYS[base + 5], unpack(ids))
+  for k = 1, #pending do
+    local row = pending[k]
+    local profile = profiles[k]
+    facts[row] = { profile, suspended[k], held[k], asked[k] }
+    if enough > 0 and stopAt == nil and asked[k] == 0 and not (held[k] and tonumber(held[k]) > now) and not (suspended[k] and tonumber(suspended[k]) > now) then
+      -- The distance as the matcher ranks it: rounded to 0.1 m.
+      local d = math.floor(dist[row] * 10 + 0.5) / 10
+      if not profile or d <= tonumber(string.match(profile, '^[^|]*')) then
+        eligible = eligible + 1
+        if eligible >= enough then stopAt = (math.floor(d / band) + 1) * band end
+      end
+    end
+  end
+  pending = {}
+end`,
+  onFound: `pending[#pending + 1] = #out
+    dist[#out] = entry.d
+    if #pending >= chunk then judge() end`,
+});
 
-export type CandidateSearch = (orderId: string, query: NearbyQuery) => Promise<Candidates>;
+/** Stop the search early: see SEARCH_WITH_FACTS. */
+export interface SearchCut {
+  /** How many riders that look eligible are enough. */
+  eligible: number;
+}
+
+export type CandidateSearch = (orderId: string, query: NearbyQuery, cut?: SearchCut) => Promise<Candidates>;
 
 /** The search with its facts in one script run: on one Redis only (the script reads keys of many slots). */
 export function scriptedCandidateSearch(redis: Redis, location: LocationKeys, facts: CandidateFactStore, prefix: string): CandidateSearch {
   if (!('deligoSearchWithFacts' in redis)) redis.defineCommand('deligoSearchWithFacts', { lua: SEARCH_WITH_FACTS });
   const run = redis as Redis & { deligoSearchWithFacts(numberOfKeys: number, ...args: Array<string | number>): Promise<Array<string | number | null>> };
   const keys = dispatchKeys(prefix);
-  return async (orderId, query) => {
+  return async (orderId, query, cut) => {
     const { cellKeys, args } = nearbyKeysAndArgs(location, query);
-    const reply = await run.deligoSearchWithFacts(cellKeys.length + 5, ...cellKeys, keys.profiles, keys.suspended, keys.suspendedLoaded, keys.holds, keys.asked(orderId), ...args);
+    const reply = await run.deligoSearchWithFacts(cellKeys.length + 5, ...cellKeys, keys.profiles, keys.suspended, keys.suspendedLoaded, keys.holds, keys.asked(orderId), ...args, query.now, DISTANCE_BAND_METERS, cut?.eligible ?? 0);
     const riders: Candidates['riders'] = [];
     const ids: string[] = [];
     const cached = { profiles: [] as Array<string | null>, suspendedUntil: [] as Array<string | null>, heldUntil: [] as Array<string | null>, loaded: reply[0] === 1 };
     const asked: boolean[] = [];
-    for (let at = 1; at < reply.length; at += 6) {
+    for (let at = 2; at < reply.length; at += 6) {
       const riderId = reply[at] as string;
       ids.push(riderId);
       riders.push({ riderId, distanceMeters: scriptDistance(reply[at + 1] as string) });
@@ -70,6 +111,6 @@ export function scriptedCandidateSearch(redis: Redis, location: LocationKeys, fa
       asked.push(reply[at + 5] === 1);
     }
     const shared = await facts.complete(ids, cached, query.now);
-    return { riders, facts: new Map(ids.map((id, i) => [id, { ...shared.get(id)!, asked: asked[i]! }])) };
+    return { riders, facts: new Map(ids.map((id, i) => [id, { ...shared.get(id)!, asked: asked[i]! }])), ...(reply[1] === 1 && { cut: true }) };
   };
 }

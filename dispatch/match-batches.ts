@@ -10,7 +10,7 @@ import type { Config } from '../runtime/config.ts';
 import { createGroupCommit } from '../runtime/group-commit.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import { createCandidateFacts, type CandidateFacts } from './candidate-facts.ts';
-import { scriptedCandidateSearch, type Candidates } from './candidate-search.ts';
+import { scriptedCandidateSearch, type Candidates, type SearchCut } from './candidate-search.ts';
 import { createOfferHolds } from './offer-holds.ts';
 import { offerTimeoutJobId } from './offer-timeouts.ts';
 
@@ -34,7 +34,7 @@ export interface MatchBatches {
    * their facts for this order: on one Redis one script run (dispatch/candidate-search.ts); on a
    * cluster the nearby pipeline, then {@link facts}.
    */
-  search(orderId: string, query: NearbyQuery): Promise<Candidates>;
+  search(orderId: string, query: NearbyQuery, cut?: SearchCut): Promise<Candidates>;
   facts(orderId: string, riderIds: readonly string[]): Promise<Map<string, CandidateFacts>>;
   /** The first rider of `ranked` no other order holds, held until the offer would time out; undefined if none. */
   claim(orderId: string, ranked: readonly string[]): Promise<string | undefined>;

@@ -63,6 +63,14 @@ const SEARCHES = [
   { radiusMeters: Infinity, depth: 400 },
 ];
 
+/**
+ * A search stops once this many riders found look eligible, at the end of their ranking band
+ * (dispatch/candidate-search.ts): the best of them is the one ranking would pick from all `depth`,
+ * and the others stand by should another order claim it first. At a hot spot this reads a band or
+ * two of riders instead of 50.
+ */
+const CUT = { eligible: 3 };
+
 /** The first search, started before the dispatch was opened, and what it was asked. */
 interface EarlySearch {
   lat: number;
@@ -85,7 +93,7 @@ export async function matchOrder(deps: DispatchDeps, orderId: string, requestedA
   // Told where the restaurant is, the first search goes alongside opening the dispatch (one round
   // trip less before the first offer); it is used only if the order turns out to be there.
   const first = SEARCHES[0]!;
-  const early = near && { ...near, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), found: deps.batches!.search(orderId, { lat: near.lat, lng: near.lng, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), limit: first.depth, now: Date.now() }) };
+  const early = near && { ...near, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), found: deps.batches!.search(orderId, { lat: near.lat, lng: near.lng, radiusMeters: Math.min(first.radiusMeters, config.dispatch.radiusMeters), limit: first.depth, now: Date.now() }, CUT) };
   early?.found.catch(() => {});
   const subject = await step(deps, 'open', () => deps.batches!.open({ orderId, radiusMeters: config.dispatch.radiusMeters, ...(requestedAt !== undefined && { requestedAt: new Date(requestedAt) }) }));
   // No such order, or it has ended or found its rider.
@@ -106,12 +114,12 @@ async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radiu
   const batches = deps.batches!;
   const restaurant = { name: order.restaurant_name, lat: order.restaurant_lat, lng: order.restaurant_lng };
   const delivery = haversineMeters(restaurant, { lat: order.dropoff_lat, lng: order.dropoff_lng });
-  let searched = { radiusMeters: 0, depth: 0, found: 0 };
+  let searched = { radiusMeters: 0, depth: 0, exhausted: false };
   for (const search of SEARCHES) {
     const radiusMeters = Math.min(search.radiusMeters, radius);
     const { depth } = search;
     // The last search already saw everyone this one would.
-    if (radiusMeters <= searched.radiusMeters && (searched.found < searched.depth || depth <= searched.depth)) continue;
+    if (radiusMeters <= searched.radiusMeters && (searched.exhausted || depth <= searched.depth)) continue;
     const started = early && early.lat === restaurant.lat && early.lng === restaurant.lng && early.radiusMeters === radiusMeters && depth === SEARCHES[0]!.depth ? early.found : undefined;
     early = undefined;
     // The riders available with a fresh position, nearest first, and what ranking and filtering need
@@ -119,8 +127,9 @@ async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radiu
     // single script that searches the cells, checks each candidate's status and reads their facts
     // (dispatch/candidate-search.ts), so the dozens of candidates a hot spot turns up cost no
     // command each and one round trip in all.
-    const { riders: found, facts: known } = await step(deps, 'search', () => started ?? batches.search(order.id, { lat: restaurant.lat, lng: restaurant.lng, radiusMeters, limit: depth, now: Date.now() }));
-    searched = { radiusMeters, depth, found: found.length };
+    const { riders: found, facts: known, cut } = await step(deps, 'search', () => started ?? batches.search(order.id, { lat: restaurant.lat, lng: restaurant.lng, radiusMeters, limit: depth, now: Date.now() }, CUT));
+    // Fewer than asked, and not because the search stopped early: there is nobody else in reach.
+    searched = { radiusMeters, depth, exhausted: !cut && found.length < depth };
     const ranked = rankCandidates(
       found.flatMap((r) => {
         const f = known.get(r.riderId);

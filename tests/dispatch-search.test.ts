@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createCandidateFacts, dispatchKeys } from '../dispatch/candidate-facts.ts';
 import { scriptedCandidateSearch } from '../dispatch/candidate-search.ts';
 import { createOfferHolds } from '../dispatch/offer-holds.ts';
+import { acceptanceRate, DISTANCE_BAND_METERS, rankCandidates } from '../domain/dispatch/ranking.ts';
 import { createLiveLocation, type LiveLocation } from '../location/live-location.ts';
 import { createTestPlatform, type TestPlatform } from './support/services.ts';
 
@@ -65,6 +66,37 @@ describe('dispatch: the search with its facts in one script', () => {
     assert.deepEqual([f('cs-2').maxDistanceMeters, f('cs-2').autoAccept, f('cs-2').offersReceived], [1_200, true, 9], 'a profile not cached is read from Postgres');
     assert.equal(await platform.redis.hget(dispatchKeys(platform.prefix).profiles, 'cs-2'), '1200|1|9|4', 'and cached');
     assert.deepEqual(['cs-3', 'cs-4', 'cs-6', 'cs-8'].map((id) => [f(id).suspended, f(id).held, f(id).asked]), [[true, false, false], [false, true, false], [false, false, true], [false, false, false]]);
+  });
+
+  it('a cut search stops after the ranking band of the k-th rider that looks eligible, and ranks the same best rider', async () => {
+    const facts = createCandidateFacts(platform.db, platform.redis, platform.prefix);
+    const search = scriptedCandidateSearch(platform.redis, live.keys, facts, platform.prefix);
+    const query = { ...centre, radiusMeters: 3_000, limit: 50, now: Date.now() };
+    const whole = await search('this-order', query);
+    const best = (found: typeof whole) =>
+      rankCandidates(
+        found.riders.flatMap((r) => {
+          const f = found.facts.get(r.riderId)!;
+          return f.asked || f.suspended || f.held ? [] : [{ riderId: r.riderId, distanceMeters: r.distanceMeters, maxDistanceMeters: f.maxDistanceMeters, autoAccept: f.autoAccept, acceptanceRate: acceptanceRate(f.offersReceived, f.offersAccepted) }];
+        }),
+      )[0]?.riderId;
+    assert.equal(whole.cut, undefined, 'no cut asked, none made');
+    for (const eligible of [1, 3, 12]) {
+      const cut = await search('this-order', query, { eligible });
+      assert.equal(cut.cut, true, `${eligible} eligible: cut`);
+      assert.ok(cut.riders.length < whole.riders.length, `${eligible} eligible: fewer riders (${cut.riders.length} of ${whole.riders.length})`);
+      assert.deepEqual(cut.riders, whole.riders.slice(0, cut.riders.length), 'the nearest ones, in the same order');
+      for (const r of cut.riders) assert.deepEqual(cut.facts.get(r.riderId), whole.facts.get(r.riderId));
+      // Riders 20 m apart: the k-th eligible one's whole 200 m band is there.
+      const kth = whole.riders.filter((r) => { const f = whole.facts.get(r.riderId)!; return !f.asked && !f.suspended && !f.held && r.distanceMeters <= f.maxDistanceMeters; })[eligible - 1]!;
+      const band = Math.floor(kth.distanceMeters / DISTANCE_BAND_METERS);
+      assert.ok(whole.riders.filter((r) => Math.floor(r.distanceMeters / DISTANCE_BAND_METERS) <= band).every((r) => cut.facts.has(r.riderId)), `${eligible} eligible: the band of the last is complete`);
+      assert.equal(best(cut), best(whole), `${eligible} eligible: the same best rider`);
+    }
+    // Nobody near enough looks eligible: no cut, every rider found is returned.
+    const far = await search('this-order', { ...query, radiusMeters: 300 }, { eligible: 40 });
+    assert.equal(far.cut, undefined);
+    assert.equal(far.riders.length, (await search('this-order', { ...query, radiusMeters: 300 })).riders.length);
   });
 
   it('an empty search, and a lost suspension set rebuilt from Postgres', async () => {

@@ -10,7 +10,7 @@ export interface Candidate {
 }
 
 /** Distances this close are a tie, so the preferences decide between near-equal riders. */
-const DISTANCE_BAND_METERS = 200;
+export const DISTANCE_BAND_METERS = 200;
 
 /**
  * Pure ranking (seed 003): riders who would not ride this far are out; then nearest first, in

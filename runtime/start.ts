@@ -25,8 +25,8 @@ await runEntry('start', async ({ config, platform, releasers, logger, urls }) =>
     `  API          ${url}`,
     `  Bull Board   ${url}${BULL_BOARD_PATH}   (browser sign-in: ${url}/admin/login)`,
     `  Metrics      ${url}/metrics`,
-    `  Redis        ${urls.redisUrl}${config.redisUrl ? '' : '   (embedded, data in DATA_DIR/redis)'}`,
-    `  Postgres     ${urls.databaseUrl.replace(/:[^:@/]+@/, ':***@')}${config.databaseUrl ? '' : '   (embedded, data in DATA_DIR/pg)'}`,
+    `  Redis        ${readable(urls.redisUrl)}${config.redisUrl ? '' : '   (embedded, data in DATA_DIR/redis)'}`,
+    `  Postgres     ${readable(urls.databaseUrl.replace(/:[^:@/]+@/, ':***@'))}${config.databaseUrl ? '' : '   (embedded, data in DATA_DIR/pg)'}`,
     `  Pools        ${pools.map((p) => p.name).join(', ')}`,
     `  Schedulers   ${schedulerDefinitions(config).map((s) => s.id).join(', ')}`,
     ...(adminToken ? [`  Admin token  ${adminToken}`, `               curl -H "Authorization: Bearer $TOKEN" ${url}/v1/me`] : []),
@@ -34,3 +34,12 @@ await runEntry('start', async ({ config, platform, releasers, logger, urls }) =>
   ];
   process.stdout.write(`\n${lines.join('\n')}\n\n`);
 });
+
+/** A URL for people: the embedded servers' socket paths (`?path=`, `?host=`) unescaped. */
+function readable(url: string): string {
+  try {
+    return decodeURIComponent(url);
+  } catch {
+    return url;
+  }
+}

@@ -32,7 +32,8 @@ describe('npm start', () => {
     assert.match(start.output(), /Pools {8}location, dispatch, orders, notifications, gifts, group-orders, maintenance/);
 
     const services = JSON.parse(await fs.readFile(path.join(dataDir, 'services.json'), 'utf8'));
-    assert.match(services.redisUrl, /^redis:\/\/127\.0\.0\.1:\d+$/);
+    // The embedded Redis by its port, reached through its Unix socket (runtime/embedded/redis-server.ts).
+    assert.match(services.redisUrl, /^redis:\/\/127\.0\.0\.1:\d+\?path=%2F\S+redis\.sock$/);
     const pids = [await pidFrom(path.join(dataDir, 'redis', 'redis.pid')), await pidFrom(path.join(dataDir, 'pg', 'postmaster.pid'))];
     assert.ok(pids.every(isAlive), 'embedded redis-server and postgres run under DATA_DIR');
 

@@ -14,8 +14,14 @@ export interface DeliveryRouteRow {
 
 /** Archives once: a repeated archive of the same order keeps the first. */
 export async function archiveRoute(db: Knex, route: DeliveryRouteRow): Promise<boolean> {
-  const inserted = await db('delivery_routes').insert(route).onConflict('order_id').ignore().returning('order_id');
-  return inserted.length > 0;
+  return (await archiveRoutes(db, [route])).has(route.order_id);
+}
+
+/** {@link archiveRoute} for many orders in one statement; returns the orders archived now. */
+export async function archiveRoutes(db: Knex, routes: readonly DeliveryRouteRow[]): Promise<Set<string>> {
+  if (routes.length === 0) return new Set();
+  const inserted = await db('delivery_routes').insert(routes).onConflict('order_id').ignore().returning<Array<{ order_id: string }>>('order_id');
+  return new Set(inserted.map((r) => r.order_id));
 }
 
 export async function routeOf(db: Knex, orderId: string): Promise<DeliveryRouteRow | undefined> {
@@ -44,8 +50,14 @@ export interface ArchiveSubject {
  * than three (every delivered order is archived: at a hot spot's peak, hundreds a minute).
  */
 export async function archiveSubject(db: Knex, orderId: string): Promise<ArchiveSubject | undefined> {
-  const { rows } = await db.raw<{ rows: ArchiveSubject[] }>(
-    `SELECT o.status, o.rider_id, o.created_at, t.picked_up_at, t.delivering_at, t.delivered_at,
+  return (await archiveSubjects(db, [orderId])).get(orderId);
+}
+
+/** {@link archiveSubject} for many orders in one statement (one archive job's relay batch), by order id. */
+export async function archiveSubjects(db: Knex, orderIds: readonly string[]): Promise<Map<string, ArchiveSubject>> {
+  if (orderIds.length === 0) return new Map();
+  const { rows } = await db.raw<{ rows: Array<ArchiveSubject & { id: string }> }>(
+    `SELECT o.id, o.status, o.rider_id, o.created_at, t.picked_up_at, t.delivering_at, t.delivered_at,
             (SELECT d.expected_earning FROM dispatch_offers d WHERE d.order_id = o.id AND d.status = 'ACCEPTED' LIMIT 1) AS fare
        FROM orders o
        CROSS JOIN LATERAL (
@@ -53,8 +65,8 @@ export async function archiveSubject(db: Knex, orderId: string): Promise<Archive
                 max(e.at) FILTER (WHERE e.to_status = 'DELIVERING') AS delivering_at,
                 max(e.at) FILTER (WHERE e.to_status = 'DELIVERED') AS delivered_at
            FROM order_events e WHERE e.order_id = o.id) t
-      WHERE o.id = :orderId`,
-    { orderId },
+      WHERE o.id = ANY(:orderIds::text[])`,
+    { orderIds: [...orderIds] },
   );
-  return rows[0];
+  return new Map(rows.map(({ id, ...subject }) => [id, subject]));
 }

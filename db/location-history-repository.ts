@@ -88,6 +88,29 @@ export async function trackPoints(db: Knex, riderId: string, from: number, to: n
   }));
 }
 
+/**
+ * {@link trackPoints} for several rides at once (one archive job's batch of delivered orders): each
+ * ride's points of its rider in [from, to), oldest first, at most `limit` each, in one statement.
+ */
+export async function trackPointsOfRides(db: Knex, rides: ReadonlyArray<{ riderId: string; from: number; to: number }>, limit = 20_000): Promise<StoredPoint[][]> {
+  if (rides.length === 0) return [];
+  const { rows } = await db.raw<{ rows: Array<{ ride: number; rider_id: string; recorded_at: Date; lat: number; lng: number; speed: number | null; heading: number | null; accuracy: number | null; mocked: boolean; flagged: boolean }> }>(
+    `SELECT i.ride, l.rider_id, l.recorded_at, l.lat, l.lng, l.speed, l.heading, l.accuracy, l.mocked, l.flagged
+       FROM unnest(:riders::text[], :froms::timestamptz[], :tos::timestamptz[]) WITH ORDINALITY AS i(rider_id, from_at, to_at, ride)
+       CROSS JOIN LATERAL (
+         SELECT * FROM rider_locations l
+          WHERE l.rider_id = i.rider_id AND l.recorded_at >= i.from_at AND l.recorded_at < i.to_at
+          ORDER BY l.recorded_at LIMIT :limit) l
+      ORDER BY i.ride, l.recorded_at`,
+    { riders: rides.map((r) => r.riderId), froms: rides.map((r) => iso(r.from)), tos: rides.map((r) => iso(r.to)), limit },
+  );
+  const out: StoredPoint[][] = rides.map(() => []);
+  for (const r of rows) {
+    out[Number(r.ride) - 1]!.push({ riderId: r.rider_id, recordedAt: r.recorded_at.getTime(), lat: r.lat, lng: r.lng, speed: r.speed, heading: r.heading, accuracy: r.accuracy, mocked: r.mocked, flagged: r.flagged });
+  }
+  return out;
+}
+
 /** Minute rollups of one rider whose minute starts in [from, to), oldest first. Kept 7 days. */
 export async function trackMinutes(db: Knex, riderId: string, from: number, to: number, limit = 20_000): Promise<MinuteRollup[]> {
   const rows = await db('rider_location_rollups')

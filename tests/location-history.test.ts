@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { copyPoints, markFlagged, trackMinutes, trackPoints } from '../db/location-history-repository.ts';
+import { copyPoints, markFlagged, trackMinutes, trackPoints, trackPointsOfRides } from '../db/location-history-repository.ts';
 import { dropExpiredPartitions, ensurePartitions, partitionName, RAW, ROLLUPS } from '../db/location-partitions.ts';
 import { rollUpMinutes, rollupProgress } from '../db/location-rollups-repository.ts';
 import type { Knex } from '../db/knex.ts';
@@ -66,6 +66,24 @@ describe('location history: COPY ingest and rollups', () => {
     assert.deepEqual(track[0], { ...batch[0], flagged: false });
     assert.equal(track[3]!.mocked, true);
     assert.equal(track[1]!.speed, 4.5);
+  });
+
+  it('reads several rides in one statement as one read each would (windows of one rider, other riders, none)', async () => {
+    const [a, b] = [riderId(), riderId()];
+    const at = started - 30 * MIN;
+    await copyPoints(p.db, [...Array.from({ length: 12 }, (_, i) => point(a, at + i * 5_000, 37.5 + i * 1e-4)), ...Array.from({ length: 4 }, (_, i) => point(b, at + i * 5_000, 37.4))]);
+    await markFlagged(p.db, a, [at + 10_000]);
+    const rides = [
+      { riderId: a, from: at, to: at + 30_000 },
+      { riderId: b, from: at, to: at + HOUR },
+      { riderId: a, from: at + 30_000, to: at + HOUR },
+      { riderId: riderId(), from: at, to: at + HOUR },
+    ];
+    const together = await trackPointsOfRides(p.db, rides);
+    assert.deepEqual(together.map((t) => t.length), [6, 4, 6, 0]);
+    for (const [i, r] of rides.entries()) assert.deepEqual(together[i], await trackPoints(p.db, r.riderId, r.from, r.to));
+    assert.deepEqual((await trackPointsOfRides(p.db, rides.slice(0, 1), 2)).map((t) => t.map((x) => x.recordedAt)), [[at, at + 5_000]], 'at most `limit` a ride, oldest first');
+    assert.deepEqual(await trackPointsOfRides(p.db, []), []);
   });
 
   it('rejects bad numbers before writing, and a batch outside the partitions as a whole', async () => {

@@ -64,12 +64,25 @@ export async function openDispatch(db: Knex, orderId: string, radiusMeters: numb
   return { order, dispatch: open ? await db('dispatches').where({ order_id: orderId }).first<DispatchRow>() : undefined };
 }
 
+/** How far a rider without a profile row rides to a pickup (the column's default). */
+export const DEFAULT_MAX_DISTANCE_M = 3_000;
+
+/**
+ * The farthest any rider will ride to a pickup: no rider farther than this from a restaurant can be
+ * offered its orders (ranking leaves out riders beyond their own maximum). One index entry
+ * (rider_profiles_max_distance).
+ */
+export async function farthestPickupMeters(db: Knex): Promise<number> {
+  const { rows } = await db.raw<{ rows: Array<{ m: number }> }>('SELECT greatest(?::int, (SELECT max(max_distance_m) FROM rider_profiles)) AS m', [DEFAULT_MAX_DISTANCE_M]);
+  return Number(rows[0]!.m);
+}
+
 /** Each rider's dispatch profile as Postgres has it (defaults for riders without a row). */
 export async function profilesOf(db: Knex, riderIds: readonly string[]): Promise<Map<string, ProfileRow>> {
   if (riderIds.length === 0) return new Map();
   const { rows } = await db.raw<{ rows: ProfileRow[] }>(
     `SELECT r.id AS rider_id,
-            coalesce(p.max_distance_m, 3000) AS max_distance_m, coalesce(p.auto_accept, false) AS auto_accept,
+            coalesce(p.max_distance_m, ${DEFAULT_MAX_DISTANCE_M}) AS max_distance_m, coalesce(p.auto_accept, false) AS auto_accept,
             coalesce(p.offers_received, 0) AS offers_received, coalesce(p.offers_accepted, 0) AS offers_accepted
        FROM unnest(:ids::text[]) AS r(id) LEFT JOIN rider_profiles p ON p.rider_id = r.id`,
     { ids: riderIds as unknown as Knex.RawBinding },

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import { createOffers, openDispatches, type OfferRequest, type OpenRequest } from '../db/dispatch-batch-repository.ts';
-import type { MatchSubject, OfferOutcome, ProfileRow } from '../db/dispatch-repository.ts';
+import { farthestPickupMeters, type MatchSubject, type OfferOutcome, type ProfileRow } from '../db/dispatch-repository.ts';
 import type { NewDelivery } from '../db/notification-deliveries-repository.ts';
 import type { LiveLocation } from '../location/live-location.ts';
 import { nearbyModeFor, type NearbyQuery } from '../location/nearby-search.ts';
@@ -41,6 +41,8 @@ export interface MatchBatches {
   offer(request: OfferRequest): Promise<OfferOutcome>;
   /** Once the offer is written: the rider's profile as it now stands, the rider out of the available pool, the push sent, the timeout set. */
   offered(made: OfferMade): Promise<void>;
+  /** The farthest any rider will ride to a pickup, as Postgres has it now (concurrent matches share one read). */
+  farthestPickup(): Promise<number>;
 }
 
 export interface OfferMade {
@@ -95,6 +97,13 @@ export function createMatchBatches(deps: MatchBatchDeps, options: MatchBatchOpti
       return (orderId: string, ranked: readonly string[]) => claim({ orderId, ranked });
     })(),
     offer: createGroupCommit((requests: OfferRequest[]) => createOffers(db, requests), grouped),
+    farthestPickup: (() => {
+      const read = createGroupCommit(async (asks: null[]) => {
+        const meters = await farthestPickupMeters(db);
+        return asks.map(() => meters);
+      }, grouped);
+      return () => read(null);
+    })(),
     offered: createGroupCommit(async (made: OfferMade[]) => {
       const now = Date.now();
       const pushes = made.flatMap((m) => (m.push ? [m.push] : []));

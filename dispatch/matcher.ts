@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
-import { failDispatch, nextRound, type MatchSubject } from '../db/dispatch-repository.ts';
+import { DEFAULT_MAX_DISTANCE_M, failDispatch, nextRound, type MatchSubject } from '../db/dispatch-repository.ts';
 import { insertDeliveries } from '../db/notification-deliveries-repository.ts';
 import { getOrder } from '../db/orders-repository.ts';
 import { acceptanceRate, expectedEarning, rankCandidates, type Candidate } from '../domain/dispatch/ranking.ts';
@@ -115,8 +115,12 @@ async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radiu
   const restaurant = { name: order.restaurant_name, lat: order.restaurant_lat, lng: order.restaurant_lng };
   const delivery = haversineMeters(restaurant, { lat: order.dropoff_lat, lng: order.dropoff_lng });
   let searched = { radiusMeters: 0, depth: 0, exhausted: false };
+  // A widened round reaches no farther than any rider will ride to a pickup: riders beyond that are
+  // all left out by ranking, and when a hot spot has run out of riders every order's widened rounds
+  // would otherwise read hundreds of them for nothing (bench/dispatch with riders staying busy).
+  const reach = radius > DEFAULT_MAX_DISTANCE_M ? Math.min(radius, await batches.farthestPickup()) : radius;
   for (const search of SEARCHES) {
-    const radiusMeters = Math.min(search.radiusMeters, radius);
+    const radiusMeters = Math.min(search.radiusMeters, reach);
     const { depth } = search;
     // The last search already saw everyone this one would.
     if (radiusMeters <= searched.radiusMeters && (searched.exhausted || depth <= searched.depth)) continue;

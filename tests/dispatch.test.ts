@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedCatalogue } from '../cli/commands/seed.ts';
+import { DEFAULT_MAX_DISTANCE_M, farthestPickupMeters } from '../db/dispatch-repository.ts';
 import { insertFindings } from '../db/fraud-alerts-repository.ts';
 import { suspendForFraud } from '../location/fraud-check.ts';
 import { runPools } from '../workers/run-pools.ts';
@@ -127,5 +128,29 @@ describe('dispatch: sequential offers with timeouts', () => {
     }, 5_000);
     assert.deepEqual(told.map((r) => r.event).sort(), ['ops.dispatch_failed', 'order.no_rider']);
     assert.deepEqual((await events(id)).filter((e) => e.startsWith('widened') || e.startsWith('failed')), ['widened:', 'failed:']);
+  });
+
+  it('a widened round reaches as far as the farthest rider will ride, and offers only a rider who rides that far', async () => {
+    const lonely = await platform.db('restaurants').where('id', 'like', 'rest-jongno%').orderBy('id').first();
+    const menuItem = await platform.db('menu_items').where({ restaurant_id: lonely.id, available: true }).orderBy('price', 'desc').first();
+    assert.equal(await farthestPickupMeters(platform.db), DEFAULT_MAX_DISTANCE_M, 'nobody rides farther than the default yet');
+    // Both beyond the first round's 3 km, within the second's 4.5 km; only one rides 5 km to a pickup.
+    const place = async (id: string, metres: number) => {
+      const t = await token('rider', id);
+      await fetch(`${api.url}/v1/riders/me/status`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${t}` }, body: JSON.stringify({ status: 'available' }) });
+      assert.equal((await api.post('/v1/riders/me/locations', { points: [{ lat: lonely.lat + metres / 111_320, lng: lonely.lng, recordedAt: new Date().toISOString() }] }, { token: t })).status, 202);
+      return { id, token: t };
+    };
+    const unwilling = await place('dr-far-default', 3_600);
+    const willing = await place('dr-far-willing', 4_000);
+    await platform.db('rider_profiles').insert({ rider_id: willing.id, max_distance_m: 5_000 });
+    assert.equal(await farthestPickupMeters(platform.db), 5_000);
+    const placed = await api.post('/v1/orders', { restaurantId: lonely.id, items: [{ menuItemId: menuItem.id, quantity: Math.ceil(lonely.min_order / menuItem.price) }], dropoff: { lat: lonely.lat, lng: lonely.lng + 0.005, address: '종로구' } }, { token: await token('customer', 'dc-7') });
+    const { id } = await placed.json();
+    await api.post(`/v1/orders/${id}/transitions`, { to: 'COOKING', cookMinutes: 10 }, { token: await token('restaurant', lonely.id) });
+    await offerFor(willing, id);
+    const seen = await events(id);
+    assert.ok(seen.indexOf('widened:') >= 0 && seen.indexOf('widened:') < seen.indexOf(`offered:${willing.id}`), seen.join(', '));
+    assert.ok(!seen.includes(`offered:${unwilling.id}`), 'a rider beyond their own maximum is not offered the order');
   });
 });

@@ -10,9 +10,8 @@ import { presentGift } from '../gifts/present.ts';
 import { reconcileSends } from '../gifts/reconcile.ts';
 import { sendHeld } from '../gifts/direct-delivery.ts';
 import { createGiftSender } from '../gifts/sender.ts';
-import { TransientDeliveryError, type NotificationProvider } from '../notifications/provider.ts';
-import { createDevProvider } from '../notifications/providers/dev.ts';
-import { countingKakaoProviders, createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
+import type { NotificationProvider } from '../notifications/provider.ts';
+import { countingProviders, createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
 import { eventually } from './support/services.ts';
 
 /**
@@ -22,7 +21,7 @@ import { eventually } from './support/services.ts';
  */
 describe('gifts: burst batches resume, race and tell the senders', () => {
   let bed: GiftTestBed;
-  const { providers, calls } = countingKakaoProviders();
+  const { providers, calls } = countingProviders();
   const owner = { sub: 'c-sender', role: 'customer' as const };
   before(async () => {
     bed = await createGiftTestBed();
@@ -232,19 +231,7 @@ describe('gifts: burst batches resume, race and tell the senders', () => {
 describe('gifts: a sender notice that fails in the batch goes on through the push queue', () => {
   let bed: GiftTestBed;
   // Push refuses the first attempt of every delivery, then accepts.
-  const tries = new Map<string, number>();
-  const push = createDevProvider('push');
-  const flakyPush: NotificationProvider = {
-    channel: 'push',
-    name: 'dev',
-    async send(request) {
-      const n = (tries.get(request.deliveryId) ?? 0) + 1;
-      tries.set(request.deliveryId, n);
-      if (n === 1) throw new TransientDeliveryError('push gateway busy');
-      return push.send(request);
-    },
-  };
-  const providers = { push: flakyPush, sms: createDevProvider('sms'), email: createDevProvider('email'), kakao: createDevProvider('kakao') };
+  const { providers, calls: tries } = countingProviders('push', { failFirst: () => true });
   before(async () => {
     bed = await createGiftTestBed();
     await bed.start({ providers });

@@ -3,11 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { FALLBACK_MS, prepareBursts } from '../gifts/burst.ts';
 import { cancelGift } from '../gifts/manage.ts';
 import { reconcileSends } from '../gifts/reconcile.ts';
-import { countingKakaoProviders, createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
+import { countingProviders, createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
 
 describe('gifts: a burst prepared ahead is sent in batches, exactly once', () => {
   let bed: GiftTestBed;
-  const { providers, calls } = countingKakaoProviders();
+  const { providers, calls } = countingProviders();
   before(async () => {
     // Bursts from 50 gifts; the scheduled prepare runs every few seconds besides the explicit runs below.
     bed = await createGiftTestBed({ GIFT_BURST_MIN: '50', GIFT_BURST_HORIZON_MS: '60000' });

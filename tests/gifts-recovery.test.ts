@@ -6,7 +6,7 @@ import { reconcileSends } from '../gifts/reconcile.ts';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../runtime/embedded/redis-server.ts';
 import { giftSchedulers } from '../schedulers/definitions.ts';
 import { syncSchedulers } from '../schedulers/sync.ts';
-import { countingKakaoProviders, createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
+import { countingProviders, createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
 import { testLogger } from './support/services.ts';
 
 describe('gifts: Postgres is the schedule of record', () => {
@@ -46,7 +46,7 @@ describe('gifts: Postgres is the schedule of record', () => {
 
 describe('gifts: two workers plus the reconciler send each gift exactly once', () => {
   let bed: GiftTestBed;
-  const { providers, calls } = countingKakaoProviders();
+  const { providers, calls } = countingProviders();
   before(async () => {
     bed = await createGiftTestBed();
     await bed.start({ times: 2, providers });

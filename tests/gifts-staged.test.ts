@@ -5,9 +5,7 @@ import { cancelGift } from '../gifts/manage.ts';
 import { openGift } from '../gifts/recipient.ts';
 import { createGiftSender } from '../gifts/sender.ts';
 import { stageBurst } from '../gifts/stage.ts';
-import { TransientDeliveryError, type NotificationProvider } from '../notifications/provider.ts';
-import { createDevProvider } from '../notifications/providers/dev.ts';
-import { createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
+import { countingProviders, createGiftTestBed, type GiftTestBed } from './support/gifts.ts';
 import { eventually } from './support/services.ts';
 
 /**
@@ -18,20 +16,8 @@ import { eventually } from './support/services.ts';
  */
 describe('gifts: staged sends', () => {
   let bed: GiftTestBed;
-  const calls = new Map<string, number>();
   const failOnce = new Set<string>();
-  const kakao = createDevProvider('kakao');
-  const counting: NotificationProvider = {
-    channel: 'kakao',
-    name: 'dev',
-    async send(request) {
-      const n = (calls.get(request.deliveryId) ?? 0) + 1;
-      calls.set(request.deliveryId, n);
-      if (n === 1 && request.recipient.phone && failOnce.has(request.recipient.phone)) throw new TransientDeliveryError('kakao gateway busy');
-      return kakao.send(request);
-    },
-  };
-  const providers = { push: createDevProvider('push'), sms: createDevProvider('sms'), email: createDevProvider('email'), kakao: counting };
+  const { providers, calls } = countingProviders('kakao', { failFirst: (request) => !!request.recipient.phone && failOnce.has(request.recipient.phone) });
   const owner = { sub: 'c-sender', role: 'customer' as const };
   before(async () => {
     // The reconciler rarely: a job it re-adds for the cancelled gift would take the other due gifts

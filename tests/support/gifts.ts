@@ -8,7 +8,7 @@ import { giftSchedulers } from '../../schedulers/definitions.ts';
 import { syncSchedulers } from '../../schedulers/sync.ts';
 import type { Providers } from '../../notifications/providers/index.ts';
 import { createDevProvider } from '../../notifications/providers/dev.ts';
-import type { NotificationProvider } from '../../notifications/provider.ts';
+import { TransientDeliveryError, type NotificationProvider, type SendRequest } from '../../notifications/provider.ts';
 import { runPools } from '../../workers/run-pools.ts';
 import { createTestPlatform, eventually, type TestPlatform } from './services.ts';
 
@@ -83,19 +83,22 @@ export async function createGiftTestBed(env: Record<string, string> = {}): Promi
 }
 
 /**
- * Dev providers for every channel, with KakaoTalk counting how often each delivery reached it:
- * `calls.get(deliveryId)` is 1 for a message handed over exactly once.
+ * Dev providers for every channel, with one channel (KakaoTalk unless told) counting how often each
+ * delivery reached it: `calls.get(deliveryId)` is 1 for a message handed over exactly once. With
+ * `failFirst`, the first attempt of each delivery it picks is refused as a gateway hiccup would be.
  */
-export function countingKakaoProviders(): { providers: Providers; calls: Map<string, number> } {
+export function countingProviders(channel: NotificationProvider['channel'] = 'kakao', options: { failFirst?: (request: SendRequest) => boolean } = {}): { providers: Providers; calls: Map<string, number> } {
   const calls = new Map<string, number>();
-  const kakao = createDevProvider('kakao');
+  const dev = createDevProvider(channel);
   const counting: NotificationProvider = {
-    channel: 'kakao',
+    channel,
     name: 'dev',
     async send(request) {
-      calls.set(request.deliveryId, (calls.get(request.deliveryId) ?? 0) + 1);
-      return kakao.send(request);
+      const n = (calls.get(request.deliveryId) ?? 0) + 1;
+      calls.set(request.deliveryId, n);
+      if (n === 1 && options.failFirst?.(request)) throw new TransientDeliveryError(`${channel} gateway busy`);
+      return dev.send(request);
     },
   };
-  return { providers: { push: createDevProvider('push'), sms: createDevProvider('sms'), email: createDevProvider('email'), kakao: counting }, calls };
+  return { providers: { push: createDevProvider('push'), sms: createDevProvider('sms'), email: createDevProvider('email'), kakao: createDevProvider('kakao'), [channel]: counting }, calls };
 }

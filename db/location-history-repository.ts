@@ -75,18 +75,32 @@ export async function trackPoints(db: Knex, riderId: string, from: number, to: n
     .orderBy('recorded_at')
     .limit(limit)
     .select('rider_id', 'recorded_at', 'lat', 'lng', 'speed', 'heading', 'accuracy', 'mocked', 'flagged');
-  return rows.map((r) => ({
-    riderId: r.rider_id,
-    recordedAt: (r.recorded_at as Date).getTime(),
-    lat: r.lat,
-    lng: r.lng,
-    speed: r.speed,
-    heading: r.heading,
-    accuracy: r.accuracy,
-    mocked: r.mocked,
-    flagged: r.flagged,
-  }));
+  return rows.map(storedPoint);
 }
+
+interface PointRow {
+  rider_id: string;
+  recorded_at: Date;
+  lat: number;
+  lng: number;
+  speed: number | null;
+  heading: number | null;
+  accuracy: number | null;
+  mocked: boolean;
+  flagged: boolean;
+}
+
+const storedPoint = (r: PointRow): StoredPoint => ({
+  riderId: r.rider_id,
+  recordedAt: r.recorded_at.getTime(),
+  lat: r.lat,
+  lng: r.lng,
+  speed: r.speed,
+  heading: r.heading,
+  accuracy: r.accuracy,
+  mocked: r.mocked,
+  flagged: r.flagged,
+});
 
 /**
  * {@link trackPoints} for several rides at once (one archive job's batch of delivered orders): each
@@ -94,7 +108,7 @@ export async function trackPoints(db: Knex, riderId: string, from: number, to: n
  */
 export async function trackPointsOfRides(db: Knex, rides: ReadonlyArray<{ riderId: string; from: number; to: number }>, limit = 20_000): Promise<StoredPoint[][]> {
   if (rides.length === 0) return [];
-  const { rows } = await db.raw<{ rows: Array<{ ride: number; rider_id: string; recorded_at: Date; lat: number; lng: number; speed: number | null; heading: number | null; accuracy: number | null; mocked: boolean; flagged: boolean }> }>(
+  const { rows } = await db.raw<{ rows: Array<PointRow & { ride: string }> }>(
     `SELECT i.ride, l.rider_id, l.recorded_at, l.lat, l.lng, l.speed, l.heading, l.accuracy, l.mocked, l.flagged
        FROM unnest(:riders::text[], :froms::timestamptz[], :tos::timestamptz[]) WITH ORDINALITY AS i(rider_id, from_at, to_at, ride)
        CROSS JOIN LATERAL (
@@ -105,9 +119,8 @@ export async function trackPointsOfRides(db: Knex, rides: ReadonlyArray<{ riderI
     { riders: rides.map((r) => r.riderId), froms: rides.map((r) => iso(r.from)), tos: rides.map((r) => iso(r.to)), limit },
   );
   const out: StoredPoint[][] = rides.map(() => []);
-  for (const r of rows) {
-    out[Number(r.ride) - 1]!.push({ riderId: r.rider_id, recordedAt: r.recorded_at.getTime(), lat: r.lat, lng: r.lng, speed: r.speed, heading: r.heading, accuracy: r.accuracy, mocked: r.mocked, flagged: r.flagged });
-  }
+  // WITH ORDINALITY counts from 1, as a bigint (a string here).
+  for (const r of rows) out[Number(r.ride) - 1]!.push(storedPoint(r));
   return out;
 }
 

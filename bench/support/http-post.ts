@@ -31,7 +31,9 @@ export function createPoster(baseUrl: string, options: { sockets?: number } = {}
     return connect(host, port, () => open--);
   };
   const acquire = (): Promise<Connection> => {
-    const c = idle.pop();
+    // A socket that closed while idle (the server's keep-alive timeout) is dropped here.
+    let c = idle.pop();
+    while (c?.closed) c = idle.pop();
     if (c) return Promise.resolve(c);
     if (open < max) return Promise.resolve(fresh());
     return new Promise((resolve) => waiting.push(resolve));
@@ -42,20 +44,12 @@ export function createPoster(baseUrl: string, options: { sockets?: number } = {}
     if (next) next(c.closed ? fresh() : c);
     else if (!c.closed) idle.push(c);
   };
-  // A socket that closed while idle (the server's keep-alive timeout) is dropped from the pool.
-  const reap = () => {
-    for (let i = idle.length - 1; i >= 0; i--) if (idle[i]!.closed) idle.splice(i, 1);
-  };
-
   return async (path, headers, body = '') => {
-    reap();
-    let c = await acquire();
-    if (c.closed) c = await acquire();
+    const c = await acquire();
     let head = `POST ${path} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;
     for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
     try {
-      const response = await c.send(`${head}\r\n${body}`);
-      return response;
+      return await c.send(`${head}\r\n${body}`);
     } finally {
       release(c);
     }

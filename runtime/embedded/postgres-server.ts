@@ -49,7 +49,8 @@ export async function startEmbeddedPostgres(options: {
 
   const port = options.port ?? (await freePort());
   // The socket file goes in the data directory, which only Postgres's owner (and root) may enter.
-  const socketDir = localSocket(path.join(path.resolve(options.dir), `.s.PGSQL.${port}`)) && path.resolve(options.dir);
+  const dataDir = path.resolve(options.dir);
+  const socketDir = localSocket(path.join(dataDir, `.s.PGSQL.${port}`)) ? dataDir : undefined;
   const flags = ['-D', options.dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir ?? ''}`];
   if (options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   else for (const [name, value] of Object.entries(DURABLE_SETTINGS)) flags.push('-c', `${name}=${value}`);

@@ -15,6 +15,23 @@ export class MissingBinaryError extends Error {
 }
 
 /**
+ * The server settings deligo relies on, embedded or deployed (docker-compose.yml passes the same).
+ */
+export const DURABLE_REDIS_SETTINGS: Readonly<Record<string, string>> = {
+  // Acknowledged location points and queued jobs survive a crash, losing at most a second.
+  appendonly: 'yes',
+  appendfsync: 'everysec',
+  // A rewrite forks a child that writes the whole dataset out again, on the same cores as the
+  // server. At a hot spot the append-only file grows a few MB a second, and Redis's default
+  // (rewrite once the file doubles, from 64 MB) forked every 20 s or so: in bench/dispatch five
+  // rewrites in 90 s took most of the CPU outside deligo's own processes. From 1 GB, a peak
+  // rewrites every few minutes; a restart replays at most that much (seconds on an SSD).
+  'auto-aof-rewrite-min-size': '1gb',
+  // Redis refuses writes rather than silently dropping queued jobs (the workers check this at start).
+  'maxmemory-policy': 'noeviction',
+};
+
+/**
  * Starts a private redis-server with the settings deligo relies on:
  * AOF with fsync every second (acknowledged location points survive a crash) and
  * `noeviction` (Redis refuses writes rather than dropping queued jobs).
@@ -40,9 +57,7 @@ export async function startEmbeddedRedis(options: {
     '--dir', options.dir,
     '--pidfile', pidFile,
     '--daemonize', 'no',
-    '--appendonly', 'yes',
-    '--appendfsync', options.ephemeral ? 'no' : 'everysec',
-    '--maxmemory-policy', 'noeviction',
+    ...Object.entries(DURABLE_REDIS_SETTINGS).flatMap(([name, value]) => [`--${name}`, name === 'appendfsync' && options.ephemeral ? 'no' : value]),
     '--save', '',
     '--logfile', '',
     ...(socket ? ['--unixsocket', socket, '--unixsocketperm', '700'] : []),

@@ -85,12 +85,15 @@ export async function paced(total: number, rate: number, run: (i: number) => Pro
   await Promise.all(pending);
 }
 
+/** How far from 강남역 the bench's restaurants are ({@link gangnamRestaurants}). */
+export const RESTAURANTS_WITHIN_M = 1_000;
+
 /** Restaurants within 1 km of 강남역 with one menu item each and the quantity that meets the minimum order. */
 export async function gangnamRestaurants(db: Knex) {
   const restaurants = await db('restaurants').where('id', 'like', 'rest-gangnam%').andWhere({ open: true }).orderBy('id');
   const out: Array<{ id: string; lat: number; lng: number; item: string; quantity: number }> = [];
   for (const r of restaurants) {
-    if (haversineMeters(r, GANGNAM_STATION) > 1_000) continue;
+    if (haversineMeters(r, GANGNAM_STATION) > RESTAURANTS_WITHIN_M) continue;
     const item = await db('menu_items').where({ restaurant_id: r.id, available: true }).orderBy('price', 'desc').first();
     if (item) out.push({ id: r.id, lat: r.lat, lng: r.lng, item: item.id, quantity: Math.max(1, Math.ceil(r.min_order / item.price)) });
   }

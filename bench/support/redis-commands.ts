@@ -28,10 +28,17 @@ export function commandStatsBetween(before: CommandStats, after: CommandStats, p
 }
 
 /** Redis's totals (INFO stats): commands run, and read events, i.e. the round trips clients sent, pipelines counting once. */
-export async function redisTotals(redis: { info(section: string): Promise<string> }): Promise<{ commands: number; reads: number; inputBytes: number }> {
-  const info = await redis.info('stats');
+export async function redisTotals(redis: { info(section: string): Promise<string> }): Promise<{ commands: number; reads: number; inputBytes: number; forks: number; aofBytes: number }> {
+  const info = (await redis.info('stats')) + (await redis.info('persistence'));
   const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
-  return { commands: field('total_commands_processed'), reads: field('total_reads_processed'), inputBytes: field('total_net_input_bytes') };
+  return {
+    commands: field('total_commands_processed'),
+    reads: field('total_reads_processed'),
+    inputBytes: field('total_net_input_bytes'),
+    // Each fork is an AOF rewrite: a child that writes the whole dataset out, on the same cores.
+    forks: field('total_forks'),
+    aofBytes: field('aof_current_size'),
+  };
 }
 
 /**
@@ -50,7 +57,8 @@ export async function startScriptLog(redis: import('ioredis').Redis): Promise<()
     const names = new Map(Object.entries((redis as unknown as { scriptsSet: Record<string, { sha: string }> }).scriptsSet).map(([name, script]) => [script.sha, name]));
     const by = new Map<string, { calls: number; usec: number }>();
     for (const [, , usec, args] of entries) {
-      const name = args[0]?.toLowerCase() === 'evalsha' ? (names.get(args[1] ?? '') ?? `script ${args[1]?.slice(0, 8)}`) : `(${args[0]?.toLowerCase()})`;
+      // A script this connection did not define is named by its SHA and its first key.
+      const name = args[0]?.toLowerCase() === 'evalsha' ? (names.get(args[1] ?? '') ?? `script ${args[1]?.slice(0, 8)} (${args[3]?.slice(0, 40)})`) : `(${args[0]?.toLowerCase()})`;
       const t = by.get(name) ?? by.set(name, { calls: 0, usec: 0 }).get(name)!;
       t.calls++;
       t.usec += usec;

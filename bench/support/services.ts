@@ -29,7 +29,11 @@ export async function startBenchServices(env: Record<string, string> = {}): Prom
   const redis = await startEmbeddedRedis({ dir: path.join(dir, 'redis'), logger });
   // BENCH_PG_STATEMENTS=1: Postgres counts every statement (pg_stat_statements; see pgStatements).
   const statements = process.env.BENCH_PG_STATEMENTS === '1' ? { settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all', 'pg_stat_statements.track_planning': 'on' } } : {};
-  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), logger, ephemeral: process.env.BENCH_EPHEMERAL === '1', ...statements });
+  // BENCH_PG_SETTINGS='{"name":"value"}': more server settings for a diagnosis (auto_explain, logging).
+  const extra = process.env.BENCH_PG_SETTINGS ? (JSON.parse(process.env.BENCH_PG_SETTINGS) as Record<string, string>) : {};
+  const settings = { ...statements.settings, ...extra };
+  if (statements.settings && extra.shared_preload_libraries) settings.shared_preload_libraries = `${statements.settings.shared_preload_libraries},${extra.shared_preload_libraries}`;
+  const pg = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), logger, ephemeral: process.env.BENCH_EPHEMERAL === '1', settings });
   const urls = { redisUrl: redis.url, databaseUrl: pg.url };
   const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: redis.url, DATABASE_URL: pg.url, LOG_LEVEL: 'warn', ...env });
   const releasers = new Releasers(logger);

@@ -267,54 +267,54 @@ export async function appendOutbox(trx: Knex.Transaction, messages: OutboxMessag
   if (messages.length > 0) await trx('outbox').insert(messages.map((m) => ({ topic: m.topic, payload: JSON.stringify(m.payload) })));
 }
 
-/** How long a relay may take to deliver what it claimed before another relay may take it over. */
+/**
+ * How long a relay may take to deliver what it took before Postgres ends its session, which gives
+ * the rows back to the next relay.
+ */
 const OUTBOX_LEASE_SECONDS = 30;
 
 /** Notification deliveries a drained batch calls for, in the shape `notification_deliveries` stores. */
 export type OutboxDelivery = Pick<DeliveryRow, 'id' | 'idempotency_key' | 'event' | 'channel' | 'recipient_key' | 'recipient' | 'data'>;
 
 /**
- * Claims up to `limit` outbox messages for a short lease (rows another relay holds are skipped),
- * hands them to `deliver` outside any transaction, then, in one statement, deletes them and
- * records the notification deliveries `deliver` returned (a delivery already recorded is skipped).
- * Returns how many messages were drained and the deliveries recorded now, for the caller to
- * enqueue: should it die before that, the recorded rows are what the notifications reconciler
- * re-enqueues, so nothing is lost between this commit and the enqueue. If `deliver` throws, the
- * claim is released and the messages are delivered again later; a relay that dies mid-way leaves
- * them to the next one after the lease. Delivery is idempotent, so a repeat changes nothing twice.
+ * Takes up to `limit` outbox messages, oldest first, in a transaction that locks them (rows another
+ * relay holds are skipped), hands them to `deliver`, then deletes them and records the notification
+ * deliveries `deliver` returned (a delivery already recorded is skipped), and commits. Returns how
+ * many messages were drained and the deliveries recorded now, for the caller to enqueue: should it
+ * die before that, the recorded rows are what the notifications reconciler re-enqueues, so nothing
+ * is lost between this commit and the enqueue. If `deliver` throws, or the relay dies or hangs for
+ * longer than the lease (Postgres then ends the session), the transaction rolls back and the
+ * messages are delivered again. Delivery is idempotent, so a repeat changes nothing twice.
+ *
+ * The lock is the claim. An earlier relay wrote a lease into each row (`claimed_until`) and then
+ * deleted it: at a hot spot that rewrote every message, payload and all, once more than needed.
+ * A lease such a relay wrote is still honoured while it lasts.
  */
 export async function drainOutbox(
   db: Knex,
   limit: number,
   deliver: (messages: Array<OutboxMessage & { id: string }>) => Promise<OutboxDelivery[]>,
 ): Promise<{ drained: number; recorded: Array<Pick<OutboxDelivery, 'id' | 'channel'>> }> {
-  const { rows } = await db.raw<{ rows: Array<{ id: string; topic: string; payload: Record<string, unknown> }> }>(
-    `UPDATE outbox SET claimed_until = now() + make_interval(secs => ?)
-      WHERE id IN (SELECT id FROM outbox WHERE claimed_until IS NULL OR claimed_until < now() ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
-      RETURNING id, topic, payload`,
-    [OUTBOX_LEASE_SECONDS, limit],
-  );
-  if (rows.length === 0) return { drained: 0, recorded: [] };
-  rows.sort((a, b) => Number(a.id) - Number(b.id));
-  const ids = rows.map((r) => r.id);
-  let deliveries: OutboxDelivery[];
-  try {
-    deliveries = await deliver(rows);
-  } catch (err) {
-    await db('outbox').whereIn('id', ids).update({ claimed_until: null }).catch(() => {});
-    throw err;
-  }
-  // One commit for the batch's end: the messages go and their deliveries are recorded together.
-  const unique = [...new Map(deliveries.map((d) => [d.id, d])).values()];
-  const { rows: recorded } = await db.raw<{ rows: Array<{ id: string; channel: OutboxDelivery['channel'] }> }>(
-    `WITH drained AS (DELETE FROM outbox WHERE id = ANY(?::bigint[]))
-     INSERT INTO notification_deliveries (id, idempotency_key, event, channel, recipient_key, recipient, data)
-     SELECT d.id, d.idempotency_key, d.event, d.channel, d.recipient_key, d.recipient, d.data
-       FROM jsonb_to_recordset(?::jsonb) AS d(id text, idempotency_key text, event text, channel text, recipient_key text, recipient jsonb, data jsonb)
-     ON CONFLICT (id) DO NOTHING RETURNING id, channel`,
-    [ids, JSON.stringify(unique)] as unknown as Knex.RawBinding[],
-  );
-  return { drained: rows.length, recorded };
+  return db.transaction(async (trx) => {
+    await trx.raw(`SET LOCAL idle_in_transaction_session_timeout = '${OUTBOX_LEASE_SECONDS}s'`);
+    const { rows } = await trx.raw<{ rows: Array<{ id: string; topic: string; payload: Record<string, unknown> }> }>(
+      `SELECT id, topic, payload FROM outbox WHERE claimed_until IS NULL OR claimed_until < now() ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+    if (rows.length === 0) return { drained: 0, recorded: [] };
+    const deliveries = await deliver(rows);
+    // The messages go and their deliveries are recorded in one statement, one commit.
+    const unique = [...new Map(deliveries.map((d) => [d.id, d])).values()];
+    const { rows: recorded } = await trx.raw<{ rows: Array<{ id: string; channel: OutboxDelivery['channel'] }> }>(
+      `WITH drained AS (DELETE FROM outbox WHERE id = ANY(?::bigint[]))
+       INSERT INTO notification_deliveries (id, idempotency_key, event, channel, recipient_key, recipient, data)
+       SELECT d.id, d.idempotency_key, d.event, d.channel, d.recipient_key, d.recipient, d.data
+         FROM jsonb_to_recordset(?::jsonb) AS d(id text, idempotency_key text, event text, channel text, recipient_key text, recipient jsonb, data jsonb)
+       ON CONFLICT (id) DO NOTHING RETURNING id, channel`,
+      [rows.map((r) => r.id), JSON.stringify(unique)] as unknown as Knex.RawBinding[],
+    );
+    return { drained: rows.length, recorded };
+  });
 }
 
 /** Stores recomputed ETAs, many in one statement. */

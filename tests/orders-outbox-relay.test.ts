@@ -60,6 +60,36 @@ describe('orders outbox relay', () => {
     assert.deepEqual(await drainOutbox(p.db, 10, async () => [delivery('never')]), { drained: 0, recorded: [] });
   });
 
+  it('two relays at once take different messages; a lease an earlier relay wrote into a row is honoured while it lasts', async () => {
+    await p.db('outbox').insert([10, 11, 12, 13].map((n) => ({ topic: 'test', payload: JSON.stringify({ n }) })));
+    // A row an earlier relay leased for another minute, and one whose lease ran out.
+    const [leased, lapsed] = await p.db('outbox').insert([{ topic: 'test', payload: JSON.stringify({ n: 14 }), claimed_until: p.db.raw("now() + interval '1 minute'") }, { topic: 'test', payload: JSON.stringify({ n: 15 }), claimed_until: p.db.raw("now() - interval '1 second'") }]).returning('id');
+
+    // The first relay holds its two messages while it delivers them.
+    let finish!: () => void;
+    const delivering = new Promise<void>((resolve) => (finish = resolve));
+    const firstSeen: number[] = [];
+    const first = drainOutbox(p.db, 2, async (messages) => {
+      firstSeen.push(...messages.map((m) => m.payload.n as number));
+      await delivering;
+      return [delivery('c-1')];
+    });
+    await eventually(() => firstSeen.length === 2, 5_000, 'the first relay to take its messages');
+    const secondSeen: number[] = [];
+    const second = await drainOutbox(p.db, 10, async (messages) => {
+      secondSeen.push(...messages.map((m) => m.payload.n as number));
+      return [delivery('c-2')];
+    });
+    finish();
+    assert.equal((await first).drained, 2);
+    assert.deepEqual(firstSeen, [10, 11]);
+    assert.deepEqual(secondSeen, [12, 13, 15], 'the rows the first relay holds are skipped, and so is the live lease');
+    assert.equal(second.drained, 3);
+    assert.deepEqual((await p.db('outbox').select('id')).map((r) => r.id), [leased!.id]);
+    assert.ok(lapsed);
+    await p.db('outbox').delete();
+  });
+
   it('kicks share one waiting relay, and a kick while one runs leaves exactly one to follow it', async () => {
     const queue = p.queues.get('orders');
     const kick = relayKicker(p.queues, p.logger);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'bullmq';
 import { drainOutbox, type OutboxDelivery } from '../db/orders-repository.ts';
 import { relayKicker } from '../orders/relay-kicker.ts';
@@ -88,6 +89,31 @@ describe('orders outbox relay', () => {
     assert.deepEqual((await p.db('outbox').select('id')).map((r) => r.id), [leased!.id]);
     assert.ok(lapsed);
     await p.db('outbox').delete();
+  });
+
+  it('a relay that hangs past its lease loses its session, and the next relay takes its messages', async () => {
+    await p.db('outbox').insert({ topic: 'test', payload: JSON.stringify({ n: 20 }) });
+    let taken!: () => void;
+    const took = new Promise<void>((resolve) => (taken = resolve));
+    const hung = drainOutbox(
+      p.db,
+      10,
+      async () => {
+        taken();
+        await sleep(2_500);
+        return [delivery('h-1')];
+      },
+      { leaseSeconds: 1 },
+    );
+    hung.catch(() => {});
+    await took;
+    const next = await eventually(async () => {
+      const drained = await drainOutbox(p.db, 10, async () => [delivery('h-2')]);
+      return drained.drained > 0 && drained;
+    }, 5_000, 'the next relay to take the hung relay\'s message');
+    assert.deepEqual(next.recorded.map((r) => r.id), ['h-2']);
+    await assert.rejects(hung, 'the hung relay\'s transaction was ended');
+    assert.deepEqual((await p.db('notification_deliveries').where('id', 'like', 'h-%').select('id')).map((r) => r.id), ['h-2'], 'the hung relay recorded nothing');
   });
 
   it('kicks share one waiting relay, and a kick while one runs leaves exactly one to follow it', async () => {

@@ -18,6 +18,7 @@ import { deviceRoutes } from './routes/devices.ts';
 import { healthRoutes } from './routes/health.ts';
 import { riderHistoryRoutes } from './routes/rider-history.ts';
 import { riderRoutes } from './routes/riders.ts';
+import { riderPreferenceRoutes } from './routes/rider-preferences.ts';
 import { deliveryRoutes } from './routes/deliveries.ts';
 import { offerRoutes } from './routes/offers.ts';
 import { trackingRoutes, trackingStream } from './routes/tracking.ts';
@@ -91,6 +92,7 @@ export function createApp(deps: AppDeps): Express {
     ...deviceRoutes(deps),
     ...adminNotificationRoutes(deps),
     ...riderRoutes(location),
+    ...riderPreferenceRoutes({ db: deps.db, redis: deps.redis, prefix: config.queuePrefix }),
     ...riderHistoryRoutes(deps),
     ...restaurantRoutes(deps),
     ...orderRoutes(orders),

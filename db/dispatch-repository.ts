@@ -78,6 +78,27 @@ export async function farthestPickupMeters(db: Knex): Promise<number> {
 }
 
 /** Each rider's dispatch profile as Postgres has it (defaults for riders without a row). */
+/** What a rider may set about the offers they get (seed 003: maxDistance, autoAccept). */
+export interface RiderPreferences {
+  maxDistanceMeters?: number;
+  autoAccept?: boolean;
+}
+
+/**
+ * Sets a rider's preferences, creating their profile if they have none yet; what is not given stays
+ * as it was (or the default). Returns the whole profile as it now stands, for the dispatch cache.
+ */
+export async function setRiderPreferences(db: Knex, riderId: string, preferences: RiderPreferences): Promise<ProfileRow> {
+  const { rows } = await db.raw<{ rows: ProfileRow[] }>(
+    `INSERT INTO rider_profiles (rider_id, max_distance_m, auto_accept) VALUES (:riderId, coalesce(:max::int, ${DEFAULT_MAX_DISTANCE_M}), coalesce(:auto::boolean, false))
+     ON CONFLICT (rider_id) DO UPDATE SET max_distance_m = coalesce(:max::int, rider_profiles.max_distance_m),
+                                          auto_accept = coalesce(:auto::boolean, rider_profiles.auto_accept), updated_at = now()
+     RETURNING rider_id, max_distance_m, auto_accept, offers_received, offers_accepted`,
+    { riderId, max: preferences.maxDistanceMeters ?? null, auto: preferences.autoAccept ?? null },
+  );
+  return rows[0]!;
+}
+
 export async function profilesOf(db: Knex, riderIds: readonly string[]): Promise<Map<string, ProfileRow>> {
   if (riderIds.length === 0) return new Map();
   const { rows } = await db.raw<{ rows: ProfileRow[] }>(

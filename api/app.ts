@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.ts';
 import { riderHistoryRoutes } from './routes/rider-history.ts';
 import { riderRoutes } from './routes/riders.ts';
 import { riderPreferenceRoutes } from './routes/rider-preferences.ts';
+import { dispatchHistoryRoutes } from './routes/dispatch-history.ts';
 import { deliveryRoutes } from './routes/deliveries.ts';
 import { offerRoutes } from './routes/offers.ts';
 import { trackingRoutes, trackingStream } from './routes/tracking.ts';
@@ -97,6 +98,7 @@ export function createApp(deps: AppDeps): Express {
     ...restaurantRoutes(deps),
     ...orderRoutes(orders),
     ...offerRoutes({ db: deps.db, redis: deps.redis, queues: deps.queues, config, location: location.live, tracking }),
+    ...dispatchHistoryRoutes(deps),
     ...trackingRoutes({ tracking }),
     ...deliveryRoutes(deps),
     ...creditRoutes(deps),

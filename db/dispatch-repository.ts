@@ -78,6 +78,22 @@ export async function farthestPickupMeters(db: Knex): Promise<number> {
 }
 
 /** Each rider's dispatch profile as Postgres has it (defaults for riders without a row). */
+/** Everything dispatch recorded for one order, oldest first: for ops asking why a rider took so long. */
+export interface DispatchHistory {
+  dispatch: (DispatchRow & { created_at: Date; updated_at: Date }) | undefined;
+  offers: Array<OfferRow & { decided_at: Date | null }>;
+  events: Array<{ id: string; type: string; rider_id: string | null; detail: Record<string, unknown>; at: Date }>;
+}
+
+export async function dispatchHistory(db: Knex, orderId: string): Promise<DispatchHistory> {
+  const [dispatch, offers, events] = await Promise.all([
+    db('dispatches').where({ order_id: orderId }).first(),
+    db('dispatch_offers').where({ order_id: orderId }).orderBy([{ column: 'created_at' }, { column: 'id' }]).select('*'),
+    db('dispatch_events').where({ order_id: orderId }).orderBy('id').select('*'),
+  ]);
+  return { dispatch, offers, events };
+}
+
 /** What a rider may set about the offers they get (seed 003: maxDistance, autoAccept). */
 export interface RiderPreferences {
   maxDistanceMeters?: number;

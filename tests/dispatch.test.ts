@@ -70,6 +70,28 @@ describe('dispatch: sequential offers with timeouts', () => {
     assert.deepEqual(await events(orderId), [`offered:${near!.id}`, `rejected:${near!.id}`, `offered:${far!.id}`, `accepted:${far!.id}`]);
     const profile = await platform.db('rider_profiles').where({ rider_id: near!.id }).first();
     assert.deepEqual([profile.offers_received, profile.offers_accepted], [1, 0]);
+
+    // Ops read the same story through the API; nobody else may.
+    assert.equal((await api.get(`/v1/orders/${orderId}/dispatch`, { token: await token('customer', 'dc-1') })).status, 403);
+    const history = await api.get(`/v1/orders/${orderId}/dispatch`, { token: await token('admin', 'ops') });
+    assert.equal(history.status, 200);
+    const body = (await history.json()) as {
+      orderStatus: string;
+      dispatch: { status: string; round: number; riderId: string };
+      offers: Array<{ id: string; riderId: string; status: string; decidedAt: string | null }>;
+      events: Array<{ type: string; riderId: string; at: string }>;
+    };
+    assert.equal(body.orderStatus, 'COOKING');
+    assert.deepEqual([body.dispatch.status, body.dispatch.round, body.dispatch.riderId], ['ASSIGNED', 1, far!.id]);
+    assert.deepEqual(body.offers.map((o) => `${o.status}:${o.riderId}:${o.id}`), [`REJECTED:${near!.id}:${first.id}`, `ACCEPTED:${far!.id}:${second.id}`]);
+    assert.ok(body.offers.every((o) => o.decidedAt !== null));
+    assert.deepEqual(body.events.map((e) => `${e.type}:${e.riderId}`), await events(orderId));
+    assert.equal((await api.get('/v1/orders/no-such-order/dispatch', { token: await token('admin', 'ops') })).status, 404);
+    // An order the restaurant has not accepted has no dispatch yet.
+    const quantity = Math.ceil(restaurant.min_order / item.price);
+    const placed = (await (await api.post('/v1/orders', { restaurantId: restaurant.id, items: [{ menuItemId: item.id, quantity }], dropoff: { lat: restaurant.lat - 0.01, lng: restaurant.lng, address: '송파구 올림픽로 300' } }, { token: await token('customer', 'dc-1b') })).json()) as { id: string };
+    const waiting = await api.get(`/v1/orders/${placed.id}/dispatch`, { token: await token('admin', 'ops') });
+    assert.deepEqual(await waiting.json(), { orderId: placed.id, orderStatus: 'PLACED', dispatch: null, offers: [], events: [] });
   });
 
   it('skips a rider with a recent critical fraud finding', async () => {

@@ -78,6 +78,28 @@ export async function farthestPickupMeters(db: Knex): Promise<number> {
 }
 
 /** Each rider's dispatch profile as Postgres has it (defaults for riders without a row). */
+/**
+ * Ends the dispatch of an order that was cancelled before a rider took it: its pending offer is
+ * withdrawn (`CANCELLED`, event `withdrawn`) and the dispatch closed (`CANCELLED`, event
+ * `cancelled`). Only what is still open changes, so a repeat changes nothing. An accept racing it
+ * finds the order cancelled and takes nothing. Returns the offers withdrawn, whose riders are free.
+ */
+export async function withdrawDispatch(db: Knex, orderId: string): Promise<Array<{ offerId: string; riderId: string }>> {
+  const { rows } = await db.raw<{ rows: Array<{ id: string; rider_id: string }> }>(
+    `WITH offer AS (
+       UPDATE dispatch_offers SET status = 'CANCELLED', decided_at = now() WHERE order_id = :orderId AND status = 'PENDING' RETURNING id, rider_id),
+     dispatch AS (
+       UPDATE dispatches SET status = 'CANCELLED', updated_at = now() WHERE order_id = :orderId AND status IN ('SEARCHING', 'OFFERED') RETURNING order_id),
+     event AS (
+       INSERT INTO dispatch_events (order_id, type, rider_id, detail)
+       SELECT :orderId, 'withdrawn', rider_id, jsonb_build_object('offerId', id) FROM offer
+       UNION ALL SELECT order_id, 'cancelled', NULL, '{}'::jsonb FROM dispatch)
+     SELECT id, rider_id FROM offer`,
+    { orderId },
+  );
+  return rows.map((r) => ({ offerId: r.id, riderId: r.rider_id }));
+}
+
 /** Everything dispatch recorded for one order, oldest first: for ops asking why a rider took so long. */
 export interface DispatchHistory {
   dispatch: (DispatchRow & { created_at: Date; updated_at: Date }) | undefined;

@@ -1,4 +1,4 @@
-import { acceptOffer, closeOffer, hasActiveOrder, type AcceptResult } from '../db/dispatch-repository.ts';
+import { acceptOffer, closeOffer, hasActiveOrder, withdrawDispatch, type AcceptResult } from '../db/dispatch-repository.ts';
 import type { Knex } from 'knex';
 import { acceptOffers } from '../db/dispatch-batch-repository.ts';
 import { createGroupCommit } from '../runtime/group-commit.ts';
@@ -45,6 +45,18 @@ export async function closeAndMoveOn(deps: DispatchDeps, offerId: string, outcom
   if (!closed) return undefined;
   await Promise.all([deps.queues.get('dispatch').add('dispatch.match', { orderId: closed.orderId }), releaseRider(deps, closed.riderId, closed.riderHasOrder)]);
   return closed.orderId;
+}
+
+/**
+ * An order cancelled while dispatch was still looking for its rider: the pending offer is withdrawn,
+ * the dispatch closed, and the rider who was considering it is back in the available pool at once
+ * (not 15 s later, when the offer would have run out). Returns the offers withdrawn, so their
+ * riders can be told.
+ */
+export async function withdrawForCancelledOrder(deps: DispatchDeps, orderId: string): Promise<Array<{ offerId: string; riderId: string }>> {
+  const withdrawn = await withdrawDispatch(deps.db, orderId);
+  await Promise.all(withdrawn.map((w) => releaseRider(deps, w.riderId)));
+  return withdrawn;
 }
 
 /**

@@ -7,6 +7,7 @@ import { deliveryRows, enqueueDeliveries, type NotifyInput } from '../notificati
 import { NOTIFY_TOPIC, STATUS_TOPIC } from '../orders/outbox-messages.ts';
 import { refundGroupOfOrder } from '../group-orders/refund.ts';
 import { dispatchesStarted, firstMatchJobId } from '../dispatch/start-dispatch.ts';
+import { withdrawForCancelledOrder } from '../dispatch/accept.ts';
 import { defineJob, type JobContext } from './job-definition.ts';
 
 /**
@@ -86,16 +87,27 @@ async function relay(change: StatusChange, ctx: JobContext, dispatchStarted: Rea
   if (change.riderId && TERMINAL.has(change.to)) await ctx.location.setStatus(change.riderId, 'available', Date.now());
   // A group's order that will not be delivered gives both parties their shares back.
   if (change.to === 'REJECTED' || change.to === 'CANCELLED') await refundGroupOfOrder(ctx.db, change.orderId, ctx.config.credits);
+  // Cancelled while dispatch was still looking: the rider considering its offer is told and freed.
+  const withdrawn = change.to === 'CANCELLED' && !change.riderId ? await withdrawForCancelledOrder(ctx, change.orderId) : [];
   // The restaurant accepted: start looking for a rider while the food cooks, unless the API's
   // direct start did (the same job id makes an enqueue of a job still queued or running a no-op).
   if (change.to === 'COOKING' && !dispatchStarted.has(change.orderId)) {
     await ctx.queues.get('dispatch').add('dispatch.match', { orderId: change.orderId, near: change.restaurant }, { jobId: firstMatchJobId(change.orderId) });
   }
-  return notificationsFor(change).map((planned) => ({
-    event: planned.event,
-    recipient: { userId: planned.userId },
-    channels: ['push'],
-    data: planned.data as never,
-    idempotencyKey: `order:${change.orderId}:v${change.version}`,
-  }));
+  return [
+    ...notificationsFor(change).map((planned) => ({
+      event: planned.event,
+      recipient: { userId: planned.userId },
+      channels: ['push' as const],
+      data: planned.data as never,
+      idempotencyKey: `order:${change.orderId}:v${change.version}`,
+    })),
+    ...withdrawn.map((w) => ({
+      event: 'dispatch.offer_withdrawn' as const,
+      recipient: { userId: w.riderId },
+      channels: ['push' as const],
+      data: { offerId: w.offerId, orderId: change.orderId } as never,
+      idempotencyKey: `offer-withdrawn:${w.offerId}`,
+    })),
+  ];
 }

@@ -165,7 +165,9 @@ describe('dispatch: sequential offers with timeouts', () => {
     };
     const unwilling = await place('dr-far-default', 3_600);
     const willing = await place('dr-far-willing', 4_000);
-    await platform.db('rider_profiles').insert({ rider_id: willing.id, max_distance_m: 5_000 });
+    // The rider says so in their app (api/routes/rider-preferences.ts).
+    const said = await fetch(`${api.url}/v1/riders/me/preferences`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${willing.token}` }, body: JSON.stringify({ maxDistanceMeters: 5_000 }) });
+    assert.equal(said.status, 200);
     assert.equal(await farthestPickupMeters(platform.db), 5_000);
     const placed = await api.post('/v1/orders', { restaurantId: lonely.id, items: [{ menuItemId: menuItem.id, quantity: Math.ceil(lonely.min_order / menuItem.price) }], dropoff: { lat: lonely.lat, lng: lonely.lng + 0.005, address: '종로구' } }, { token: await token('customer', 'dc-7') });
     const { id } = await placed.json();
@@ -174,5 +176,31 @@ describe('dispatch: sequential offers with timeouts', () => {
     const seen = await events(id);
     assert.ok(seen.indexOf('widened:') >= 0 && seen.indexOf('widened:') < seen.indexOf(`offered:${willing.id}`), seen.join(', '));
     assert.ok(!seen.includes(`offered:${unwilling.id}`), 'a rider beyond their own maximum is not offered the order');
+  });
+
+  it('an order cancelled while its offer is pending: the offer is withdrawn, the rider told and free again at once', async () => {
+    await riders(60);
+    const orderId = await cookingOrder('dc-8');
+    // Whoever ranks first among the riders still around gets it.
+    const offer = await eventually(async () => platform.db('dispatch_offers').where({ order_id: orderId, status: 'PENDING' }).first(), 10_000, 'a pending offer');
+    const rider = { id: offer.rider_id as string, token: await token('rider', offer.rider_id) };
+    const status = () => platform.redis.hget(`${platform.prefix}:rider:{${rider.id}}`, 'status');
+    assert.equal(await status(), 'busy', 'out of the pool while considering the offer');
+
+    const cancelled = await api.post(`/v1/orders/${orderId}/transitions`, { to: 'CANCELLED', reason: 'the restaurant ran out of chicken' }, { token: await token('admin', 'ops') });
+    assert.equal(cancelled.status, 200);
+    // Well inside the 2 s offer timeout of this suite: the relay withdrew it, not the timeout.
+    await eventually(async () => (await platform.db('dispatch_offers').where({ id: offer.id }).first()).status === 'CANCELLED', 1_500, 'the offer withdrawn');
+    assert.equal((await platform.db('dispatches').where({ order_id: orderId }).first()).status, 'CANCELLED');
+    assert.deepEqual((await events(orderId)).slice(-2), [`withdrawn:${rider.id}`, 'cancelled:']);
+    await eventually(async () => (await status()) === 'available', 1_500, 'the rider back in the pool');
+    const { offers } = await (await api.get('/v1/riders/me/offers', { token: rider.token })).json();
+    assert.deepEqual(offers, []);
+    const told = await eventually(async () => platform.db('notification_deliveries').where({ event: 'dispatch.offer_withdrawn', recipient_key: `user:${rider.id}` }).first(), 5_000, 'the rider told');
+    assert.deepEqual(told.data, { offerId: offer.id, orderId });
+    // Accepting the withdrawn offer now is a plain conflict.
+    const late = await api.post(`/v1/offers/${offer.id}/accept`, {}, { token: rider.token });
+    assert.equal(late.status, 409);
+    assert.match((await late.json()).detail, /CANCELLED/);
   });
 });

@@ -19,6 +19,7 @@ const SAMPLES: { [E in NotificationEvent]: EventData<E> } = {
   'restaurant.rider_arrived': { orderId: 'o-1' },
   'restaurant.new_order': { orderId: 'o-1', itemCount: 3, total: 32_000 },
   'dispatch.offer': { offerId: 'of-1', orderId: 'o-1', restaurantName: '교촌치킨 강남점', distanceMeters: 1_250, expectedEarning: 4_500, expiresInSeconds: 15 },
+  'dispatch.offer_withdrawn': { offerId: 'of-1', orderId: 'o-1' },
   'pickup.ready': { orderId: 'o-1', restaurantName: '교촌치킨 강남점' },
   'group.matched': { groupOrderId: 'grp_1', orderId: 'ord_1', restaurantName: '교촌치킨 강남점', share: 12_501 },
   'group.expired': { groupOrderId: 'grp_1', restaurantName: '교촌치킨 강남점', refunded: 12_501 },

@@ -31,6 +31,7 @@ export const EVENT_DATA = {
     expectedEarning: won,
     expiresInSeconds: z.number().int().positive(),
   }),
+  'dispatch.offer_withdrawn': z.object({ offerId: id, orderId: id }),
   'pickup.ready': z.object({ orderId: id, restaurantName: z.string() }),
   // Gifts (seed 004).
   'gift.reserved': z.object({ giftId: id, productName: z.string(), recipientName: z.string(), sendAt: z.string() }),

@@ -35,6 +35,7 @@ export const TEMPLATES: Templates = {
     title: '새 배차 요청',
     body: `${d.restaurantName} 픽업, ${meters(d.distanceMeters)} 거리, 예상 수입 ${wonText(d.expectedEarning)}. ${d.expiresInSeconds}초 안에 수락해 주세요.`,
   }),
+  'dispatch.offer_withdrawn': () => ({ title: '배차 요청 취소', body: '주문이 취소되어 배차 요청이 철회되었어요. 다음 배차를 기다려 주세요.' }),
   'pickup.ready': (d) => ({ title: '픽업 준비 완료', body: `${d.restaurantName}에서 음식이 준비되었어요. 픽업해 주세요.` }),
   'gift.reserved': (d) => ({ title: '선물 예약 완료', body: `${d.recipientName}님께 ${d.productName} 선물이 ${d.sendAt}에 발송되도록 예약되었어요.` }),
   'gift.sent': (d) => ({ title: '선물 발송 완료', body: `${d.recipientName}님께 ${d.productName} 선물을 보냈어요.` }),

@@ -22,6 +22,7 @@ import { riderPreferenceRoutes } from './routes/rider-preferences.ts';
 import { dispatchHistoryRoutes } from './routes/dispatch-history.ts';
 import { deliveryRoutes } from './routes/deliveries.ts';
 import { offerRoutes } from './routes/offers.ts';
+import { passOnPendingOffers } from '../dispatch/accept.ts';
 import { trackingRoutes, trackingStream } from './routes/tracking.ts';
 import { createOrderTracking } from '../location/order-tracking.ts';
 import { createChannelHub } from '../runtime/channel-hub.ts';
@@ -87,17 +88,18 @@ export function createApp(deps: AppDeps): Express {
   let stream: RequestHandler | undefined;
   api.get('/v1/orders/:id/tracking/stream', authn, (req, res, next) => (stream ??= trackingStream({ tracking, hub: createChannelHub(deps.subscriber()) }))(req, res, next));
   const orders = { db: deps.db, placeOrder: createOrderPlacer(deps.db, cachedCatalogue(deps.db, { ttlMs: CATALOGUE_CACHE_MS }), { onBatch: (b) => metrics.observeGroupCommit('orders', b) }), kickRelay: relayKicker(deps.queues, deps.logger), startDispatch: dispatchStarter(deps.queues, deps.logger) };
+  const dispatchDeps = { db: deps.db, redis: deps.redis, queues: deps.queues, config, location: location.live, tracking };
   const routes = [
     ...healthRoutes(deps),
     ...meRoutes(),
     ...deviceRoutes(deps),
     ...adminNotificationRoutes(deps),
-    ...riderRoutes(location),
+    ...riderRoutes({ ...location, passOnPendingOffers: (riderId) => passOnPendingOffers(dispatchDeps, riderId) }),
     ...riderPreferenceRoutes({ db: deps.db, redis: deps.redis, prefix: config.queuePrefix }),
     ...riderHistoryRoutes(deps),
     ...restaurantRoutes(deps),
     ...orderRoutes(orders),
-    ...offerRoutes({ db: deps.db, redis: deps.redis, queues: deps.queues, config, location: location.live, tracking }),
+    ...offerRoutes(dispatchDeps),
     ...dispatchHistoryRoutes(deps),
     ...trackingRoutes({ tracking }),
     ...deliveryRoutes(deps),

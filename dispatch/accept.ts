@@ -1,4 +1,4 @@
-import { acceptOffer, closeOffer, hasActiveOrder, withdrawDispatch, type AcceptResult } from '../db/dispatch-repository.ts';
+import { acceptOffer, closeOffer, hasActiveOrder, pendingOffers, withdrawDispatch, type AcceptResult } from '../db/dispatch-repository.ts';
 import type { Knex } from 'knex';
 import { acceptOffers } from '../db/dispatch-batch-repository.ts';
 import { createGroupCommit } from '../runtime/group-commit.ts';
@@ -45,6 +45,17 @@ export async function closeAndMoveOn(deps: DispatchDeps, offerId: string, outcom
   if (!closed) return undefined;
   await Promise.all([deps.queues.get('dispatch').add('dispatch.match', { orderId: closed.orderId }), releaseRider(deps, closed.riderId, closed.riderHasOrder)]);
   return closed.orderId;
+}
+
+/**
+ * A rider going offline passes on the offers they were considering, as a reject would: each order
+ * moves to its next rider now instead of when the offer runs out. Call it once the rider is offline
+ * (releaseRider then leaves them so). Returns the offers passed on.
+ */
+export async function passOnPendingOffers(deps: DispatchDeps, riderId: string): Promise<string[]> {
+  const offers = await pendingOffers(deps.db, riderId);
+  const passed = await Promise.all(offers.map(async (o) => ((await closeAndMoveOn(deps, o.id, 'REJECTED', riderId)) ? o.id : undefined)));
+  return passed.filter((id): id is string => id !== undefined);
 }
 
 /**

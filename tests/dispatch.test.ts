@@ -178,6 +178,21 @@ describe('dispatch: sequential offers with timeouts', () => {
     assert.ok(!seen.includes(`offered:${unwilling.id}`), 'a rider beyond their own maximum is not offered the order');
   });
 
+  it('a rider who goes offline passes on their pending offer: the order moves on at once, the rider stays offline', async () => {
+    await riders(50);
+    const orderId = await cookingOrder('dc-9');
+    const offer = await eventually(async () => platform.db('dispatch_offers').where({ order_id: orderId, status: 'PENDING' }).first(), 10_000, 'a pending offer');
+    const leaving = await token('rider', offer.rider_id);
+    const res = await fetch(`${api.url}/v1/riders/me/status`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${leaving}` }, body: JSON.stringify({ status: 'offline' }) });
+    assert.equal(res.status, 200);
+    assert.deepEqual(((await res.json()) as { passedOn: string[] }).passedOn, [offer.id]);
+    assert.equal((await platform.db('dispatch_offers').where({ id: offer.id }).first()).status, 'REJECTED');
+    // The next rider is asked well inside this suite's 2 s offer timeout.
+    const next = await eventually(async () => platform.db('dispatch_offers').where({ order_id: orderId }).whereNot({ id: offer.id }).first(), 1_500, 'the next offer');
+    assert.notEqual(next.rider_id, offer.rider_id);
+    assert.equal(await platform.redis.hget(`${platform.prefix}:rider:{${offer.rider_id}}`, 'status'), 'offline', 'the rider is not put back in the pool');
+  });
+
   it('an order cancelled while its offer is pending: the offer is withdrawn, the rider told and free again at once', async () => {
     await riders(60);
     const orderId = await cookingOrder('dc-8');

@@ -8,7 +8,7 @@ import { locationBody, quickLocationBody } from './location-body.ts';
 
 const riderId = z.object({ id: z.string().min(1).max(128) });
 
-export function riderRoutes(deps: { ingest: LocationIngest; live: LiveLocation }) {
+export function riderRoutes(deps: { ingest: LocationIngest; live: LiveLocation; passOnPendingOffers(riderId: string): Promise<string[]> }) {
   return [
     defineRoute({
       method: 'put',
@@ -17,7 +17,9 @@ export function riderRoutes(deps: { ingest: LocationIngest; live: LiveLocation }
       body: z.object({ status: z.enum(['available', 'offline'], { error: 'available or offline (dispatch sets busy)' }) }),
       async handler({ user, body }) {
         const rider = await deps.live.setStatus(user.sub, body.status, Date.now());
-        return { body: { riderId: user.sub, status: body.status, hasPosition: Boolean(rider?.cell) } };
+        // Going offline passes on a pending offer: its order moves on now, not when it runs out.
+        const passedOn = body.status === 'offline' ? await deps.passOnPendingOffers(user.sub) : [];
+        return { body: { riderId: user.sub, status: body.status, hasPosition: Boolean(rider?.cell), passedOn } };
       },
     }),
     defineRoute({

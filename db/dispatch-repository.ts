@@ -332,6 +332,24 @@ export async function pendingOffers(db: Knex, riderId: string): Promise<OfferRow
   return db('dispatch_offers').where({ rider_id: riderId, status: 'PENDING' }).where('expires_at', '>', db.fn.now()).select<OfferRow[]>('*');
 }
 
+/** A pending offer as the rider's app shows it: where to pick up, and how far the delivery goes. */
+export interface OfferForRider extends OfferRow {
+  restaurant_name: string;
+  restaurant_lat: number;
+  restaurant_lng: number;
+  dropoff_lat: number;
+  dropoff_lng: number;
+}
+
+export async function pendingOffersForRider(db: Knex, riderId: string): Promise<OfferForRider[]> {
+  return db('dispatch_offers as o')
+    .join('orders', 'orders.id', 'o.order_id')
+    .join('restaurants as r', 'r.id', 'orders.restaurant_id')
+    .where({ 'o.rider_id': riderId, 'o.status': 'PENDING' })
+    .where('o.expires_at', '>', db.fn.now())
+    .select<OfferForRider[]>('o.*', 'r.name as restaurant_name', 'r.lat as restaurant_lat', 'r.lng as restaurant_lng', 'orders.dropoff_lat', 'orders.dropoff_lng');
+}
+
 export async function getOffer(db: Knex, offerId: string): Promise<OfferRow | undefined> {
   return db('dispatch_offers').where({ id: offerId }).first<OfferRow | undefined>();
 }

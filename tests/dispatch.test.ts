@@ -50,7 +50,7 @@ describe('dispatch: sequential offers with timeouts', () => {
   const offerFor = async (rider: { token: string }, orderId: string) =>
     eventually(async () => {
       const { offers } = await (await api.get('/v1/riders/me/offers', { token: rider.token })).json();
-      return offers.find((o: { orderId: string }) => o.orderId === orderId) as { id: string; expectedEarning: number } | undefined;
+      return offers.find((o: { orderId: string }) => o.orderId === orderId) as { id: string; expectedEarning: number; restaurant: { name: string }; distanceMeters: number; deliveryMeters: number } | undefined;
     }, 10_000, 'an offer');
   const events = async (orderId: string) => (await platform.db('dispatch_events').where({ order_id: orderId }).orderBy('id')).map((e) => `${e.type}:${e.rider_id ?? ''}`);
 
@@ -59,6 +59,11 @@ describe('dispatch: sequential offers with timeouts', () => {
     const orderId = await cookingOrder('dc-1');
     const first = await offerFor(near!, orderId);
     assert.ok(first.expectedEarning >= 3_000);
+    // What the rider decides on: the pickup, how far it is, and how long the delivery leg is (the
+    // drop-off is 0.01° south of the restaurant, about 1.1 km).
+    assert.equal(first.restaurant.name, (await platform.db('restaurants').where({ id: restaurant.id }).first()).name);
+    assert.ok(Math.abs(first.distanceMeters - 150) <= 2, `${first.distanceMeters}`);
+    assert.ok(Math.abs(first.deliveryMeters - 1_113) <= 5, `${first.deliveryMeters}`);
     assert.equal((await api.post(`/v1/offers/${first.id}/reject`, {}, { token: near!.token })).status, 200);
     const second = await offerFor(far!, orderId);
     const accepted = await api.post(`/v1/offers/${second.id}/accept`, {}, { token: far!.token });

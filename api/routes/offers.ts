@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { getOffer, pendingOffers } from '../../db/dispatch-repository.ts';
+import { getOffer, pendingOffersForRider } from '../../db/dispatch-repository.ts';
+import { haversineMeters } from '../../domain/location/geo.ts';
 import { acceptAndAssign, closeAndMoveOn, createOfferAcceptor } from '../../dispatch/accept.ts';
 import type { DispatchDeps } from '../../dispatch/matcher.ts';
 import { conflict, notFound } from '../errors.ts';
@@ -23,10 +24,20 @@ export function offerRoutes(deps: DispatchDeps) {
       path: '/v1/riders/me/offers',
       roles: ['rider'],
       async handler({ user }) {
-        const offers = await pendingOffers(deps.db, user.sub);
+        const offers = await pendingOffersForRider(deps.db, user.sub);
         return {
           body: {
-            offers: offers.map((o) => ({ id: o.id, orderId: o.order_id, distanceMeters: Math.round(o.distance_m), expectedEarning: o.expected_earning, expiresAt: o.expires_at.toISOString() })),
+            // What a rider decides on: where the pickup is, how far away, how long the delivery
+            // leg is and what it pays. The customer's address comes with the order once accepted.
+            offers: offers.map((o) => ({
+              id: o.id,
+              orderId: o.order_id,
+              restaurant: { name: o.restaurant_name, lat: o.restaurant_lat, lng: o.restaurant_lng },
+              distanceMeters: Math.round(o.distance_m),
+              deliveryMeters: Math.round(haversineMeters({ lat: o.restaurant_lat, lng: o.restaurant_lng }, { lat: o.dropoff_lat, lng: o.dropoff_lng })),
+              expectedEarning: o.expected_earning,
+              expiresAt: o.expires_at.toISOString(),
+            })),
           },
         };
       },

@@ -148,7 +148,7 @@ async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radiu
       const claimed = await step(deps, 'claim', () => batches.claim(order.id, left));
       if (!claimed) break;
       left.splice(0, left.indexOf(claimed) + 1);
-      const outcome = await offer(deps, order, restaurant.name, byId.get(claimed)!, delivery);
+      const outcome = await offer(deps, order, restaurant.name, byId.get(claimed)!, delivery, radius);
       // The database knows of a pending offer the holds had lost: the hold now covers it; next.
       if (outcome !== 'rider-has-offer') return outcome;
     }
@@ -156,7 +156,7 @@ async function offerNext(deps: DispatchDeps, order: MatchSubject['order'], radiu
   return undefined;
 }
 
-async function offer(deps: DispatchDeps, order: MatchSubject['order'], restaurantName: string, candidate: Candidate, deliveryMeters: number): Promise<MatchOutcome | 'rider-has-offer'> {
+async function offer(deps: DispatchDeps, order: MatchSubject['order'], restaurantName: string, candidate: Candidate, deliveryMeters: number, radiusMeters: number): Promise<MatchOutcome | 'rider-has-offer'> {
   const { db, config } = deps;
   const offer = {
     id: `off_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
@@ -176,7 +176,7 @@ async function offer(deps: DispatchDeps, order: MatchSubject['order'], restauran
   // The push's delivery record goes into the offer's own statement (a rider who auto-accepts gets
   // no offer push): the notification reconciler enqueues it should this process stop before it does.
   const pushRow = deliveryRows(push)[0]!;
-  const created = await step(deps, 'offer', () => deps.batches!.offer({ offer, ...(!candidate.autoAccept && { push: pushRow }) }));
+  const created = await step(deps, 'offer', () => deps.batches!.offer({ offer, radiusMeters, ...(!candidate.autoAccept && { push: pushRow }) }));
   if (created.kind === 'rider-has-offer') {
     // Not asked for this order after all; the hold now stands for the offer the database knows of.
     await deps.redis.srem(dispatchKeys(config.queuePrefix).asked(order.id), candidate.riderId).catch(() => 0);

@@ -82,18 +82,27 @@ describe('dispatch and status changes in batches', () => {
   it('an offer statement shared by offers that clash: each gets the answer it would have got alone', async () => {
     const [a, b, c] = await orders('cx', 3);
     for (const id of [a!, b!, c!]) await openDispatch(platform.db, id, 3_000);
-    const offer = (id: string, orderId: string, riderId: string) => ({ offer: { id, order_id: orderId, rider_id: riderId, distance_m: 100, expected_earning: 3_000, expires_at: new Date(Date.now() + 60_000) } });
+    const offer = (id: string, orderId: string, riderId: string) => ({ offer: { id, order_id: orderId, rider_id: riderId, distance_m: 100, expected_earning: 3_000, expires_at: new Date(Date.now() + 60_000) }, radiusMeters: 3_000 });
     const outcomes = await createOffers(platform.db, [offer('cx-1', a!, 'cx-r1'), offer('cx-2', b!, 'cx-r1'), offer('cx-3', a!, 'cx-r2'), offer('cx-4', c!, 'cx-r3')]);
     assert.deepEqual(outcomes.map((o) => o.kind), ['offered', 'rider-has-offer', 'order-has-offer', 'offered']);
     const pending = await platform.db('dispatch_offers').whereIn('order_id', [a!, b!, c!]).where({ status: 'PENDING' }).orderBy('id');
     assert.deepEqual(pending.map((o) => [o.id, o.rider_id]), [['cx-1', 'cx-r1'], ['cx-4', 'cx-r3']]);
     assert.equal(Number((await platform.db('dispatch_events').whereIn('order_id', [a!, b!, c!]).count('* as n'))[0]!.n), 2);
+    // Each dispatch counts the offers written for it, and only those.
+    const dispatches = await platform.db('dispatches').whereIn('order_id', [a!, b!, c!]).select('order_id', 'status', 'offers_in_round', 'radius_m');
+    const state = Object.fromEntries(dispatches.map((d) => [d.order_id, [d.status, d.offers_in_round, d.radius_m]]));
+    assert.deepEqual([state[a!], state[b!], state[c!]], [['OFFERED', 1, 3_000], ['SEARCHING', 0, 3_000], ['OFFERED', 1, 3_000]]);
+    // A second offer in the round, once the first has been passed on, counts on the same row.
+    await platform.db('dispatch_offers').where({ id: 'cx-1' }).update({ status: 'REJECTED' });
+    assert.equal((await createOffers(platform.db, [offer('cx-5', a!, 'cx-r4')]))[0]!.kind, 'offered');
+    assert.deepEqual(await platform.db('dispatches').where({ order_id: a! }).first('status', 'offers_in_round'), { status: 'OFFERED', offers_in_round: 2 });
+    assert.equal(Number((await platform.db('dispatches').where({ order_id: a! }).count('* as n'))[0]!.n), 1);
   });
 
   it('riders answering together: one statement decides each accept as alone, one winner per offer, no rider with two orders', async () => {
     const [a, b, c, d] = await orders('ac', 4);
     for (const id of [a!, b!, c!, d!]) await openDispatch(platform.db, id, 3_000);
-    const offer = (id: string, orderId: string, riderId: string, expiresIn = 60_000) => ({ offer: { id, order_id: orderId, rider_id: riderId, distance_m: 100, expected_earning: 3_000, expires_at: new Date(Date.now() + expiresIn) } });
+    const offer = (id: string, orderId: string, riderId: string, expiresIn = 60_000) => ({ offer: { id, order_id: orderId, rider_id: riderId, distance_m: 100, expected_earning: 3_000, expires_at: new Date(Date.now() + expiresIn) }, radiusMeters: 3_000 });
     assert.deepEqual((await createOffers(platform.db, [offer('ac-1', a!, 'ac-r1'), offer('ac-2', b!, 'ac-r2'), offer('ac-3', c!, 'ac-r3', -1_000)])).map((o) => o.kind), ['offered', 'offered', 'offered']);
     // ac-r2 already holds an order: their accept must not give them a second one.
     await platform.db('orders').where({ id: d! }).update({ rider_id: 'ac-r2' });

@@ -21,6 +21,7 @@ export const QUICK_SETTINGS: Record<string, Record<string, string>> = {
   'group-orders': { BENCH_GROUPS: '10000', BENCH_SECONDS: '3' },
   pages: { BENCH_RUNS: '2', BENCH_RIDERS: '100', BENCH_POSTS: '5' },
   dispatch: { BENCH_SECONDS: '10' },
+  'dispatch-search': { BENCH_SEARCHES: '200' },
   orders: { BENCH_SECONDS: '5' },
   scale: { BENCH_SECONDS: '4' },
   memory: { BENCH_MEMORY_ITEMS: '2000' },

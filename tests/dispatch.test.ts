@@ -223,4 +223,24 @@ describe('dispatch: sequential offers with timeouts', () => {
     assert.equal(late.status, 409);
     assert.match((await late.json()).detail, /CANCELLED/);
   });
+
+  it('a rider who goes offline before handing over the order stays offline once it is delivered; one who does not is free again', async () => {
+    await riders(40, 45);
+    const deliver = async (customer: string, signOff: boolean) => {
+      const orderId = await cookingOrder(customer);
+      const offer = await eventually(async () => platform.db('dispatch_offers').where({ order_id: orderId, status: 'PENDING' }).first(), 10_000, 'a pending offer');
+      const rider = { id: offer.rider_id as string, token: await token('rider', offer.rider_id) };
+      assert.equal((await api.post(`/v1/offers/${offer.id}/accept`, {}, { token: rider.token })).status, 200);
+      assert.equal((await api.post(`/v1/orders/${orderId}/transitions`, { to: 'READY_FOR_PICKUP' }, { token: await token('restaurant', restaurant.id) })).status, 200);
+      for (const to of ['PICKED_UP', 'DELIVERING']) assert.equal((await api.post(`/v1/orders/${orderId}/transitions`, { to }, { token: rider.token })).status, 200);
+      // The end of a shift: the rider signs off on the way, then hands over the order.
+      if (signOff) assert.equal((await fetch(`${api.url}/v1/riders/me/status`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${rider.token}` }, body: JSON.stringify({ status: 'offline' }) })).status, 200);
+      assert.equal((await api.post(`/v1/orders/${orderId}/transitions`, { to: 'DELIVERED' }, { token: rider.token })).status, 200);
+      // The relay has handled the delivery once the customer's notification is recorded.
+      await eventually(async () => platform.db('notification_deliveries').where({ event: 'order.delivered', recipient_key: `user:${customer}` }).first(), 5_000, 'the delivery relayed');
+      return platform.redis.hget(`${platform.prefix}:rider:{${rider.id}}`, 'status');
+    };
+    assert.equal(await deliver('dc-9', true), 'offline', 'signed off: still offline, not offered work');
+    assert.equal(await deliver('dc-10', false), 'available', 'free again for the next order');
+  });
 });

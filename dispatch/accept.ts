@@ -72,13 +72,13 @@ export async function withdrawForCancelledOrder(deps: DispatchDeps, orderId: str
 
 /**
  * A rider who was considering an offer is available again, unless they meanwhile went offline
- * (their own choice stands) or hold an order. Read-then-write: a status change by the rider in
- * between wins at their next request. `hasOrder`: whether they hold one, when the caller's
- * statement already said (a rider's pass does); else it is read here.
+ * (their own choice stands) or hold an order. The last step only frees a rider still busy, so a
+ * rider who signs off while their order is read is left offline. `hasOrder`: whether they hold one,
+ * when the caller's statement already said (a rider's pass does); else it is read here.
  */
 export async function releaseRider(deps: DispatchDeps, riderId: string, hasOrder?: boolean): Promise<void> {
   // Independent: sent together (auto-pipelining makes them one round trip).
   const [, live] = await Promise.all([createOfferHolds(deps.redis, deps.config.queuePrefix).release(riderId), deps.location.state.get(riderId)]);
   if (live?.status !== 'busy' || (hasOrder ?? (await hasActiveOrder(deps.db, riderId)))) return;
-  await deps.location.setStatus(riderId, 'available', Date.now());
+  await deps.location.freeIfBusy(riderId, Date.now());
 }

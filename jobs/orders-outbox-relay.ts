@@ -84,12 +84,8 @@ export const ordersOutboxRelay = defineJob({
 async function relay(change: StatusChange, ctx: JobContext, dispatchStarted: ReadonlySet<string>): Promise<NotifyInput[]> {
   await ctx.tracking.applyStatus(change);
   // A finished order frees its rider for the next one, unless the rider went offline meanwhile: their
-  // own choice stands (a rider who delivers and signs off at once must not be offered work). Read,
-  // then write, as dispatch's release of a rider does: a change by the rider in between wins at their
-  // next request.
-  if (change.riderId && TERMINAL.has(change.to) && (await ctx.location.state.get(change.riderId))?.status === 'busy') {
-    await ctx.location.setStatus(change.riderId, 'available', Date.now());
-  }
+  // own choice stands (a rider who signs off on the way and then delivers must not be offered work).
+  if (change.riderId && TERMINAL.has(change.to)) await ctx.location.freeIfBusy(change.riderId, Date.now());
   // A group's order that will not be delivered gives both parties their shares back.
   if (change.to === 'REJECTED' || change.to === 'CANCELLED') await refundGroupOfOrder(ctx.db, change.orderId, ctx.config.credits);
   // Cancelled while dispatch was still looking: the rider considering its offer is told and freed.

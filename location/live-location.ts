@@ -25,6 +25,8 @@ export interface LiveLocation {
   setStatus(riderId: string, status: RiderStatus, now: number): Promise<RiderLive | undefined>;
   /** {@link setStatus} for several riders (a matching batch's offered riders): one round trip for their states, one for the geo index. */
   setStatuses(riderIds: readonly string[], status: RiderStatus, now: number): Promise<Array<RiderLive | undefined>>;
+  /** Busy → available in one step (RiderState.freeIfBusy), back in the geo index if fresh; undefined when the rider was not busy. */
+  freeIfBusy(riderId: string, now: number): Promise<RiderLive | undefined>;
   /** Available riders seen in the last FRESH_MS within the radius, nearest first, at most `limit`. */
   nearby(query: NearbyQuery): Promise<NearbyRider[]>;
   isFresh(rider: RiderLive, now: number): boolean;
@@ -75,6 +77,11 @@ export function createLiveLocation(redis: Redis, prefix: string, options: LiveLo
     },
     async setStatus(riderId, status, now) {
       return (await setStatuses([riderId], status, now))[0];
+    },
+    async freeIfBusy(riderId, now) {
+      const rider = await state.freeIfBusy(riderId);
+      if (rider?.cell && isFresh(rider, now)) await geo.place([{ riderId, lat: rider.lat, lng: rider.lng, cell: rider.cell, previousCell: '' }]);
+      return rider;
     },
     setStatuses,
     nearby,

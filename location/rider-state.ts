@@ -75,6 +75,12 @@ export interface RiderState {
   /** `announce` gives, per point, the channel and message to publish if the point moves its rider. */
   advance(points: LocationPoint[], announce?: (point: LocationPoint) => [channel: string, message: string]): Promise<Advance[]>;
   setStatus(riderId: string, status: RiderStatus): Promise<RiderLive | undefined>;
+  /**
+   * Busy → available in one step, for a rider whose offer or order has ended: a rider who went
+   * offline (or whom anything else moved) meanwhile is left as they are. The rider as now stored
+   * when freed, else undefined.
+   */
+  freeIfBusy(riderId: string): Promise<RiderLive | undefined>;
   /** {@link setStatus} for several riders: one round trip. One result per rider, in order. */
   setStatuses(riderIds: readonly string[], status: RiderStatus): Promise<Array<RiderLive | undefined>>;
   get(riderId: string): Promise<RiderLive | undefined>;
@@ -96,6 +102,15 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
   const FIELDS = ['status', 'lat', 'lng', 'recordedAt', 'speed', 'heading', 'accuracy', 'cell'] as const;
   // Every change is also noted in the fleet index the ops map reads (after the commands whose replies are read).
   const fleet = createFleetIndex(redis, keys);
+  // Compare-and-set on the rider's status (one key, so on Redis Cluster too); the fields as read() takes them.
+  redis.defineCommand('deligoFreeIfBusy', {
+    numberOfKeys: 1,
+    lua: `if redis.call('HGET', KEYS[1], 'status') ~= 'busy' then return false end
+redis.call('HSET', KEYS[1], 'status', 'available')
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return redis.call('HMGET', KEYS[1], ${FIELDS.map((f) => `'${f}'`).join(', ')})`,
+  });
+  type Freeing = { deligoFreeIfBusy(key: string, ttlSeconds: number): Promise<Array<string | null> | null> };
   const setStatuses: RiderState['setStatuses'] = async (riderIds, status) => {
     if (riderIds.length === 0) return [];
     // One round trip: each rider's own commands run in order (one key), and the fleet index's
@@ -142,6 +157,15 @@ export function createRiderState(redis: Redis, keys: LocationKeys): RiderState {
     },
     async setStatus(riderId, status) {
       return (await setStatuses([riderId], status))[0];
+    },
+    async freeIfBusy(riderId) {
+      const values = await (redis as unknown as Freeing).deligoFreeIfBusy(keys.rider(riderId), TTL_SECONDS);
+      if (!values) return undefined;
+      // The ops map's fleet index hears of it as of any status change.
+      const pipeline = redis.pipeline();
+      fleet.setStatus(pipeline, riderId, 'available', Date.now());
+      for (const [err] of (await pipeline.exec())!) if (err) throw err;
+      return read(riderId, values);
     },
     setStatuses,
     async get(riderId) {

@@ -52,6 +52,22 @@ describe('live location: one batch applied', () => {
     assert.equal((await live.state.get('lv-a'))!.lat, newest.lat);
   });
 
+  it('frees a busy rider in one step, and leaves an offline, an available or an unknown rider as they are', async () => {
+    const live = createLiveLocation(platform.redis, platform.prefix);
+    await live.apply([point('fb-busy', 1, 37.4979), point('fb-off', 1, 37.4979), point('fb-free', 1, 37.4979)]);
+    await live.setStatus('fb-busy', 'busy', Date.now());
+    await live.setStatus('fb-off', 'offline', Date.now());
+    await live.setStatus('fb-free', 'available', Date.now());
+    const nearby = async () => (await live.nearby({ lat: 37.4979, lng: 127.0276, radiusMeters: 500, limit: 10, now: Date.now() })).map((r) => r.riderId).sort();
+    assert.deepEqual(await nearby(), ['fb-free']);
+    const freed = await live.freeIfBusy('fb-busy', Date.now());
+    assert.equal(freed?.status, 'available');
+    assert.deepEqual(await nearby(), ['fb-busy', 'fb-free'], 'back in the geo index');
+    for (const id of ['fb-off', 'fb-free', 'fb-nobody']) assert.equal(await live.freeIfBusy(id, Date.now()), undefined, id);
+    assert.equal((await live.state.get('fb-off'))?.status, 'offline', 'a rider who signed off stays off');
+    assert.equal(await live.state.get('fb-nobody'), undefined, 'no state is made up for a rider never seen');
+  });
+
   it('notes a batch of riders from many fleet shards in the fleet index, positions only moving forward', async () => {
     const live = createLiveLocation(platform.redis, platform.prefix);
     const riders = Array.from({ length: 40 }, (_, i) => `fl-${i}`);

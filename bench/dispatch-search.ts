@@ -14,13 +14,12 @@
  * at a time, as concurrent matches send them.
  */
 import { GANGNAM_STATION } from '../domain/catalogue/seed-data.ts';
-import { cellId, cellsByDistance } from '../domain/location/cells.ts';
 import { haversineMeters } from '../domain/location/geo.ts';
 import { seedCatalogue } from '../cli/commands/seed.ts';
 import { createCandidateFacts } from '../dispatch/candidate-facts.ts';
 import { scriptedCandidateSearch } from '../dispatch/candidate-search.ts';
 import { createLiveLocation } from '../location/live-location.ts';
-import { SPARE_CANDIDATES } from '../location/nearby-search.ts';
+import { nearbyKeysAndArgs, SPARE_CANDIDATES } from '../location/nearby-search.ts';
 import { gangnamRestaurants, loadRiders } from './support/hot-spot.ts';
 import { redisCommandStats } from './support/redis-commands.ts';
 import { report } from './support/report.ts';
@@ -61,13 +60,14 @@ try {
       const query = (i: number) => ({ ...restaurants[i % restaurants.length]!, radiusMeters, limit: DEPTH, now: Date.now() });
       let found = 0;
       const scripted = await measure('evalsha', async (i) => {
-        const got = (await search(`bs-order-${state}-${radiusMeters}-${i}`, query(i), { eligible: CUT })).riders.length; found += got;
+        const got = (await search(`bs-order-${state}-${radiusMeters}-${i}`, query(i), { eligible: CUT })).riders.length;
+        found += got;
       });
       // Baseline: the same cells searched by raw GEOSEARCH, the full depth each, nothing else.
       const raw = await measure('geosearch', async (i) => {
         const q = query(i);
         const pipeline = redis.pipeline();
-        for (const { cell } of cellsByDistance(q.lat, q.lng, radiusMeters)) pipeline.geosearch(live.keys.cell(cellId(cell)), 'FROMLONLAT', q.lng, q.lat, 'BYRADIUS', radiusMeters, 'm', 'ASC', 'COUNT', DEPTH + SPARE_CANDIDATES, 'WITHDIST');
+        for (const key of nearbyKeysAndArgs(live.keys, q).cellKeys) pipeline.geosearch(key, 'FROMLONLAT', q.lng, q.lat, 'BYRADIUS', radiusMeters, 'm', 'ASC', 'COUNT', DEPTH + SPARE_CANDIDATES, 'WITHDIST');
         await pipeline.exec();
       });
       rows.push(`| ${stateNames[state]} | ${fmt(radiusMeters)} m | ${fmt(scripted, 1)} | ${fmt(raw, 1)} | ${(scripted / raw).toFixed(2)} × | ${fmt(found / SEARCHES, 1)} |`);

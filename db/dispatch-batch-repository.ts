@@ -90,7 +90,7 @@ export async function createOffers(db: Knex, requests: readonly OfferRequest[]):
      -- An upsert, not an UPDATE joined to the offers: its row is found through the key's index
      -- whatever the kept plan thinks of the table's size. As a join, the plan kept from a
      -- connection's first calls, made while few dispatches existed, read the whole table for every
-     -- batch (bench/dispatch: 1.9 of a call's 2.5 ms 30 s into the rush, and growing with the table).
+     -- batch (bench/dispatch: 1.9 of the median sampled call's 2.5 ms, and growing with the table).
      -- The match opened the dispatch, so the insert never happens; should it, the row it writes is
      -- the dispatch as the offer leaves it.
      dispatch AS (

@@ -11,6 +11,8 @@ export interface Candidates {
   facts: Map<string, CandidateFacts>;
   /** The search stopped early (a {@link SearchCut}): riders farther than the last may be free too. */
   cut?: boolean;
+  /** How the script read the geo cells (the scripted search only): how many, and whether its bound failed and it read them again. */
+  cells?: { read: number; again: boolean };
 }
 
 /**
@@ -27,13 +29,18 @@ export interface Candidates {
  * one of the counted riders is truly eligible; at a hot spot that is a band or two instead of the
  * `limit` (50) nearest, each of which cost the script a status and four fact reads.
  *
+ * A cut search also reads the cells only as far as it expects to stop (`spare` > 0): the end of
+ * the band of the (`enough` + `spare`)-th index entry found so far. When the riders within that
+ * bound settle the cut, every rider nearer than its stop is there, as read with no bound, and none
+ * farther matters; when they do not (too many of them asked, held or suspended), the script reads
+ * the cells again with no bound, in the same run.
+ *
  * Extra KEYS (after the cells): profiles, suspended, suspended-loaded, holds, this order's asked set.
- * Extra ARGV (after the cells' edges): now (ms), band (m), enough (0: no cut).
- * Returns: loaded (0|1), cut (0|1), then per rider found: id, distance, profile, suspended until,
+ * Extra ARGV (after the cells' edges): now (ms), band (m), enough (0: no cut), spare (0: no bound).
+ * Returns: loaded (0|1), cut (0|1), cells read, read again (0|1), then per rider found: id, distance, profile, suspended until,
  * held until, asked (0|1); a missing value is nil.
  */
-const SEARCH_WITH_FACTS = nearbyLua(5, `if #pending > 0 then judge() end
-local reply = { loaded, stopAt and 1 or 0 }
+const SEARCH_WITH_FACTS = nearbyLua(5, `local reply = { loaded, stopAt and 1 or 0, cellsRead, readAgain and 1 or 0 }
 for i = 1, #out do
   local f = facts[i]
   local at = #reply
@@ -45,12 +52,26 @@ for i = 1, #out do
   reply[at + 6] = f[4]
 end
 return reply`, {
-  prelude: `local base = ncells
-local now, band, enough = tonumber(ARGV[9 + ncells]), tonumber(ARGV[10 + ncells]), tonumber(ARGV[11 + ncells])
+  setup: `local base = ncells
+local now, band, enough, spare = tonumber(ARGV[9 + ncells]), tonumber(ARGV[10 + ncells]), tonumber(ARGV[11 + ncells]), tonumber(ARGV[12 + ncells])
 local loaded = redis.call('EXISTS', KEYS[base + 3])
 -- Without the suspension set (the matcher rebuilds it from Postgres) nobody's eligibility is known here.
 if loaded == 0 then enough = 0 end
--- Facts are read for a few riders at a time (four commands each time, not four a rider): all at the
+-- The end of the 200 m ranking band a distance falls in, as the matcher ranks it (rounded to 0.1 m).
+local function bandEnd(d)
+  return (math.floor(math.floor(d * 10 + 0.5) / 10 / band) + 1) * band
+end
+-- A guess at where a cut search will stop: the end of the band of the (enough + spare)-th entry.
+-- Out of riders at a hot spot the nearest free riders are kilometres out, in a ring of cells each
+-- holding dozens of them: reading every cell of the ring 60 deep was most of the search.
+local function bound(list, cap)
+  if enough == 0 or spare == 0 or #list < enough + spare then return cap end
+  local d = bandEnd(list[enough + spare].d)
+  if cap == nil or d < cap then return d end
+  return cap
+end`,
+  bounded: true,
+  prelude: `-- Facts are read for a few riders at a time (four commands each time, not four a rider): all at the
 -- end without a cut, every 8 riders found with one, each time deciding whether enough look eligible.
 local chunk = enough > 0 and 8 or limit
 local facts, dist, pending, eligible = {}, {}, {}, 0
@@ -70,7 +91,7 @@ local function judge()
       local d = math.floor(dist[row] * 10 + 0.5) / 10
       if not profile or d <= tonumber(string.match(profile, '^[^|]*')) then
         eligible = eligible + 1
-        if eligible >= enough then stopAt = (math.floor(d / band) + 1) * band end
+        if eligible >= enough then stopAt = bandEnd(dist[row]) end
       end
     end
   end
@@ -79,13 +100,25 @@ end`,
   onFound: `pending[#pending + 1] = #out
     dist[#out] = entry.d
     if #pending >= chunk then judge() end`,
+  afterCheck: 'if #pending > 0 then judge() end',
+  // Every rider nearer than the stop was within the bound, so the cut holds as it would unbounded.
+  settled: '#out >= limit or (stopAt ~= nil and stopAt <= cap)',
+  reset: 'facts, dist, pending, eligible = {}, {}, {}, 0',
 });
 
 /** Stop the search early: see SEARCH_WITH_FACTS. */
 export interface SearchCut {
   /** How many riders that look eligible are enough. */
   eligible: number;
+  /**
+   * How many index entries beyond `eligible` bound the cells read (see SEARCH_WITH_FACTS);
+   * 0 reads every cell to the search's depth. Default {@link SEARCH_SPARE}.
+   */
+  spare?: number;
 }
+
+/** Three riders asked, held or suspended among the nearest are allowed for before the bound is wrong. */
+export const SEARCH_SPARE = 3;
 
 export type CandidateSearch = (orderId: string, query: NearbyQuery, cut?: SearchCut) => Promise<Candidates>;
 
@@ -96,12 +129,12 @@ export function scriptedCandidateSearch(redis: Redis, location: LocationKeys, fa
   const keys = dispatchKeys(prefix);
   return async (orderId, query, cut) => {
     const { cellKeys, args } = nearbyKeysAndArgs(location, query);
-    const reply = await run.deligoSearchWithFacts(cellKeys.length + 5, ...cellKeys, keys.profiles, keys.suspended, keys.suspendedLoaded, keys.holds, keys.asked(orderId), ...args, query.now, DISTANCE_BAND_METERS, cut?.eligible ?? 0);
+    const reply = await run.deligoSearchWithFacts(cellKeys.length + 5, ...cellKeys, keys.profiles, keys.suspended, keys.suspendedLoaded, keys.holds, keys.asked(orderId), ...args, query.now, DISTANCE_BAND_METERS, cut?.eligible ?? 0, cut?.spare ?? SEARCH_SPARE);
     const riders: Candidates['riders'] = [];
     const ids: string[] = [];
     const cached = { profiles: [] as Array<string | null>, suspendedUntil: [] as Array<string | null>, heldUntil: [] as Array<string | null>, loaded: reply[0] === 1 };
     const asked: boolean[] = [];
-    for (let at = 2; at < reply.length; at += 6) {
+    for (let at = 4; at < reply.length; at += 6) {
       const riderId = reply[at] as string;
       ids.push(riderId);
       riders.push({ riderId, distanceMeters: scriptDistance(reply[at + 1] as string) });
@@ -111,6 +144,6 @@ export function scriptedCandidateSearch(redis: Redis, location: LocationKeys, fa
       asked.push(reply[at + 5] === 1);
     }
     const shared = await facts.complete(ids, cached, query.now);
-    return { riders, facts: new Map(ids.map((id, i) => [id, { ...shared.get(id)!, asked: asked[i]! }])), ...(reply[1] === 1 && { cut: true }) };
+    return { riders, facts: new Map(ids.map((id, i) => [id, { ...shared.get(id)!, asked: asked[i]! }])), ...(reply[1] === 1 && { cut: true }), cells: { read: reply[2] as number, again: reply[3] === 1 } };
   };
 }

@@ -87,6 +87,18 @@ export function pipelinedNearby(geo: GeoIndex, state: RiderState): NearbySearch 
   };
 }
 
+/** Lua a script built on the nearby script adds: see {@link nearbyLua}. */
+export interface NearbyLuaHooks {
+  flags?: string;
+  setup?: string;
+  bounded?: boolean;
+  prelude?: string;
+  onFound?: string;
+  afterCheck?: string;
+  settled?: string;
+  reset?: string;
+}
+
 /**
  * KEYS: the cells' GEO keys, nearest edge first (then, in a script built with {@link nearbyLua},
  * its `extraKeys` keys).
@@ -99,11 +111,21 @@ export function pipelinedNearby(geo: GeoIndex, state: RiderState): NearbySearch 
  * hits arrive nearest first and are merged into the list rather than re-sorting it (Lua function
  * calls are what a Redis script spends its time on: the merge took 13% off the script's time).
  *
- * A script built on this one may add Lua: `prelude` runs once before the riders found are checked,
- * `onFound` after each one found (its entry is `entry`, its row `out[#out]`) and may set `stopAt`,
- * a distance from which no rider is checked any more; `tail` runs at the end and returns.
+ * A script built on this one may add Lua, in these hooks:
+ * - `setup` runs before the cells are read. It may define `bound(list, cap)`, which the gathering
+ *   calls after each cell when `bounded` is set: a distance (or nil) no later cell is read beyond.
+ *   That bound is a guess made from the riders found so far, so the check below must confirm it.
+ * - `prelude` runs once before the riders found are checked; `onFound` after each one found (its
+ *   entry is `entry`, its row `out[#out]`) and may set `stopAt`, a distance from which no rider is
+ *   checked any more; `afterCheck` at the end of the check.
+ * - `settled` is a Lua expression, true when the riders checked decide the search within `cap`, the
+ *   bound the gathering kept to. When it is false the cells are read again with no bound, `reset`
+ *   clears what the check kept, and the riders are checked again: the result is then what it would
+ *   have been with no bound at all.
+ * - `tail` runs at the end and returns; `cellsRead` counts the cells read (twice when read again),
+ *   `readAgain` says whether they were.
  */
-export const nearbyLua = (extraKeys: number, tail: string, options: { flags?: string; prelude?: string; onFound?: string } = {}) => `#!lua flags=${options.flags ?? 'no-writes,no-cluster'}
+export const nearbyLua = (extraKeys: number, tail: string, options: NearbyLuaHooks = {}) => `#!lua flags=${options.flags ?? 'no-writes,no-cluster'}
 local ncells = #KEYS - ${extraKeys}
 local lng, lat, radius = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local want, limit, since = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -116,64 +138,89 @@ local function lower(x, y)
   end
   return #x < #y
 end
-local list, seen = {}, {}
-for i = 1, ncells do
-  local reach = radius
-  if #list >= want then
-    local kth = list[want].d
-    if tonumber(ARGV[8 + i]) > kth then break end
-    reach = math.min(radius, kth + 0.001)
-  end
-  -- A cell's hits come nearest first: merge them into the list instead of sorting it again.
-  local hits = redis.call('GEOSEARCH', KEYS[i], 'FROMLONLAT', lng, lat, 'BYRADIUS', reach, 'm', 'ASC', 'COUNT', want, 'WITHDIST')
-  local fresh = {}
-  for _, hit in ipairs(hits) do
-    local id, d = hit[1], tonumber(hit[2])
-    local old = seen[id]
-    -- A rider caught mid-move can sit in two cells for a moment: keep the nearer entry.
-    if old == nil or d < old.d then
-      if old then old.gone = true end
-      local e = { id = id, d = d, text = hit[2] }
-      local m = #fresh
-      -- Equal distances come in Redis's order: put them in id order.
-      while m >= 1 and fresh[m].d == d and lower(id, fresh[m].id) do
-        fresh[m + 1] = fresh[m]
-        m = m - 1
+${options.setup ?? ''}
+-- The \`want\` nearest index entries, nearest first; with \`bounded\`, only those within the bound
+-- \`bound\` sets as the cells are read. Also returns that bound and how many cells were read.
+local function gather(bounded)
+  local list, seen, cap, read = {}, {}, nil, 0
+  for i = 1, ncells do
+    local reach, edge = radius, tonumber(ARGV[8 + i])
+    if cap then
+      if edge > cap then break end
+      reach = math.min(reach, cap + 0.001)
+    end
+    if #list >= want then
+      local kth = list[want].d
+      if edge > kth then break end
+      reach = math.min(reach, kth + 0.001)
+    end
+    -- A cell's hits come nearest first: merge them into the list instead of sorting it again.
+    read = i
+    local hits = redis.call('GEOSEARCH', KEYS[i], 'FROMLONLAT', lng, lat, 'BYRADIUS', reach, 'm', 'ASC', 'COUNT', want, 'WITHDIST')
+    local fresh = {}
+    for _, hit in ipairs(hits) do
+      local id, d = hit[1], tonumber(hit[2])
+      local old = seen[id]
+      -- A rider caught mid-move can sit in two cells for a moment: keep the nearer entry.
+      if old == nil or d < old.d then
+        if old then old.gone = true end
+        local e = { id = id, d = d, text = hit[2] }
+        local m = #fresh
+        -- Equal distances come in Redis's order: put them in id order.
+        while m >= 1 and fresh[m].d == d and lower(id, fresh[m].id) do
+          fresh[m + 1] = fresh[m]
+          m = m - 1
+        end
+        fresh[m + 1] = e
       end
-      fresh[m + 1] = e
     end
-  end
-  local merged, a, b = {}, 1, 1
-  seen = {}
-  while #merged < want do
-    local x, y = list[a], fresh[b]
-    if x and x.gone then
-      a = a + 1
-    elseif x == nil and y == nil then
-      break
-    elseif x == nil or (y ~= nil and (y.d < x.d or (y.d == x.d and lower(y.id, x.id)))) then
-      merged[#merged + 1] = y
-      seen[y.id] = y
-      b = b + 1
-    else
-      merged[#merged + 1] = x
-      seen[x.id] = x
-      a = a + 1
+    local merged, a, b = {}, 1, 1
+    seen = {}
+    while #merged < want do
+      local x, y = list[a], fresh[b]
+      if x and x.gone then
+        a = a + 1
+      elseif x == nil and y == nil then
+        break
+      elseif x == nil or (y ~= nil and (y.d < x.d or (y.d == x.d and lower(y.id, x.id)))) then
+        merged[#merged + 1] = y
+        seen[y.id] = y
+        b = b + 1
+      else
+        merged[#merged + 1] = x
+        seen[x.id] = x
+        a = a + 1
+      end
     end
+    list = merged
+    if bounded then cap = bound(list, cap) end
   end
-  list = merged
+  return list, cap, read
 end
+local list, cap, cellsRead = gather(${options.bounded ? 'true' : 'false'})
+local readAgain = false
 local out = {}
 -- A script built with an \`onFound\` step may set stopAt: no rider that far or farther is checked.
 local stopAt = nil
 ${options.prelude ?? ''}
-for _, entry in ipairs(list) do
-  if #out >= limit or (stopAt and entry.d >= stopAt) then break end
-  local h = redis.call('HMGET', before .. entry.id .. after, 'status', 'recordedAt', 'lat', 'lng')
-  if h[1] == 'available' and h[3] and h[4] and tonumber(h[2] or '0') >= since then
-    out[#out + 1] = { entry.id, entry.text, h[3], h[4], h[2] }
-    ${options.onFound ?? ''}
+local function check()
+  for _, entry in ipairs(list) do
+    if #out >= limit or (stopAt and entry.d >= stopAt) then break end
+    local h = redis.call('HMGET', before .. entry.id .. after, 'status', 'recordedAt', 'lat', 'lng')
+    if h[1] == 'available' and h[3] and h[4] and tonumber(h[2] or '0') >= since then
+      out[#out + 1] = { entry.id, entry.text, h[3], h[4], h[2] }
+      ${options.onFound ?? ''}
+    end
   end
+  ${options.afterCheck ?? ''}
+end
+check()
+if cap and not (${options.settled ?? 'true'}) then
+  local whole, _, read = gather(false)
+  list, cellsRead, readAgain = whole, cellsRead + read, true
+  out, stopAt = {}, nil
+  ${options.reset ?? ''}
+  check()
 end
 ${tail}`;
 

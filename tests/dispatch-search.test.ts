@@ -99,10 +99,61 @@ describe('dispatch: the search with its facts in one script', () => {
     assert.equal(far.riders.length, (await search('this-order', { ...query, radiusMeters: 300 })).riders.length);
   });
 
+  it('a cut search reads the cells only as far as it expects to stop, and reads them again when that guess fails', async () => {
+    const facts = createCandidateFacts(platform.db, platform.redis, platform.prefix);
+    const search = scriptedCandidateSearch(platform.redis, live.keys, facts, platform.prefix);
+    const query = { ...centre, radiusMeters: 3_000, limit: 50, now: Date.now() };
+    type Found = Awaited<ReturnType<typeof search>>;
+    const looksEligible = (found: Found) => found.riders.filter((r) => { const f = found.facts.get(r.riderId)!; return !f.asked && !f.suspended && !f.held && r.distanceMeters <= f.maxDistanceMeters; });
+    const sameUpToTheStop = (bounded: Found, unbounded: Found, eligible: number, what: string) => {
+      // Every rider nearer than the end of the k-th eligible rider's band, with the same facts.
+      const kth = looksEligible(unbounded)[eligible - 1]!;
+      const stop = (Math.floor(kth.distanceMeters / DISTANCE_BAND_METERS) + 1) * DISTANCE_BAND_METERS;
+      const within = (found: Found) => found.riders.filter((r) => r.distanceMeters < stop);
+      assert.ok(within(unbounded).length > 0, what);
+      assert.deepEqual(within(bounded), within(unbounded), what);
+      for (const r of within(bounded)) assert.deepEqual(bounded.facts.get(r.riderId), unbounded.facts.get(r.riderId), `${what}: ${r.riderId}`);
+      assert.deepEqual(bounded.riders, unbounded.riders.slice(0, bounded.riders.length), `${what}: the nearest ones, in the same order`);
+      assert.equal(bounded.cut, true, what);
+    };
+    for (const eligible of [1, 3, 12]) {
+      const unbounded = await search('this-order', query, { eligible, spare: 0 });
+      assert.equal(unbounded.cells!.again, false);
+      for (const spare of [1, 3]) {
+        const bounded = await search('this-order', query, { eligible, spare });
+        sameUpToTheStop(bounded, unbounded, eligible, `${eligible} eligible, ${spare} spare`);
+        assert.ok(bounded.cells!.read <= unbounded.cells!.read, `${eligible} eligible, ${spare} spare: ${bounded.cells!.read} cells read, ${unbounded.cells!.read} unbounded`);
+      }
+    }
+    // Riders 20 m apart: the first band settles one eligible rider, and the cells beyond it are not read.
+    const near = await search('this-order', query, { eligible: 1, spare: 1 });
+    const whole = await search('this-order', query, { eligible: 1, spare: 0 });
+    assert.ok(near.cells!.read < whole.cells!.read, `${near.cells!.read} cells read, ${whole.cells!.read} unbounded`);
+    assert.equal(near.cells!.again, false);
+
+    // Every rider within 300 m held for another order: the first band holds none eligible, so the
+    // bound set from it is wrong and the cells are read again; the answer is the unbounded one.
+    const holds = createOfferHolds(platform.redis, platform.prefix);
+    const close = Array.from({ length: 16 }, (_, i) => `cs-${i}`).filter((id) => id !== 'cs-4');
+    for (const id of close) assert.ok(await holds.claimFirst('other-order', [id], Date.now(), Date.now() + 60_000), id);
+    try {
+      for (const eligible of [1, 3]) {
+        const unbounded = await search('this-order', query, { eligible, spare: 0 });
+        const bounded = await search('this-order', query, { eligible, spare: 1 });
+        assert.equal(bounded.cells!.again, true, `${eligible} eligible: read again`);
+        assert.deepEqual([bounded.riders, bounded.facts, bounded.cut], [unbounded.riders, unbounded.facts, unbounded.cut], `${eligible} eligible: as unbounded`);
+        assert.ok(looksEligible(bounded).length >= eligible && looksEligible(bounded).every((r) => r.distanceMeters > 300));
+      }
+    } finally {
+      for (const id of close) await holds.release(id);
+    }
+  });
+
   it('an empty search, and a lost suspension set rebuilt from Postgres', async () => {
     const facts = createCandidateFacts(platform.db, platform.redis, platform.prefix);
     const search = scriptedCandidateSearch(platform.redis, live.keys, facts, platform.prefix);
-    assert.deepEqual(await search('this-order', { lat: 35.1, lng: 129.0, radiusMeters: 1_000, limit: 50, now: Date.now() }), { riders: [], facts: new Map() });
+    const empty = await search('this-order', { lat: 35.1, lng: 129.0, radiusMeters: 1_000, limit: 50, now: Date.now() });
+    assert.deepEqual([empty.riders, empty.facts, empty.cut], [[], new Map(), undefined]);
     await platform.db('fraud_alerts').insert({ rider_id: 'cs-8', rule: 'teleport', severity: 'critical', recorded_at: new Date(), evidence: '[]', detail: 'test', alert: true });
     const keys = dispatchKeys(platform.prefix);
     await platform.redis.del(keys.suspended, keys.suspendedLoaded);

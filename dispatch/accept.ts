@@ -1,7 +1,7 @@
 import { acceptOffer, closeOffer, hasActiveOrder, pendingOffers, withdrawDispatch, type AcceptResult } from '../db/dispatch-repository.ts';
 import type { Knex } from 'knex';
 import { acceptOffers } from '../db/dispatch-batch-repository.ts';
-import { createGroupCommit } from '../runtime/group-commit.ts';
+import { API_WRITE_LINGER_MS, createGroupCommit } from '../runtime/group-commit.ts';
 import type { DispatchDeps } from './matcher.ts';
 import { createCandidateFacts } from './candidate-facts.ts';
 import { createOfferHolds } from './offer-holds.ts';
@@ -9,11 +9,12 @@ import { createOfferHolds } from './offer-holds.ts';
 export type OfferAcceptor = (offerId: string, riderId: string) => Promise<AcceptResult>;
 
 /**
- * Riders' accepts for a busy process (the API): answers arriving in the same event-loop turn are
- * decided in one statement (db/dispatch-batch-repository.ts: acceptOffers), each as it would be alone.
+ * Riders' accepts for a busy process (the API): answers arriving in the same event-loop turn, or
+ * within {@link API_WRITE_LINGER_MS} while another batch is being decided, are decided in one
+ * statement (db/dispatch-batch-repository.ts: acceptOffers), each as it would be alone.
  */
 export function createOfferAcceptor(db: Knex): OfferAcceptor {
-  const accept = createGroupCommit((answers: Array<{ offerId: string; riderId: string }>) => acceptOffers(db, answers), { maxInFlight: 4 });
+  const accept = createGroupCommit((answers: Array<{ offerId: string; riderId: string }>) => acceptOffers(db, answers), { maxInFlight: 4, lingerMs: API_WRITE_LINGER_MS });
   return (offerId, riderId) => accept({ offerId, riderId });
 }
 

@@ -62,9 +62,17 @@ export interface MatchBatchDeps {
   config: Config;
 }
 
+/**
+ * How long a match's step waits for company while another batch of that step runs: 5 ms, since
+ * every step of a match is on the way to its first offer (runtime/group-commit.ts: lingerMs).
+ */
+export const MATCH_STEP_LINGER_MS = 5;
+
 export interface MatchBatchOptions {
   /** Batches of one kind in flight at once. Default 4. */
   maxInFlight?: number;
+  /** Default {@link MATCH_STEP_LINGER_MS}. */
+  lingerMs?: number;
 }
 
 export function createMatchBatches(deps: MatchBatchDeps, options: MatchBatchOptions = {}): MatchBatches {
@@ -74,7 +82,7 @@ export function createMatchBatches(deps: MatchBatchDeps, options: MatchBatchOpti
   const holdMs = config.dispatch.offerTimeoutMs;
   const facts = createCandidateFacts(db, redis, prefix);
   const holds = createOfferHolds(redis, prefix);
-  const grouped = { maxInFlight: options.maxInFlight ?? 4 };
+  const grouped = { maxInFlight: options.maxInFlight ?? 4, lingerMs: options.lingerMs ?? MATCH_STEP_LINGER_MS };
   const readFacts = (() => {
     const read = createGroupCommit((requests: Array<{ orderId: string; riderIds: readonly string[] }>) => facts.readMany(requests, Date.now()), grouped);
     return (orderId: string, riderIds: readonly string[]) => read({ orderId, riderIds });

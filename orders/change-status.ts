@@ -3,7 +3,7 @@ import { applyTransitions, getOrdersForChange, type TransitionInput } from '../d
 import { applyTransition, getOrder, getOrderForChange, type OrderRow, type OrderWithRestaurant } from '../db/orders-repository.ts';
 import type { Role } from '../domain/roles.ts';
 import { decide, type OrderStatus, type TransitionRequest } from '../domain/orders/state-machine.ts';
-import { createGroupCommit } from '../runtime/group-commit.ts';
+import { API_WRITE_LINGER_MS, createGroupCommit } from '../runtime/group-commit.ts';
 import { statusChangeMessage } from './outbox-messages.ts';
 
 export type ChangeResult =
@@ -34,12 +34,13 @@ export async function changeStatus(db: Knex, orderId: string, actor: Actor, requ
  * Status changes for a busy process (the API): changes arriving in the same event-loop turn read
  * their orders in one query and write their transitions in one statement, one commit (at a hot
  * spot, restaurants accept 167 orders a second, and Postgres's cost was per statement and per
- * commit, not per row). Each change is still decided on its own order as read and written only
+ * commit, not per row); while a batch is being written, the next waits up to
+ * {@link API_WRITE_LINGER_MS} for company. Each change is still decided on its own order as read and written only
  * if the order is still at that version; each caller gets its own result, exactly as alone.
  */
 export function createStatusChanger(db: Knex): StatusChanger {
-  const read = createGroupCommit((ids: string[]) => getOrdersForChange(db, ids), { maxInFlight: 4 });
-  const write = createGroupCommit((changes: TransitionInput[]) => applyDistinct(db, changes), { maxInFlight: 4 });
+  const read = createGroupCommit((ids: string[]) => getOrdersForChange(db, ids), { maxInFlight: 4, lingerMs: API_WRITE_LINGER_MS });
+  const write = createGroupCommit((changes: TransitionInput[]) => applyDistinct(db, changes), { maxInFlight: 4, lingerMs: API_WRITE_LINGER_MS });
   const store: TransitionStore = { read, apply: write };
   return (orderId, actor, request) => decideAndApply(db, store, orderId, actor, request);
 }

@@ -35,6 +35,40 @@ describe('group commit', () => {
     assert.equal(most, 2);
   });
 
+  it('with lingerMs, callers arriving while a batch runs wait for company even with a slot free; an idle caller does not wait', async () => {
+    const batches: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const commit = createGroupCommit(
+      async (inputs: number[]) => {
+        batches.push(inputs);
+        if (inputs[0] === 1) await gate;
+        return inputs;
+      },
+      { maxInFlight: 2, lingerMs: 200 },
+    );
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const first = commit(1);
+    await turn();
+    assert.deepEqual(batches, [[1]], 'nothing ran: the first caller went at the end of its turn');
+    const later = [commit(2)];
+    await turn();
+    later.push(commit(3));
+    await turn();
+    later.push(commit(4));
+    await turn();
+    assert.deepEqual(batches, [[1]], 'a slot is free, yet the callers wait for company');
+    assert.deepEqual(await Promise.all(later), [2, 3, 4]);
+    assert.deepEqual(batches, [[1], [2, 3, 4]], 'three turns, one batch');
+    release();
+    await first;
+    await turn();
+    const lone = commit(5);
+    await turn();
+    assert.deepEqual(batches.at(-1), [5], 'idle again: a lone caller goes at the end of its turn');
+    await lone;
+  });
+
   it('fails every call of a failed batch, and the next batch still runs', async () => {
     let fail = true;
     const commit = createGroupCommit(async (inputs: string[]) => {

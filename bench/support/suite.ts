@@ -22,6 +22,7 @@ export const QUICK_SETTINGS: Record<string, Record<string, string>> = {
   pages: { BENCH_RUNS: '2', BENCH_RIDERS: '100', BENCH_POSTS: '5' },
   dispatch: { BENCH_SECONDS: '10' },
   'dispatch-search': { BENCH_SEARCHES: '200' },
+  'status-batches': { BENCH_ORDERS: '1000' },
   orders: { BENCH_SECONDS: '5' },
   scale: { BENCH_SECONDS: '4' },
   memory: { BENCH_MEMORY_ITEMS: '2000' },

@@ -13,10 +13,42 @@ export async function preparedQuery<R>(db: Knex, name: string, text: string, val
   const pool = db.client as { acquireConnection(): Promise<pg.Client>; releaseConnection(connection: pg.Client): Promise<void> };
   const connection = await pool.acquireConnection();
   try {
-    return (await connection.query<R & pg.QueryResultRow>({ name, text, values: values as unknown[] })).rows;
+    const run = () => connection.query<R & pg.QueryResultRow>({ name: keptName(connection, name), text, values: values as unknown[] });
+    try {
+      return (await run()).rows;
+    } catch (err) {
+      if (!isStaleShape(err)) throw err;
+      // A migration changed a table under this connection's kept statement (a column added to a
+      // table it returns `*` of): Postgres refuses that statement for good, so every later call on
+      // this connection prepares it anew under a fresh name. Outside a transaction this call is
+      // tried once more at once; inside one the transaction is already aborted, so it fails and its
+      // caller's retry meets the fresh statement.
+      renew(connection, name);
+      if (db.isTransaction) throw err;
+      return (await run()).rows;
+    }
   } finally {
     await pool.releaseConnection(connection);
   }
+}
+
+/** Per connection, how many times each statement name was prepared anew (see preparedQuery). */
+const renewed = new WeakMap<pg.Client, Map<string, number>>();
+
+function keptName(connection: pg.Client, name: string): string {
+  const times = renewed.get(connection)?.get(name);
+  return times ? `${name}~${times}` : name;
+}
+
+function renew(connection: pg.Client, name: string): void {
+  const names = renewed.get(connection) ?? new Map<string, number>();
+  names.set(name, (names.get(name) ?? 0) + 1);
+  renewed.set(connection, names);
+}
+
+/** Postgres's refusal to run a kept plan whose result columns changed since it was prepared. */
+function isStaleShape(err: unknown): boolean {
+  return (err as { code?: string }).code === '0A000' && /cached plan must not change result type/.test((err as Error).message);
 }
 
 /**

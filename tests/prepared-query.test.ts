@@ -26,6 +26,19 @@ describe('prepared queries', () => {
     assert.equal(rows[0].s, p.schema);
   });
 
+  it('after a migration adds a column to a table a kept statement returns whole, prepares it anew and answers with the new shape', async () => {
+    await p.db.raw("CREATE TABLE shape_probe (n int PRIMARY KEY, label text); INSERT INTO shape_probe VALUES (1, 'one')");
+    const read = () => preparedQuery<Record<string, unknown>>(p.db, 'test.shape-probe', 'SELECT * FROM shape_probe WHERE n = $1', [1]);
+    // Every connection of the pool prepares it (more callers at once than connections).
+    const before = await Promise.all(Array.from({ length: 24 }, read));
+    assert.ok(before.every((rows) => rows.length === 1 && !('extra' in rows[0]!)));
+    await p.db.raw("ALTER TABLE shape_probe ADD COLUMN extra text NOT NULL DEFAULT 'added'");
+    // Postgres refuses each connection's kept statement once ("cached plan must not change result type").
+    const after = await Promise.all(Array.from({ length: 24 }, read));
+    assert.deepEqual(after.map((rows) => rows[0]), Array.from({ length: 24 }, () => ({ n: 1, label: 'one', extra: 'added' })));
+    assert.deepEqual((await read())[0], { n: 1, label: 'one', extra: 'added' }, 'and goes on answering');
+  });
+
   it('inside a transaction runs on its connection, and a rollback undoes it', async () => {
     await assert.rejects(
       p.db.transaction(async (trx) => {

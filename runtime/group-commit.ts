@@ -29,7 +29,7 @@ export interface GroupCommitOptions {
  * status changes a second; a statement's fixed cost (bind, executor start-up, commit: about 310 µs
  * of Postgres) outweighs its cost per change (about 70 µs; bench/status-batches), and one
  * event-loop turn gathered only 3–4 changes. Waiting up to 25 ms while another batch runs gathers
- * 15–18, which took a fifth to a third off Postgres's CPU per match in bench/dispatch
+ * 15–20, which took a fifth to a third off Postgres's CPU per match in bench/dispatch
  * (docs/benchmarks.md, tenth round), for up to 25 ms more on a busy API's answer.
  */
 export const API_WRITE_LINGER_MS = 25;

@@ -59,9 +59,9 @@ try {
   // Two rounds, sizes interleaved, so a shift in the shared machine falls on every size alike.
   const results = new Map<number, Array<{ postgres: number; client: number }>>(SIZES.map((s) => [s, []]));
   for (const round of [1, 2]) for (const size of SIZES) results.get(size)!.push(await measure(size, round));
-  const mean = (size: number, key: 'postgres' | 'client') => results.get(size)!.reduce((n, r) => n + r[key], 0) / results.get(size)!.length;
-  const one = mean(1, 'postgres');
-  const sixteen = mean(16, 'postgres');
+  const mean = (size: number) => results.get(size)!.reduce((n, r) => n + r.postgres, 0) / results.get(size)!.length;
+  const one = mean(1);
+  const sixteen = mean(16);
   // cost(size) = fixed / size + per change: from the sizes 1 and 16.
   const fixed = ((one - sixteen) * 16) / 15;
 
@@ -71,11 +71,11 @@ try {
   console.log('|---|---|---|---|');
   for (const size of SIZES) {
     const rows = results.get(size)!;
-    console.log(`| ${size} | ${rows.map((r) => fmt(r.postgres)).join(' / ')} | ${rows.map((r) => fmt(r.client)).join(' / ')} | ${(mean(size, 'postgres') / one).toFixed(2)} × |`);
+    console.log(`| ${size} | ${rows.map((r) => fmt(r.postgres)).join(' / ')} | ${rows.map((r) => fmt(r.client)).join(' / ')} | ${(mean(size) / one).toFixed(2)} × |`);
   }
   console.log(`\nfixed cost a statement ≈ ${fmt(fixed)} µs of Postgres, cost a change ≈ ${fmt(one - fixed)} µs (from 1 and 16 a statement)`);
   report({ bench: 'status-batches', metric: 'pg-us-per-change-16', label: 'Postgres CPU per status change, 16 changes a statement', value: sixteen, unit: 'µs', baseline: one, baselineLabel: 'one change a statement, same run' });
-  report({ bench: 'status-batches', metric: 'pg-us-per-change-4', label: 'Postgres CPU per status change, 4 changes a statement', value: mean(4, 'postgres'), unit: 'µs', baseline: one, baselineLabel: 'one change a statement, same run' });
+  report({ bench: 'status-batches', metric: 'pg-us-per-change-4', label: 'Postgres CPU per status change, 4 changes a statement', value: mean(4), unit: 'µs', baseline: one, baselineLabel: 'one change a statement, same run' });
 } finally {
   await services.stop();
 }

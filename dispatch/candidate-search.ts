@@ -37,8 +37,8 @@ export interface Candidates {
  *
  * Extra KEYS (after the cells): profiles, suspended, suspended-loaded, holds, this order's asked set.
  * Extra ARGV (after the cells' edges): now (ms), band (m), enough (0: no cut), spare (0: no bound).
- * Returns: loaded (0|1), cut (0|1), cells read, read again (0|1), then per rider found: id, distance, profile, suspended until,
- * held until, asked (0|1); a missing value is nil.
+ * Returns: loaded (0|1), cut (0|1), cells read, read again (0|1), then per rider found: id,
+ * distance, profile, suspended until, held until, asked (0|1); a missing value is nil.
  */
 const SEARCH_WITH_FACTS = nearbyLua(5, `local reply = { loaded, stopAt and 1 or 0, cellsRead, readAgain and 1 or 0 }
 for i = 1, #out do
@@ -66,9 +66,7 @@ end
 -- holding dozens of them: reading every cell of the ring 60 deep was most of the search.
 local function bound(list, cap)
   if enough == 0 or spare == 0 or #list < enough + spare then return cap end
-  local d = bandEnd(list[enough + spare].d)
-  if cap == nil or d < cap then return d end
-  return cap
+  return math.min(cap or math.huge, bandEnd(list[enough + spare].d))
 end`,
   bounded: true,
   prelude: `-- Facts are read for a few riders at a time (four commands each time, not four a rider): all at the
@@ -117,7 +115,7 @@ export interface SearchCut {
   spare?: number;
 }
 
-/** Three riders asked, held or suspended among the nearest are allowed for before the bound is wrong. */
+/** The bound holds while no more than three of the nearest index entries turn out asked, held or suspended. */
 export const SEARCH_SPARE = 3;
 
 export type CandidateSearch = (orderId: string, query: NearbyQuery, cut?: SearchCut) => Promise<Candidates>;

@@ -35,8 +35,9 @@ export async function changeStatus(db: Knex, orderId: string, actor: Actor, requ
  * their orders in one query and write their transitions in one statement, one commit (at a hot
  * spot, restaurants accept 167 orders a second, and Postgres's cost was per statement and per
  * commit, not per row); while a batch is being written, the next waits up to
- * {@link API_WRITE_LINGER_MS} for company. Each change is still decided on its own order as read and written only
- * if the order is still at that version; each caller gets its own result, exactly as alone.
+ * {@link API_WRITE_LINGER_MS} for company. Each change is still decided on its own order as read
+ * and written only if the order is still at that version; each caller gets its own result,
+ * exactly as alone.
  */
 export function createStatusChanger(db: Knex): StatusChanger {
   const read = createGroupCommit((ids: string[]) => getOrdersForChange(db, ids), { maxInFlight: 4, lingerMs: API_WRITE_LINGER_MS });

@@ -7,8 +7,9 @@
  *
  *   npm run bench:dispatch      (BENCH_SECONDS=60 BENCH_ORDERS_PER_MINUTE=10000 by default)
  *
- * Reports dispatch request (the `dispatch.match` job enqueued) → first offer written, and
- * restaurant accepts → first offer, from the tables' own timestamps; checks in Postgres at the end
+ * Reports dispatch request (the `dispatch.match` job enqueued) → first offer written (over the
+ * minute and by 5 s window), and restaurant accepts → first offer, from the tables' own
+ * timestamps; checks in Postgres at the end
  * that no rider holds two orders; and measures raw BullMQ add → process at the same rate in the
  * same run as the baseline.
  *
@@ -233,6 +234,11 @@ try {
   const othersAfter = await others();
   const used = sharedCpuUsed(othersBefore, othersAfter);
   const statements = await pgStatements(db);
+  // Postgres's background work over the run (counted in its CPU): autovacuum and autoanalyze by
+  // table, and buffers written or evicted by whom (a backend writing out dirty pages itself would
+  // slow every statement once shared_buffers filled up).
+  const maintenance = (await db.raw(`SELECT relname, autovacuum_count::int AS vacuums, autoanalyze_count::int AS analyzes FROM pg_stat_user_tables WHERE autovacuum_count + autoanalyze_count > 0 ORDER BY relname`)).rows as Array<{ relname: string; vacuums: number; analyzes: number }>;
+  const io = (await db.raw(`SELECT backend_type AS who, sum(writes)::bigint AS writes, sum(evictions)::bigint AS evictions FROM pg_stat_io WHERE object = 'relation' GROUP BY 1 HAVING sum(writes) + sum(evictions) > 0`)).rows as Array<{ who: string; writes: string; evictions: string }>;
   const commandsAfter = await redisCommandStats(redis);
   const scriptTimes = await scriptLog?.();
   const totalsAfter = await redisTotals(redis);
@@ -241,8 +247,9 @@ try {
   await fresh.stop();
   fresh = undefined;
 
-  const rows = await db.raw<{ rows: Array<{ request_ms: string | null; accept_ms: string | null; hop_ms: string; widened: boolean }> }>(`
+  const rows = await db.raw<{ rows: Array<{ request_ms: string | null; accept_ms: string | null; hop_ms: string; widened: boolean; at_ms: string }> }>(`
     SELECT ${ms('min(o.created_at) - d.created_at')} AS request_ms,
+           ${ms("d.created_at - 'epoch'::timestamptz")} AS at_ms,
            ${ms('min(o.created_at) - e.at')} AS accept_ms,
            ${ms('d.created_at - e.at')} AS hop_ms,
            EXISTS (SELECT 1 FROM dispatch_events w WHERE w.order_id = d.order_id AND w.type = 'widened' AND w.at < min(o.created_at)) AS widened
@@ -254,6 +261,14 @@ try {
   const later = rows.rows.filter((r) => r.request_ms !== null && r.widened);
   const none = rows.rows.filter((r) => r.request_ms === null);
   const request = firstRound.map((r) => Number(r.request_ms));
+  // Where in the minute the slow ones were, by when their dispatch was requested: a short episode
+  // shows as one or two windows, a machine too slow for the rate as a backlog growing to the end.
+  const windows = new Map<number, number[]>();
+  for (const r of firstRound) {
+    const at = Math.floor((Number(r.at_ms) - started) / 5_000);
+    const list = windows.get(at) ?? windows.set(at, []).get(at)!;
+    list.push(Number(r.request_ms));
+  }
   const accept = firstRound.map((r) => Number(r.accept_ms));
   const hop = rows.rows.map((r) => Number(r.hop_ms));
   const twoOrders = (await db.raw(`SELECT count(*) AS n FROM (SELECT rider_id FROM orders WHERE rider_id IS NOT NULL AND status NOT IN ('DELIVERED','CANCELLED','REJECTED') GROUP BY rider_id HAVING count(*) > 1) x`)).rows[0].n;
@@ -279,7 +294,11 @@ try {
   console.log(row('dispatch.match: processing time (every match)', took));
   for (const name of ['open', 'search', 'facts', 'claim', 'offer', 'after']) if (steps.has(name)) console.log(row(`dispatch.match step: ${name}`, steps.get(name)!));
   console.log(row('baseline: raw BullMQ add → process at the same rate', raw));
-  console.log(`\nfirst offer only after a widening round (no free rider in reach): ${fmt(later.length)}; no offer at all: ${fmt(none.length)}${later.length ? `; their request → first offer p50 ${fmt(quantile(later.map((r) => Number(r.request_ms)), 0.5))} ms` : ''}`);
+  const byWindow = [...windows].sort((a, b) => a[0] - b[0]).map(([w, xs]) => `${w * 5}s ${fmt(quantile(xs, 0.99))}`);
+  console.log(`\nrequest → first offer p99 (ms) by 5 s window of dispatch requests, from the start of the acceptances: ${byWindow.join(', ')}`);
+  console.log(`Postgres buffers written / evicted since the start: ${io.map((r) => `${r.who} ${r.writes} / ${r.evictions}`).join(', ') || 'none'}`);
+  console.log(`autovacuum / autoanalyze runs since the start: ${maintenance.map((m) => `${m.relname} ${m.vacuums}/${m.analyzes}`).join(', ') || 'none'}`);
+  console.log(`first offer only after a widening round (no free rider in reach): ${fmt(later.length)}; no offer at all: ${fmt(none.length)}${later.length ? `; their request → first offer p50 ${fmt(quantile(later.map((r) => Number(r.request_ms)), 0.5))} ms` : ''}`);
   console.log(`dispatches by status: ${JSON.stringify(statuses)}; offers ${fmt(offers)}; orders with a rider ${fmt(assigned)}; accept errors ${acceptErrors}; run ${fmt(elapsed, 1)} s`);
   console.log(`rider answers: ${JSON.stringify(answers)}; deliveries completed ${fmt(delivered.orders)} (errors ${delivered.errors}), ${DELIVERY_SECONDS ? `each ${DELIVERY_SECONDS.join('–')} s after the accept` : 'none: riders stay busy for the rest of the run (BENCH_DELIVERY_SECONDS=none)'}`);
   const perMatch = (seconds: number) => fmt((seconds * 1e6) / Math.max(1, took.length));

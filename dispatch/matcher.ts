@@ -79,6 +79,18 @@ interface EarlySearch {
   found: Promise<Candidates>;
 }
 
+/**
+ * A widened round waits behind every other match that is due (BullMQ takes a job without a
+ * priority before any job with one). Its order found no free rider last time and has waited
+ * seconds already; a new order's first offer, or the next rider for one just turned down, has
+ * a quarter of a second. At a hot spot out of riders thousands of orders go round after round,
+ * and in the order they fell due they held every new order's first match behind them in the queue
+ * (bench/dispatch with riders staying busy: a queue wait of 1.9 s p99). Under a sustained
+ * backlog the rounds run later than their backoff says, which only stretches the wait of orders
+ * that have no rider anyway.
+ */
+export const WIDENED_ROUND_PRIORITY = 10;
+
 export type MatchOutcome = 'offered' | 'auto-accepted' | 'waiting' | 'retry-later' | 'failed' | 'done';
 
 /**
@@ -221,6 +233,6 @@ async function endRound(deps: DispatchDeps, orderId: string, round: number, radi
   }
   const wider = Math.round(radius * 1.5);
   await nextRound(db, orderId, wider);
-  await deps.queues.get('dispatch').add('dispatch.match', { orderId }, { delay: config.dispatch.retryMs * 2 ** (round - 1), jobId: `match-${orderId}-r${round + 1}` });
+  await deps.queues.get('dispatch').add('dispatch.match', { orderId }, { delay: config.dispatch.retryMs * 2 ** (round - 1), jobId: `match-${orderId}-r${round + 1}`, priority: WIDENED_ROUND_PRIORITY });
   return 'retry-later';
 }

@@ -4,6 +4,7 @@ import { seedCatalogue } from '../cli/commands/seed.ts';
 import { DEFAULT_MAX_DISTANCE_M, farthestPickupMeters } from '../db/dispatch-repository.ts';
 import { insertFindings } from '../db/fraud-alerts-repository.ts';
 import { suspendForFraud } from '../location/fraud-check.ts';
+import { WIDENED_ROUND_PRIORITY } from '../dispatch/matcher.ts';
 import { runPools } from '../workers/run-pools.ts';
 import { startTestApi, type TestApi } from './support/http.ts';
 import { createTestPlatform, eventually, type TestPlatform } from './support/services.ts';
@@ -155,6 +156,8 @@ describe('dispatch: sequential offers with timeouts', () => {
     }, 5_000);
     assert.deepEqual(told.map((r) => r.event).sort(), ['ops.dispatch_failed', 'order.no_rider']);
     assert.deepEqual((await events(id)).filter((e) => e.startsWith('widened') || e.startsWith('failed')), ['widened:', 'failed:']);
+    // The widened round waited behind the matches that were due without a priority.
+    assert.equal((await platform.queues.get('dispatch').getJob(`match-${id}-r2`))?.opts.priority, WIDENED_ROUND_PRIORITY);
   });
 
   it('a widened round reaches as far as the farthest rider will ride, and offers only a rider who rides that far', async () => {

@@ -238,12 +238,17 @@ describe('dispatch: sequential offers with timeouts', () => {
       for (const to of ['PICKED_UP', 'DELIVERING']) assert.equal((await api.post(`/v1/orders/${orderId}/transitions`, { to }, { token: rider.token })).status, 200);
       // The end of a shift: the rider signs off on the way, then hands over the order.
       if (signOff) assert.equal((await fetch(`${api.url}/v1/riders/me/status`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${rider.token}` }, body: JSON.stringify({ status: 'offline' }) })).status, 200);
+      const delivered = new Date();
       assert.equal((await api.post(`/v1/orders/${orderId}/transitions`, { to: 'DELIVERED' }, { token: rider.token })).status, 200);
       // The relay has handled the delivery once the customer's notification is recorded.
       await eventually(async () => platform.db('notification_deliveries').where({ event: 'order.delivered', recipient_key: `user:${customer}` }).first(), 5_000, 'the delivery relayed');
-      return platform.redis.hget(`${platform.prefix}:rider:{${rider.id}}`, 'status');
+      const status = await platform.redis.hget(`${platform.prefix}:rider:{${rider.id}}`, 'status');
+      // A free rider may already be considering the next order (an earlier test's dispatch still looking): that is busy, and free all the same.
+      const offeredAgain = await platform.db('dispatch_offers').where({ rider_id: rider.id, status: 'PENDING' }).where('created_at', '>=', delivered).first();
+      return { status, offeredAgain: offeredAgain !== undefined };
     };
-    assert.equal(await deliver('dc-9', true), 'offline', 'signed off: still offline, not offered work');
-    assert.equal(await deliver('dc-10', false), 'available', 'free again for the next order');
+    assert.deepEqual(await deliver('dc-9', true), { status: 'offline', offeredAgain: false }, 'signed off: still offline, not offered work');
+    const free = await deliver('dc-10', false);
+    assert.ok(free.status === 'available' || (free.status === 'busy' && free.offeredAgain), `free again for the next order: ${JSON.stringify(free)}`);
   });
 });

@@ -24,8 +24,14 @@ export const notificationEnv = {
   KAKAO_HTTP_URL: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).optional(),
   KAKAO_HTTP_AUTH: z.string().min(1).optional(),
   KAKAO_HTTP_TEMPLATE: z.string().refine(isJsonObjectTemplate, 'a JSON object template').optional(),
-  /** Sends per second per channel, across every worker (BullMQ limiter). */
-  NOTIFY_RATE_PUSH: perSecond.default(1_000),
+  /**
+   * Sends per second per channel, across every worker (BullMQ limiter). Push: FCM's default quota
+   * is 600,000 messages a minute per project (10,000 a second), counted per device, and a send
+   * reaches each of the user's devices, so 8,000 sends leave room for users with two. The old
+   * 1,000 was below a single hot spot's own pushes (bench/dispatch: about 1,100 a second at
+   * 강남역, every status change and offer), so the queue would have backed up at every peak.
+   */
+  NOTIFY_RATE_PUSH: perSecond.default(8_000),
   NOTIFY_RATE_SMS: perSecond.default(100),
   NOTIFY_RATE_EMAIL: perSecond.default(100),
   NOTIFY_RATE_KAKAO: perSecond.default(300),

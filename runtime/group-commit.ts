@@ -41,10 +41,13 @@ export function createGroupCommit<I, O>(run: (inputs: I[]) => Promise<O[]>, opti
   const lingerMs = options.lingerMs ?? 0;
   let pending: Array<{ input: I; at: number; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
   let inFlight = 0;
-  let scheduled = false;
+  // The flush to come (end of turn, or a linger), if any: a batch that fills up goes at once and
+  // cancels it, so no stale flush cuts the next batch's wait short.
+  let scheduled: { cancel(): void } | undefined;
 
   const flush = () => {
-    scheduled = false;
+    scheduled?.cancel();
+    scheduled = undefined;
     while (pending.length > 0 && inFlight < maxInFlight) {
       const batch = pending.length <= maxSize ? pending : pending.slice(0, maxSize);
       pending = batch === pending ? [] : pending.slice(maxSize);
@@ -74,9 +77,13 @@ export function createGroupCommit<I, O>(run: (inputs: I[]) => Promise<O[]>, opti
       pending.push({ input, at: performance.now(), resolve, reject });
       if (pending.length >= maxSize && inFlight < maxInFlight) flush();
       else if (!scheduled && inFlight < maxInFlight) {
-        scheduled = true;
-        if (lingerMs > 0 && inFlight > 0) setTimeout(flush, lingerMs);
-        else setImmediate(flush);
+        if (lingerMs > 0 && inFlight > 0) {
+          const timer = setTimeout(flush, lingerMs);
+          scheduled = { cancel: () => clearTimeout(timer) };
+        } else {
+          const immediate = setImmediate(flush);
+          scheduled = { cancel: () => clearImmediate(immediate) };
+        }
       }
     });
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { keptArray, preparedQuery } from './prepared.ts';
 
 export interface DeliveryRouteRow {
   order_id: string;
@@ -53,20 +54,21 @@ export async function archiveSubject(db: Knex, orderId: string): Promise<Archive
   return (await archiveSubjects(db, [orderId])).get(orderId);
 }
 
+/** Prepared, its plan kept (db/prepared.ts): planning it cost more than running it, once per archive job. */
+const ARCHIVE_SUBJECTS = `
+  SELECT o.id, o.status, o.rider_id, o.created_at, t.picked_up_at, t.delivering_at, t.delivered_at,
+         (SELECT d.expected_earning FROM dispatch_offers d WHERE d.order_id = o.id AND d.status = 'ACCEPTED' LIMIT 1) AS fare
+    FROM unnest(${keptArray(1, 'text')}) AS wanted(id)
+    JOIN orders o ON o.id = wanted.id
+    CROSS JOIN LATERAL (
+      SELECT max(e.at) FILTER (WHERE e.to_status = 'PICKED_UP') AS picked_up_at,
+             max(e.at) FILTER (WHERE e.to_status = 'DELIVERING') AS delivering_at,
+             max(e.at) FILTER (WHERE e.to_status = 'DELIVERED') AS delivered_at
+        FROM order_events e WHERE e.order_id = o.id) t`;
+
 /** {@link archiveSubject} for many orders in one statement (one archive job's relay batch), by order id. */
 export async function archiveSubjects(db: Knex, orderIds: readonly string[]): Promise<Map<string, ArchiveSubject>> {
   if (orderIds.length === 0) return new Map();
-  const { rows } = await db.raw<{ rows: Array<ArchiveSubject & { id: string }> }>(
-    `SELECT o.id, o.status, o.rider_id, o.created_at, t.picked_up_at, t.delivering_at, t.delivered_at,
-            (SELECT d.expected_earning FROM dispatch_offers d WHERE d.order_id = o.id AND d.status = 'ACCEPTED' LIMIT 1) AS fare
-       FROM orders o
-       CROSS JOIN LATERAL (
-         SELECT max(e.at) FILTER (WHERE e.to_status = 'PICKED_UP') AS picked_up_at,
-                max(e.at) FILTER (WHERE e.to_status = 'DELIVERING') AS delivering_at,
-                max(e.at) FILTER (WHERE e.to_status = 'DELIVERED') AS delivered_at
-           FROM order_events e WHERE e.order_id = o.id) t
-      WHERE o.id = ANY(:orderIds::text[])`,
-    { orderIds: [...orderIds] },
-  );
+  const rows = await preparedQuery<ArchiveSubject & { id: string }>(db, 'orders.archive-subjects', ARCHIVE_SUBJECTS, [[...new Set(orderIds)]]);
   return new Map(rows.map(({ id, ...subject }) => [id, subject]));
 }

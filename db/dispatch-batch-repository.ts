@@ -237,19 +237,21 @@ async function acceptDistinct(db: Knex, answers: ReadonlyArray<{ offerId: string
  * pending and past their time are expired, their dispatches reopened and their events recorded.
  * Returns the offers it closed (an answered one is left as it is).
  */
+/** Prepared, its plan kept (db/prepared.ts): one run per offer batch's timeout, and planned anew each time its planning cost twice its run. */
+const EXPIRE_OFFERS = `
+  WITH offer AS (
+     UPDATE dispatch_offers d SET status = 'EXPIRED', decided_at = now()
+       FROM unnest(${keptArray(1, 'text')}) AS i(id)
+      WHERE d.id = i.id AND d.status = 'PENDING' AND d.expires_at <= now()
+      RETURNING d.id, d.order_id, d.rider_id),
+   dispatch AS (
+     UPDATE dispatches SET status = 'SEARCHING', updated_at = now() WHERE order_id IN (SELECT order_id FROM offer) AND status = 'OFFERED'),
+   event AS (
+     INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'expired', rider_id, jsonb_build_object('offerId', id) FROM offer)
+   SELECT id, order_id, rider_id FROM offer`;
+
 export async function expireOffers(db: Knex, offerIds: readonly string[]): Promise<Array<{ offerId: string; orderId: string; riderId: string }>> {
   if (offerIds.length === 0) return [];
-  const { rows } = await db.raw<{ rows: Array<{ id: string; order_id: string; rider_id: string }> }>(
-    `WITH offer AS (
-       UPDATE dispatch_offers SET status = 'EXPIRED', decided_at = now()
-        WHERE id = ANY(:ids::text[]) AND status = 'PENDING' AND expires_at <= now()
-        RETURNING id, order_id, rider_id),
-     dispatch AS (
-       UPDATE dispatches SET status = 'SEARCHING', updated_at = now() WHERE order_id IN (SELECT order_id FROM offer) AND status = 'OFFERED'),
-     event AS (
-       INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'expired', rider_id, jsonb_build_object('offerId', id) FROM offer)
-     SELECT id, order_id, rider_id FROM offer`,
-    { ids: offerIds as unknown as Knex.RawBinding },
-  );
+  const rows = await preparedQuery<{ id: string; order_id: string; rider_id: string }>(db, 'dispatch.expire-offers', EXPIRE_OFFERS, [[...new Set(offerIds)]]);
   return rows.map((r) => ({ offerId: r.id, orderId: r.order_id, riderId: r.rider_id }));
 }

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { LocationPoint } from '../domain/location/point.ts';
+import { keptArray, preparedQuery } from './prepared.ts';
 
 /** A point as history keeps it: what the phone sent, plus whether fraud rules flagged it. */
 export interface StoredPoint extends LocationPoint {
@@ -106,18 +107,28 @@ const storedPoint = (r: PointRow): StoredPoint => ({
  * {@link trackPoints} for several rides at once (one archive job's batch of delivered orders): each
  * ride's points of its rider in [from, to), oldest first, at most `limit` each, in one statement.
  */
+/**
+ * Prepared, its plan kept (db/prepared.ts): over a day of hourly partitions, planning it took a
+ * millisecond or more, most of each archive job's read (the partitions a ride needs are chosen as
+ * it runs, from each ride's window).
+ */
+const TRACK_POINTS_OF_RIDES = `
+  SELECT i.ride, l.rider_id, l.recorded_at, l.lat, l.lng, l.speed, l.heading, l.accuracy, l.mocked, l.flagged
+    FROM unnest(${keptArray(1, 'text')}, ${keptArray(2, 'timestamptz')}, ${keptArray(3, 'timestamptz')}) WITH ORDINALITY AS i(rider_id, from_at, to_at, ride)
+    CROSS JOIN LATERAL (
+      SELECT * FROM rider_locations l
+       WHERE l.rider_id = i.rider_id AND l.recorded_at >= i.from_at AND l.recorded_at < i.to_at
+       ORDER BY l.recorded_at LIMIT $4) l
+   ORDER BY i.ride, l.recorded_at`;
+
 export async function trackPointsOfRides(db: Knex, rides: ReadonlyArray<{ riderId: string; from: number; to: number }>, limit = 20_000): Promise<StoredPoint[][]> {
   if (rides.length === 0) return [];
-  const { rows } = await db.raw<{ rows: Array<PointRow & { ride: string }> }>(
-    `SELECT i.ride, l.rider_id, l.recorded_at, l.lat, l.lng, l.speed, l.heading, l.accuracy, l.mocked, l.flagged
-       FROM unnest(:riders::text[], :froms::timestamptz[], :tos::timestamptz[]) WITH ORDINALITY AS i(rider_id, from_at, to_at, ride)
-       CROSS JOIN LATERAL (
-         SELECT * FROM rider_locations l
-          WHERE l.rider_id = i.rider_id AND l.recorded_at >= i.from_at AND l.recorded_at < i.to_at
-          ORDER BY l.recorded_at LIMIT :limit) l
-      ORDER BY i.ride, l.recorded_at`,
-    { riders: rides.map((r) => r.riderId), froms: rides.map((r) => iso(r.from)), tos: rides.map((r) => iso(r.to)), limit },
-  );
+  const rows = await preparedQuery<PointRow & { ride: string }>(db, 'location.track-points-of-rides', TRACK_POINTS_OF_RIDES, [
+    rides.map((r) => r.riderId),
+    rides.map((r) => iso(r.from)),
+    rides.map((r) => iso(r.to)),
+    limit,
+  ]);
   const out: StoredPoint[][] = rides.map(() => []);
   // WITH ORDINALITY counts from 1, as a bigint (a string here).
   for (const r of rows) out[Number(r.ride) - 1]!.push(storedPoint(r));

@@ -56,12 +56,12 @@ export async function startBenchServices(env: Record<string, string> = {}): Prom
  * With BENCH_PG_STATEMENTS=1: Postgres's statements since `reset` (call it to start), the costliest
  * first: calls, total execution time and rows, and the statement's start. Otherwise undefined.
  */
-export async function pgStatements(db: Knex, reset = false): Promise<Array<{ calls: number; ms: number; rows: number; query: string }> | undefined> {
+export async function pgStatements(db: Knex, reset = false): Promise<Array<{ calls: number; ms: number; planMs: number; rows: number; query: string }> | undefined> {
   if (process.env.BENCH_PG_STATEMENTS !== '1') return undefined;
   await db.raw('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   if (reset) return void (await db.raw('SELECT pg_stat_statements_reset()'));
   const { rows } = await db.raw(
-    `SELECT calls::int, round(total_exec_time + total_plan_time)::int AS ms, rows::int, regexp_replace(left(query, 110), '[[:space:]]+', ' ', 'g') AS query
+    `SELECT calls::int, round(total_exec_time + total_plan_time)::int AS ms, round(total_plan_time)::int AS "planMs", rows::int, regexp_replace(left(query, 110), '[[:space:]]+', ' ', 'g') AS query
        FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%' ORDER BY total_exec_time + total_plan_time DESC LIMIT 25`,
   );
   return rows;

@@ -119,7 +119,7 @@ describe('orders outbox relay', () => {
   it('kicks share one waiting relay, and a kick while one runs leaves exactly one to follow it', async () => {
     const queue = p.queues.get('orders');
     const kick = relayKicker(p.queues, p.logger);
-    const relays = async () => (await queue.getJobs(['waiting', 'active', 'prioritized'])).filter((j) => j.name === 'orders.outbox-relay');
+    const relays = async () => (await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized'])).filter((j) => j.name === 'orders.outbox-relay');
 
     await Promise.all(Array.from({ length: 10 }, () => kick()));
     await kick();

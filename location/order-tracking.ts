@@ -179,7 +179,9 @@ export function createOrderTracking(redis: Redis, prefix: string): OrderTracking
         'customerId', change.customerId,
         'coCustomerId', change.coCustomerId ?? '',
         'restaurantId', change.restaurantId,
-        'riderId', change.riderId ?? '',
+        // A change made before the rider took the order says nothing about the rider: relayed after
+        // the accept (the relay gathers commits for tens of milliseconds), it must not clear them.
+        ...(change.riderId ? ['riderId', change.riderId] : []),
         'restaurant', JSON.stringify(change.restaurant),
         'dropoff', JSON.stringify(change.dropoff),
         'etaAt', change.etaAt ?? '',

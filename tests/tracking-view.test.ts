@@ -52,6 +52,16 @@ describe('tracking view kept serialized in Redis', () => {
     assert.deepEqual({ ...full, customerId: undefined, restaurantId: undefined }, { ...view, customerId: undefined, restaurantId: undefined });
   });
 
+  it('a change made before the rider took the order, relayed after the accept, keeps the rider', async () => {
+    await tracking.applyStatus(change('v-late', 1, 'PLACED'));
+    await tracking.attachRider('v-late', 'r-late');
+    await tracking.applyStatus(change('v-late', 2, 'COOKING'));
+    const view = await visible('v-late');
+    assert.equal(view.status, 'COOKING');
+    assert.equal(view.riderId, 'r-late');
+    assert.equal((await tracking.read('v-late'))?.riderId, 'r-late');
+  });
+
   it('versions only move forward', async () => {
     await tracking.applyStatus(change('v-2', 5, 'DELIVERING'));
     await tracking.applyStatus(change('v-2', 4, 'PICKED_UP'));

@@ -232,11 +232,6 @@ async function acceptDistinct(db: Knex, answers: ReadonlyArray<{ offerId: string
   });
 }
 
-/**
- * `closeOffer(…, 'EXPIRED')` for the offers one timeout job covers, in one statement: those still
- * pending and past their time are expired, their dispatches reopened and their events recorded.
- * Returns the offers it closed (an answered one is left as it is).
- */
 /** Prepared, its plan kept (db/prepared.ts): one run per offer batch's timeout, and planned anew each time its planning cost twice its run. */
 const EXPIRE_OFFERS = `
   WITH offer AS (
@@ -250,6 +245,11 @@ const EXPIRE_OFFERS = `
      INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, 'expired', rider_id, jsonb_build_object('offerId', id) FROM offer)
    SELECT id, order_id, rider_id FROM offer`;
 
+/**
+ * `closeOffer(…, 'EXPIRED')` for the offers one timeout job covers, in one statement: those still
+ * pending and past their time are expired, their dispatches reopened and their events recorded.
+ * Returns the offers it closed (an answered one is left as it is).
+ */
 export async function expireOffers(db: Knex, offerIds: readonly string[]): Promise<Array<{ offerId: string; orderId: string; riderId: string }>> {
   if (offerIds.length === 0) return [];
   const rows = await preparedQuery<{ id: string; order_id: string; rider_id: string }>(db, 'dispatch.expire-offers', EXPIRE_OFFERS, [[...new Set(offerIds)]]);

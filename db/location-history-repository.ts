@@ -104,10 +104,6 @@ const storedPoint = (r: PointRow): StoredPoint => ({
 });
 
 /**
- * {@link trackPoints} for several rides at once (one archive job's batch of delivered orders): each
- * ride's points of its rider in [from, to), oldest first, at most `limit` each, in one statement.
- */
-/**
  * Prepared, its plan kept (db/prepared.ts): over a day of hourly partitions, planning it took a
  * millisecond or more, most of each archive job's read (the partitions a ride needs are chosen as
  * it runs, from each ride's window).
@@ -121,6 +117,10 @@ const TRACK_POINTS_OF_RIDES = `
        ORDER BY l.recorded_at LIMIT $4) l
    ORDER BY i.ride, l.recorded_at`;
 
+/**
+ * {@link trackPoints} for several rides at once (one archive job's batch of delivered orders): each
+ * ride's points of its rider in [from, to), oldest first, at most `limit` each, in one statement.
+ */
 export async function trackPointsOfRides(db: Knex, rides: ReadonlyArray<{ riderId: string; from: number; to: number }>, limit = 20_000): Promise<StoredPoint[][]> {
   if (rides.length === 0) return [];
   const rows = await preparedQuery<PointRow & { ride: string }>(db, 'location.track-points-of-rides', TRACK_POINTS_OF_RIDES, [

@@ -16,10 +16,11 @@ export const RELAY_GATHER_MS = 50;
 
 /**
  * Asks the outbox relay to run, so notifications and trackers follow a commit within tens of
- * milliseconds (the relay waits {@link RELAY_GATHER_MS} for more commits to join it). Kicks from one process within a few ms share one job add, and kicks from every
- * process share one job (BullMQ deduplication with `keepLastIfActive`): while a kicked relay
- * waits, a further kick adds nothing, since that relay starts after the commit anyway; while one
- * runs, a kick leaves one more to follow it. So every kick after a commit still gets a relay that
+ * milliseconds (the relay waits {@link RELAY_GATHER_MS} for more commits to join it). Kicks from
+ * one process within a few ms share one job add, and kicks from every process share one job
+ * (BullMQ deduplication with `keepLastIfActive`): while a kicked relay waits, a further kick adds
+ * nothing, since that relay starts after the commit anyway; while one runs, a kick leaves one more
+ * to follow it. So every kick after a commit still gets a relay that
  * starts after it, and no committed row waits for the safety-net scheduler; but at hundreds of
  * commits a second one relay drains what they wrote in a few large batches instead of a job (a
  * claim, a commit and a delete) per commit.
@@ -33,11 +34,10 @@ export const RELAY_GATHER_MS = 50;
  * most this much later (and the gather after it), far inside the second within which trackers must
  * hear of a change.
  */
-export function relayKicker(queues: QueueSet, logger: Logger, options: { windowMs?: number; gatherMs?: number } = {}): () => Promise<void> {
-  const delay = options.gatherMs ?? RELAY_GATHER_MS;
+export function relayKicker(queues: QueueSet, logger: Logger, options: { windowMs?: number } = {}): () => Promise<void> {
   const kick = createBatcher(
     async (kicks: null[]) => {
-      await queues.get('orders').add('orders.outbox-relay', {}, { deduplication: { id: RELAY_KICK, keepLastIfActive: true }, ...(delay > 0 && { delay }) });
+      await queues.get('orders').add('orders.outbox-relay', {}, { deduplication: { id: RELAY_KICK, keepLastIfActive: true }, delay: RELAY_GATHER_MS });
       return kicks.map(() => undefined);
     },
     { maxWaitMs: options.windowMs ?? 10 },

@@ -177,7 +177,9 @@ export async function acceptOffers(db: Knex, answers: ReadonlyArray<{ offerId: s
  * was made while few offers were pending, and it read every pending offer (hundreds at a hot spot)
  * for each batch and filtered them against the answers: at 166 acceptances a second that was most
  * of this statement's time. The answers come sorted by offer id, so concurrent batches lock their
- * offers in one order.
+ * offers in one order. The rider's open order (`free`) and the order to assign (`target`, locked,
+ * then updated by its key alone) are looked up the same way: on a new database, with a few pages of
+ * orders, a join's kept plan scanned `orders` whole (tests/dispatch-plans.test.ts).
  */
 const ACCEPT_DISTINCT = `
   WITH input AS (SELECT * FROM unnest(${keptArray(1, 'text')}, ${keptArray(2, 'text')}) AS i(offer_id, rider_id)),
@@ -187,11 +189,17 @@ const ACCEPT_DISTINCT = `
         WHERE o.id = i.offer_id AND o.rider_id = i.rider_id AND o.status = 'PENDING' AND o.expires_at > now()
         FOR UPDATE) o),
    free AS (
-     SELECT offer.* FROM offer WHERE NOT EXISTS (
-       SELECT 1 FROM orders WHERE orders.rider_id = offer.rider_id AND orders.status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERING'))),
+     SELECT offer.* FROM offer LEFT JOIN LATERAL (
+       SELECT 1 AS busy FROM orders WHERE orders.active_rider_id = offer.rider_id LIMIT 1) held ON true
+      WHERE held.busy IS NULL),
+   target AS (
+     SELECT t.id, free.rider_id FROM free CROSS JOIN LATERAL (
+       SELECT orders.id FROM orders
+        WHERE orders.id = free.order_id AND orders.rider_id IS NULL AND orders.status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP')
+        FOR UPDATE) t),
    assigned AS (
-     UPDATE orders SET rider_id = free.rider_id, version = orders.version + 1, updated_at = now() FROM free
-      WHERE orders.id = free.order_id AND orders.rider_id IS NULL AND orders.status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP')
+     UPDATE orders SET rider_id = target.rider_id, version = orders.version + 1, updated_at = now() FROM target
+      WHERE orders.id = target.id
       RETURNING orders.id),
    accepted AS (
      UPDATE dispatch_offers d SET status = 'ACCEPTED', decided_at = now() FROM free

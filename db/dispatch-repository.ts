@@ -303,7 +303,7 @@ const CLOSE_OFFER = `
    event AS (
      INSERT INTO dispatch_events (order_id, type, rider_id, detail) SELECT order_id, lower($2), rider_id, jsonb_build_object('offerId', $1::text) FROM offer)
    SELECT order_id, rider_id,
-          EXISTS (SELECT 1 FROM orders WHERE orders.rider_id = offer.rider_id AND orders.status IN ('PLACED', 'COOKING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERING')) AS rider_has_order
+          EXISTS (SELECT 1 FROM orders WHERE orders.active_rider_id = offer.rider_id) AS rider_has_order
      FROM offer`;
 
 export async function closeOffer(db: Knex, offerId: string, outcome: 'REJECTED' | 'EXPIRED', riderId?: string): Promise<ClosedOffer | undefined> {
@@ -312,8 +312,12 @@ export async function closeOffer(db: Knex, offerId: string, outcome: 'REJECTED' 
   return offer && { orderId: offer.order_id, riderId: offer.rider_id, riderHasOrder: offer.rider_has_order };
 }
 
-/** Prepared (db/prepared.ts): asked on every rider's reject at a hot spot, where planning it was most of its cost. */
-const HAS_ACTIVE_ORDER = `SELECT 1 FROM orders WHERE rider_id = $1 AND status NOT IN ('DELIVERED', 'REJECTED', 'CANCELLED') LIMIT 1`;
+/**
+ * Prepared (db/prepared.ts): asked on every rider's reject at a hot spot, where planning it was most
+ * of its cost. Read through the one-open-order-per-rider index: `active_rider_id` is the rider while
+ * the order is open (db/migrations/20261208020000_orders_status_changes_in_place.ts).
+ */
+const HAS_ACTIVE_ORDER = `SELECT 1 FROM orders WHERE active_rider_id = $1`;
 
 /** True when the rider holds an order that is not over. */
 export async function hasActiveOrder(db: Knex, riderId: string): Promise<boolean> {

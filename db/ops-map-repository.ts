@@ -1,13 +1,11 @@
 import type { Knex } from 'knex';
 import type { MapOrder } from '../domain/ops-map/fleet-view.ts';
 
-const OPEN = ['PLACED', 'COOKING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERING'];
-
 /** Open orders with where they start and end, newest first (served by `orders_open_by_created`). */
 export async function openOrdersForMap(db: Knex, limit: number): Promise<MapOrder[]> {
   const rows = await db('orders as o')
     .join('restaurants as r', 'r.id', 'o.restaurant_id')
-    .whereIn('o.status', OPEN)
+    .whereRaw('o.is_open')
     .orderBy('o.created_at', 'desc')
     .limit(limit)
     .select<Array<{ id: string; status: string; rider_id: string | null; name: string; lat: number; lng: number; dropoff_lat: number; dropoff_lng: number }>>(

@@ -24,6 +24,9 @@ export interface OrderRow {
   request_hash: string | null;
   created_at: Date;
   updated_at: Date;
+  // `orders.*` also brings `active_rider_id` and `is_open`, columns Postgres derives from the
+  // status for its indexes (db/migrations/20261208020000_orders_status_changes_in_place.ts);
+  // nothing reads them from a row.
 }
 
 export interface OrderItemRow {
@@ -196,7 +199,7 @@ export async function getOrderForChange(db: Knex, id: string): Promise<(OrderWit
 export async function openOrdersPage(db: Knex, after: { createdAt: Date; id: string } | undefined, limit: number): Promise<Array<OrderWithRestaurant & { item_count: number }>> {
   const query = db('orders')
     .join('restaurants', 'restaurants.id', 'orders.restaurant_id')
-    .whereIn('orders.status', ['PLACED', 'COOKING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERING'])
+    .whereRaw('orders.is_open')
     .orderBy([{ column: 'orders.created_at' }, { column: 'orders.id' }])
     .limit(limit)
     .select<Array<OrderWithRestaurant & { item_count: string | number }>>(

@@ -237,6 +237,9 @@ try {
   // Postgres's background work over the run (counted in its CPU): autovacuum and autoanalyze by
   // table, and buffers written or evicted by whom (a backend writing out dirty pages itself would
   // slow every statement once shared_buffers filled up).
+  // Row updates by table, and how many were in place (HOT: no index entry written); counted since
+  // the start, so the order placing before the phase is in it (inserts only).
+  const updates = (await db.raw(`SELECT relname, n_tup_upd::int AS updated, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables WHERE n_tup_upd > 0 ORDER BY n_tup_upd DESC`)).rows as Array<{ relname: string; updated: number; hot: number }>;
   const maintenance = (await db.raw(`SELECT relname, autovacuum_count::int AS vacuums, autoanalyze_count::int AS analyzes FROM pg_stat_user_tables WHERE autovacuum_count + autoanalyze_count > 0 ORDER BY relname`)).rows as Array<{ relname: string; vacuums: number; analyzes: number }>;
   const io = (await db.raw(`SELECT backend_type AS who, sum(writes)::bigint AS writes, sum(evictions)::bigint AS evictions FROM pg_stat_io WHERE object = 'relation' GROUP BY 1 HAVING sum(writes) + sum(evictions) > 0`)).rows as Array<{ who: string; writes: string; evictions: string }>;
   const commandsAfter = await redisCommandStats(redis);
@@ -297,6 +300,7 @@ try {
   const byWindow = [...windows].sort((a, b) => a[0] - b[0]).map(([w, xs]) => `${w * 5}s ${fmt(quantile(xs, 0.99))}`);
   console.log(`\nrequest → first offer p99 (ms) by 5 s window of dispatch requests, from the start of the acceptances: ${byWindow.join(', ')}`);
   console.log(`Postgres buffers written / evicted since the start: ${io.map((r) => `${r.who} ${r.writes} / ${r.evictions}`).join(', ') || 'none'}`);
+  console.log(`row updates since the start, of them in place (HOT): ${updates.map((u) => `${u.relname} ${fmt(u.updated)} (${fmt(u.hot)})`).join(', ') || 'none'}`);
   console.log(`autovacuum / autoanalyze runs since the start: ${maintenance.map((m) => `${m.relname} ${m.vacuums}/${m.analyzes}`).join(', ') || 'none'}`);
   console.log(`first offer only after a widening round (no free rider in reach): ${fmt(later.length)}; no offer at all: ${fmt(none.length)}${later.length ? `; their request → first offer p50 ${fmt(quantile(later.map((r) => Number(r.request_ms)), 0.5))} ms` : ''}`);
   console.log(`dispatches by status: ${JSON.stringify(statuses)}; offers ${fmt(offers)}; orders with a rider ${fmt(assigned)}; accept errors ${acceptErrors}; run ${fmt(elapsed, 1)} s`);

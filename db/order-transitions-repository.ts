@@ -7,8 +7,8 @@ import type { OrderEventRow, OrderRow, OrderWithRestaurant, OutboxMessage } from
  * Status changes of many orders in one statement (group commit, see orders/change-status.ts):
  * the same writes as `applyTransition`, one set per change, each still conditional on the order's
  * status-and-version as read (`expectedVersion`). The orders must be distinct: a row can move once
- * per statement. Returns, per change and in order, the row as it now stands, or undefined when
- * someone moved the order first (nothing of that change was written).
+ * per statement. Returns, per change and in order, the order's id, status and version as they now
+ * stand, or undefined when someone moved the order first (nothing of that change was written).
  */
 export interface TransitionInput {
   id: string;
@@ -32,7 +32,7 @@ const APPLY_TRANSITIONS = `
        AS i(id, expected, to_status, cook_minutes, from_status, actor_role, actor_id, reason, event_cook, outbox)),
    moved AS (
      UPDATE orders o SET cook_minutes = coalesce(i.cook_minutes, o.cook_minutes), status = i.to_status, version = i.expected + 1, updated_at = now()
-       FROM input i WHERE o.id = i.id AND o.version = i.expected RETURNING o.*),
+       FROM input i WHERE o.id = i.id AND o.version = i.expected RETURNING o.id, o.status, o.version),
    event AS (
      INSERT INTO order_events (order_id, version, from_status, to_status, actor_role, actor_id, reason, cook_minutes)
      SELECT m.id, m.version, i.from_status, m.status, i.actor_role, i.actor_id, i.reason, i.event_cook FROM moved m JOIN input i ON i.id = m.id),
@@ -41,10 +41,13 @@ const APPLY_TRANSITIONS = `
      SELECT x.topic, x.payload FROM moved m JOIN input i ON i.id = m.id, jsonb_to_recordset(i.outbox) AS x(topic text, payload jsonb))
    SELECT * FROM moved`;
 
-export async function applyTransitions(db: Knex, changes: readonly TransitionInput[]): Promise<Array<OrderRow | undefined>> {
+/** What a status change returns of its order: its caller (the API) answers with these and nothing more. */
+export type ChangedOrder = Pick<OrderRow, 'id' | 'status' | 'version'>;
+
+export async function applyTransitions(db: Knex, changes: readonly TransitionInput[]): Promise<Array<ChangedOrder | undefined>> {
   if (new Set(changes.map((c) => c.id)).size !== changes.length) throw new Error('applyTransitions: one change per order in a statement');
   const column = <T>(pick: (c: TransitionInput) => T) => changes.map(pick);
-  const rows = await preparedQuery<OrderRow>(db, 'orders.apply-transitions', APPLY_TRANSITIONS, [
+  const rows = await preparedQuery<ChangedOrder>(db, 'orders.apply-transitions', APPLY_TRANSITIONS, [
     column((c) => c.id),
     column((c) => c.expectedVersion),
     column((c) => c.to),

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { applyTransitions, getOrdersForChange, type TransitionInput } from '../db/order-transitions-repository.ts';
+import { applyTransitions, getOrdersForChange, type ChangedOrder, type TransitionInput } from '../db/order-transitions-repository.ts';
 import { applyTransition, getOrder, getOrderForChange, type OrderRow, type OrderWithRestaurant } from '../db/orders-repository.ts';
 import type { Role } from '../domain/roles.ts';
 import { decide, type OrderStatus, type TransitionRequest } from '../domain/orders/state-machine.ts';
@@ -8,7 +8,7 @@ import { statusChangeMessage } from './outbox-messages.ts';
 
 export type ChangeResult =
   /** `restaurant`: where the order is picked up (dispatch searches around it). */
-  | { kind: 'changed'; order: OrderRow; restaurant: { lat: number; lng: number } }
+  | { kind: 'changed'; order: ChangedOrder; restaurant: { lat: number; lng: number } }
   | { kind: 'not-found' }
   | { kind: 'forbidden'; message: string }
   | { kind: 'invalid'; field: string; message: string }
@@ -22,7 +22,7 @@ export type StatusChanger = (orderId: string, actor: Actor, request: Request) =>
 /** How a change reads its order and writes its transition: one at a time, or grouped. */
 interface TransitionStore {
   read(orderId: string): Promise<(OrderWithRestaurant & { item_count: number }) | undefined>;
-  apply(change: TransitionInput): Promise<OrderRow | undefined>;
+  apply(change: TransitionInput): Promise<ChangedOrder | undefined>;
 }
 
 /** One status change, alone: its read and its write are statements of their own. */
@@ -51,12 +51,12 @@ export function createStatusChanger(db: Knex): StatusChanger {
  * statements: the second is then decided against the version the first left (and loses, as it
  * would have one after the other).
  */
-async function applyDistinct(db: Knex, changes: TransitionInput[]): Promise<Array<OrderRow | undefined>> {
+async function applyDistinct(db: Knex, changes: TransitionInput[]): Promise<Array<ChangedOrder | undefined>> {
   const seen = new Set<string>();
   const first: number[] = [];
   const rest: number[] = [];
   changes.forEach((c, i) => (seen.has(c.id) ? rest : (seen.add(c.id), first)).push(i));
-  const out: Array<OrderRow | undefined> = new Array(changes.length);
+  const out: Array<ChangedOrder | undefined> = new Array(changes.length);
   const applied = await applyTransitions(db, first.map((i) => changes[i]!));
   first.forEach((i, k) => (out[i] = applied[k]));
   if (rest.length > 0) {

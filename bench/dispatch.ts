@@ -31,7 +31,7 @@ import { createLiveLocation } from '../location/live-location.ts';
 import { createOrderPlacer } from '../orders/place-order.ts';
 import { QUEUES } from '../runtime/queue-registry.ts';
 import { signToken } from '../runtime/tokens.ts';
-import { DEFAULT_MAX_DISTANCE_M } from '../db/dispatch-repository.ts';
+import { DEFAULT_MAX_DISTANCE_M } from '../db/rider-profiles-repository.ts';
 import { around, gangnamRestaurants, keepFresh, loadRiders, paced, RESTAURANTS_WITHIN_M, seeded } from './support/hot-spot.ts';
 import { createPoster } from './support/http-post.ts';
 import { sharedCpuReader, sharedCpuUsed, startProcess } from './support/processes.ts';
@@ -110,7 +110,7 @@ try {
   const live = createLiveLocation(redis, config.queuePrefix);
   // Kept fresh: the riders any order here could be offered to. The restaurants are within 1 km of
   // the station, and no search reaches farther than the farthest any rider rides to a pickup (3 km
-  // unless a profile says more: db/dispatch-repository.ts); 500 m spare. Fixes from riders
+  // unless a profile says more: db/rider-profiles-repository.ts); 500 m spare. Fixes from riders
   // farther off are read by nothing this measures (bench/ingest and bench/sustained measure them).
   const nearGangnam = await loadRiders(redis, live, { total: RIDERS, hot: HOT, prefix: 'br-', keepFreshMeters: RESTAURANTS_WITHIN_M + DEFAULT_MAX_DISTANCE_M + 500 });
   // Every 20 s: a rider stays fresh for 30 s (location/nearby-search.ts: FRESH_MS), and a fix
@@ -237,11 +237,11 @@ try {
   // Postgres's background work over the run (counted in its CPU): autovacuum and autoanalyze by
   // table, and buffers written or evicted by whom (a backend writing out dirty pages itself would
   // slow every statement once shared_buffers filled up).
+  const maintenance = (await db.raw(`SELECT relname, autovacuum_count::int AS vacuums, autoanalyze_count::int AS analyzes FROM pg_stat_user_tables WHERE autovacuum_count + autoanalyze_count > 0 ORDER BY relname`)).rows as Array<{ relname: string; vacuums: number; analyzes: number }>;
+  const io = (await db.raw(`SELECT backend_type AS who, sum(writes)::bigint AS writes, sum(evictions)::bigint AS evictions FROM pg_stat_io WHERE object = 'relation' GROUP BY 1 HAVING sum(writes) + sum(evictions) > 0`)).rows as Array<{ who: string; writes: string; evictions: string }>;
   // Row updates by table, and how many were in place (HOT: no index entry written); counted since
   // the start, so the order placing before the phase is in it (inserts only).
   const updates = (await db.raw(`SELECT relname, n_tup_upd::int AS updated, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables WHERE n_tup_upd > 0 ORDER BY n_tup_upd DESC`)).rows as Array<{ relname: string; updated: number; hot: number }>;
-  const maintenance = (await db.raw(`SELECT relname, autovacuum_count::int AS vacuums, autoanalyze_count::int AS analyzes FROM pg_stat_user_tables WHERE autovacuum_count + autoanalyze_count > 0 ORDER BY relname`)).rows as Array<{ relname: string; vacuums: number; analyzes: number }>;
-  const io = (await db.raw(`SELECT backend_type AS who, sum(writes)::bigint AS writes, sum(evictions)::bigint AS evictions FROM pg_stat_io WHERE object = 'relation' GROUP BY 1 HAVING sum(writes) + sum(evictions) > 0`)).rows as Array<{ who: string; writes: string; evictions: string }>;
   const commandsAfter = await redisCommandStats(redis);
   const scriptTimes = await scriptLog?.();
   const totalsAfter = await redisTotals(redis);

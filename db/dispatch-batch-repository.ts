@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { keptArray, preparedQuery } from './prepared.ts';
-import { acceptOffer, createOffer, type AcceptResult, type DispatchRow, type MatchSubject, type OfferOutcome, type OfferPush, type OfferRow, type ProfileRow } from './dispatch-repository.ts';
+import { acceptOffer, createOffer, type AcceptResult, type DispatchRow, type MatchSubject, type OfferOutcome, type OfferPush, type OfferRow } from './dispatch-repository.ts';
+import type { ProfileRow } from './rider-profiles-repository.ts';
 
 /**
  * The statements of many concurrent matches, one statement each (dispatch/match-batches.ts groups

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { preparedQuery } from './prepared.ts';
+import type { ProfileRow } from './rider-profiles-repository.ts';
 
 export interface DispatchRow {
   order_id: string;
@@ -19,14 +20,6 @@ export interface OfferRow {
   expected_earning: number;
   expires_at: Date;
   created_at: Date;
-}
-
-export interface ProfileRow {
-  rider_id: string;
-  max_distance_m: number;
-  auto_accept: boolean;
-  offers_received: number;
-  offers_accepted: number;
 }
 
 /** What one matching step needs of the order and its dispatch. */
@@ -64,20 +57,6 @@ export async function openDispatch(db: Knex, orderId: string, radiusMeters: numb
   return { order, dispatch: open ? await db('dispatches').where({ order_id: orderId }).first<DispatchRow>() : undefined };
 }
 
-/** How far a rider without a profile row rides to a pickup (the column's default). */
-export const DEFAULT_MAX_DISTANCE_M = 3_000;
-
-/**
- * The farthest any rider will ride to a pickup: no rider farther than this from a restaurant can be
- * offered its orders (ranking leaves out riders beyond their own maximum). One index entry
- * (rider_profiles_max_distance).
- */
-export async function farthestPickupMeters(db: Knex): Promise<number> {
-  const { rows } = await db.raw<{ rows: Array<{ m: number }> }>('SELECT greatest(?::int, (SELECT max(max_distance_m) FROM rider_profiles)) AS m', [DEFAULT_MAX_DISTANCE_M]);
-  return Number(rows[0]!.m);
-}
-
-/** Each rider's dispatch profile as Postgres has it (defaults for riders without a row). */
 /**
  * Ends the dispatch of an order that was cancelled before a rider took it: its pending offer is
  * withdrawn (`CANCELLED`, event `withdrawn`) and the dispatch closed (`CANCELLED`, event
@@ -114,48 +93,6 @@ export async function dispatchHistory(db: Knex, orderId: string): Promise<Dispat
     db('dispatch_events').where({ order_id: orderId }).orderBy('id').select('*'),
   ]);
   return { dispatch, offers, events };
-}
-
-/** What a rider may set about the offers they get (seed 003: maxDistance, autoAccept). */
-export interface RiderPreferences {
-  maxDistanceMeters?: number;
-  autoAccept?: boolean;
-}
-
-/**
- * Sets a rider's preferences, creating their profile if they have none yet; what is not given stays
- * as it was (or the default). Returns the whole profile as it now stands, for the dispatch cache.
- */
-export async function setRiderPreferences(db: Knex, riderId: string, preferences: RiderPreferences): Promise<ProfileRow> {
-  const { rows } = await db.raw<{ rows: ProfileRow[] }>(
-    `INSERT INTO rider_profiles (rider_id, max_distance_m, auto_accept) VALUES (:riderId, coalesce(:max::int, ${DEFAULT_MAX_DISTANCE_M}), coalesce(:auto::boolean, false))
-     ON CONFLICT (rider_id) DO UPDATE SET max_distance_m = coalesce(:max::int, rider_profiles.max_distance_m),
-                                          auto_accept = coalesce(:auto::boolean, rider_profiles.auto_accept), updated_at = now()
-     RETURNING rider_id, max_distance_m, auto_accept, offers_received, offers_accepted`,
-    { riderId, max: preferences.maxDistanceMeters ?? null, auto: preferences.autoAccept ?? null },
-  );
-  return rows[0]!;
-}
-
-export async function profilesOf(db: Knex, riderIds: readonly string[]): Promise<Map<string, ProfileRow>> {
-  if (riderIds.length === 0) return new Map();
-  const { rows } = await db.raw<{ rows: ProfileRow[] }>(
-    `SELECT r.id AS rider_id,
-            coalesce(p.max_distance_m, ${DEFAULT_MAX_DISTANCE_M}) AS max_distance_m, coalesce(p.auto_accept, false) AS auto_accept,
-            coalesce(p.offers_received, 0) AS offers_received, coalesce(p.offers_accepted, 0) AS offers_accepted
-       FROM unnest(:ids::text[]) AS r(id) LEFT JOIN rider_profiles p ON p.rider_id = r.id`,
-    { ids: riderIds as unknown as Knex.RawBinding },
-  );
-  return new Map(rows.map((r) => [r.rider_id, r]));
-}
-
-/** Riders with a critical GPS-fraud finding stored since `since`, and their latest one. */
-export async function suspendedRiders(db: Knex, since: Date): Promise<Array<{ rider_id: string; at: Date }>> {
-  const { rows } = await db.raw<{ rows: Array<{ rider_id: string; at: Date }> }>(
-    `SELECT rider_id, max(created_at) AS at FROM fraud_alerts WHERE severity = 'critical' AND created_at >= ? GROUP BY rider_id`,
-    [since.toISOString()],
-  );
-  return rows;
 }
 
 export async function recordEvent(db: Knex, orderId: string, type: string, riderId: string | null, detail: Record<string, unknown> = {}): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
-import { profilesOf, suspendedRiders, type ProfileRow } from '../db/dispatch-repository.ts';
+import { profilesOf, suspendedRiders, type ProfileRow } from '../db/rider-profiles-repository.ts';
 
 /**
  * What a matching step must know of each nearby rider besides where they are, kept in Redis so a

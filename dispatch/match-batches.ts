@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import { createOffers, openDispatches, type OfferRequest, type OpenRequest } from '../db/dispatch-batch-repository.ts';
-import { farthestPickupMeters, type MatchSubject, type OfferOutcome, type ProfileRow } from '../db/dispatch-repository.ts';
+import type { MatchSubject, OfferOutcome } from '../db/dispatch-repository.ts';
+import { farthestPickupMeters, type ProfileRow } from '../db/rider-profiles-repository.ts';
 import type { NewDelivery } from '../db/notification-deliveries-repository.ts';
 import type { LiveLocation } from '../location/live-location.ts';
 import { nearbyModeFor, type NearbyQuery } from '../location/nearby-search.ts';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
-import { DEFAULT_MAX_DISTANCE_M, failDispatch, nextRound, type MatchSubject } from '../db/dispatch-repository.ts';
+import { failDispatch, nextRound, type MatchSubject } from '../db/dispatch-repository.ts';
+import { DEFAULT_MAX_DISTANCE_M } from '../db/rider-profiles-repository.ts';
 import { insertDeliveries } from '../db/notification-deliveries-repository.ts';
 import { getOrder } from '../db/orders-repository.ts';
 import { acceptanceRate, expectedEarning, rankCandidates, type Candidate } from '../domain/dispatch/ranking.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedCatalogue } from '../cli/commands/seed.ts';
-import { DEFAULT_MAX_DISTANCE_M, farthestPickupMeters } from '../db/dispatch-repository.ts';
+import { DEFAULT_MAX_DISTANCE_M, farthestPickupMeters } from '../db/rider-profiles-repository.ts';
 import { insertFindings } from '../db/fraud-alerts-repository.ts';
 import { suspendForFraud } from '../location/fraud-check.ts';
 import { WIDENED_ROUND_PRIORITY } from '../dispatch/matcher.ts';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { profilesOf, setRiderPreferences, type ProfileRow } from '../../db/dispatch-repository.ts';
+import { profilesOf, setRiderPreferences, type ProfileRow } from '../../db/rider-profiles-repository.ts';
 import { acceptanceRate } from '../../domain/dispatch/ranking.ts';
 import { createCandidateFacts } from '../../dispatch/candidate-facts.ts';
 import { defineRoute } from '../route.ts';

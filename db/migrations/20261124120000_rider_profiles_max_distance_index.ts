@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 /**
  * The farthest any rider will ride to a pickup is read whenever dispatch widens past the default
- * (db/dispatch-repository.ts: farthestPickupMeters): with this index that is one index entry, not a
+ * (db/rider-profiles-repository.ts: farthestPickupMeters): with this index that is one index entry, not a
  * scan of every profile. Profile updates that leave the maximum alone (every offer's tally) stay HOT.
  */
 export async function up(knex: Knex): Promise<void> {

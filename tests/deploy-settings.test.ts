@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DURABLE_SETTINGS } from '../runtime/embedded/postgres-server.ts';
+import { NODE_FLAGS } from '../runtime/node-flags.ts';
 import { DURABLE_REDIS_SETTINGS } from '../runtime/embedded/redis-server.ts';
 import { createTestPlatform, type TestPlatform } from './support/services.ts';
 
@@ -45,5 +46,18 @@ describe('deployment settings', () => {
   it('runs the deployed Postgres with the settings the embedded one has', () => {
     const words = composeCommand('postgres');
     for (const [name, value] of Object.entries(DURABLE_SETTINGS)) assert.ok(words.includes(`${name}=${value}`), `docker-compose.yml's postgres sets ${name}=${value}`);
+  });
+
+  it('runs every deployed and started deligo process with the same V8 flags', () => {
+    const root = path.join(import.meta.dirname, '..');
+    const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+    const options = /^\s*NODE_OPTIONS=(\S+(?: \S+)*?)\s*\\?$/m.exec(dockerfile)?.[1]?.replace(/^"|"$/g, '').split(' ');
+    assert.deepEqual(options, [...NODE_FLAGS], "the Dockerfile's NODE_OPTIONS");
+    const scripts = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const name of ['start', 'api', 'workers']) {
+      const words = scripts[name]!.split(' ');
+      assert.equal(words[0], 'node', `npm run ${name} runs node itself`);
+      for (const flag of NODE_FLAGS) assert.ok(words.includes(flag), `npm run ${name} passes ${flag}`);
+    }
   });
 });

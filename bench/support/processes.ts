@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { NODE_FLAGS } from '../../runtime/node-flags.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** USER_HZ: /proc reports CPU time in these ticks; 100 on Linux. */
@@ -20,9 +21,12 @@ export interface BenchProcess {
   cpuSeconds(): Promise<number>;
 }
 
-/** Runs a TypeScript entry point in its own process, so load generator and server do not share a core's event loop. */
+/**
+ * Runs a TypeScript entry point in its own process, so load generator and server do not share a
+ * core's event loop; with the V8 flags deligo's processes are deployed with (runtime/node-flags.ts).
+ */
 export function startProcess(entry: string, args: string[], env: Record<string, string>, nodeArgs: string[] = [], cwd = ROOT): BenchProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeArgs, '--import', 'tsx', entry, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout!.on('data', (c: Buffer) => (text += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (text += c.toString()));

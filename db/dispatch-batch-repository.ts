@@ -264,3 +264,24 @@ export async function expireOffers(db: Knex, offerIds: readonly string[]): Promi
   const rows = await preparedQuery<{ id: string; order_id: string; rider_id: string }>(db, 'dispatch.expire-offers', EXPIRE_OFFERS, [[...new Set(offerIds)]]);
   return rows.map((r) => ({ offerId: r.id, orderId: r.order_id, riderId: r.rider_id }));
 }
+
+/**
+ * Offers still pending `graceMs` after they ran out, oldest first, at most `limit`: their timeout
+ * job never ran (the worker stopped between writing them and adding it, or Redis lost it). Read
+ * through the pending offers' partial indexes, which hold only the few offers riders are
+ * considering, not the table's history.
+ */
+export async function overdueOffers(db: Knex, graceMs: number, limit: number): Promise<string[]> {
+  const rows = await overdueOffersQuery(db, graceMs, limit);
+  return rows.map((r) => r.id);
+}
+
+/** {@link overdueOffers}'s read, for explaining its plan (tests/dispatch-timeouts.test.ts). */
+export function overdueOffersQuery(db: Knex, graceMs: number, limit: number) {
+  return db('dispatch_offers')
+    .where({ status: 'PENDING' })
+    .andWhere('expires_at', '<', db.raw('now() - make_interval(secs => ?)', [graceMs / 1_000]))
+    .orderBy('expires_at')
+    .limit(limit)
+    .select<Array<{ id: string }>>('id');
+}

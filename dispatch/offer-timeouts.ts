@@ -1,4 +1,4 @@
-import { expireOffers } from '../db/dispatch-batch-repository.ts';
+import { expireOffers, overdueOffers } from '../db/dispatch-batch-repository.ts';
 import { releaseRider } from './accept.ts';
 import type { DispatchDeps } from './matcher.ts';
 
@@ -19,6 +19,15 @@ export async function expireAndMoveOn(deps: DispatchDeps, offerIds: readonly str
     ...expired.map((e) => releaseRider(deps, e.riderId)),
   ]);
   return expired.map((e) => e.orderId);
+}
+
+/**
+ * The safety net behind the timeout jobs: offers still pending `graceMs` after they ran out are
+ * expired and their orders moved on, as their job would have done. Running beside a late job is
+ * harmless: the statement expires each offer once, and only one of them moves its order on.
+ */
+export async function sweepOverdueOffers(deps: DispatchDeps, options: { graceMs: number; limit: number }): Promise<string[]> {
+  return expireAndMoveOn(deps, await overdueOffers(deps.db, options.graceMs, options.limit));
 }
 
 /** The timeout job's id for a batch's offers: never an offer's own id, so no one mistakes it for a single offer's job. */

@@ -1,5 +1,6 @@
 import type { JobDefinition } from './job-definition.ts';
 import { dispatchMatch } from './dispatch-match.ts';
+import { dispatchOfferSweep } from './dispatch-offer-sweep.ts';
 import { dispatchOfferTimeout } from './dispatch-offer-timeout.ts';
 import { heartbeat } from './heartbeat.ts';
 import { locationBatch } from './location-batch.ts';
@@ -20,4 +21,4 @@ import { groupOrderExpire } from './group-order-expire.ts';
 import { groupOrderReconcile } from './group-order-reconcile.ts';
 
 /** Every job type deligo runs. A worker refuses job names that are not listed here. */
-export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout, ordersArchiveRoute, ordersRefreshEta, giftSend, giftsReconcile, giftsSettle, giftsHousekeeping, groupOrderExpire, groupOrderReconcile, giftSendBatch, giftsPrepare, ordersReindexActive];
+export const JOBS: ReadonlyArray<JobDefinition<any>> = [heartbeat, notificationSend, notificationReconcile, locationBatch, locationSweep, locationPartitions, locationRollup, ordersOutboxRelay, dispatchMatch, dispatchOfferTimeout, dispatchOfferSweep, ordersArchiveRoute, ordersRefreshEta, giftSend, giftsReconcile, giftsSettle, giftsHousekeeping, groupOrderExpire, groupOrderReconcile, giftSendBatch, giftsPrepare, ordersReindexActive];

@@ -26,6 +26,8 @@ export const SCHEDULERS: readonly SchedulerDefinition[] = [
   { id: 'orders-outbox-relay', every: 5_000, job: { queue: 'orders', name: 'orders.outbox-relay', data: {} } },
   // Open orders back into Redis within a minute of Redis losing them (a read of open orders when nothing is missing).
   { id: 'orders-reindex-active', every: 60_000, job: { queue: 'maintenance', name: 'orders.reindex-active', data: {} } },
+  // Offers whose timeout job was never added or was lost: expired and moved on within a minute.
+  { id: 'dispatch-offer-sweep', every: 30_000, job: { queue: 'dispatch', name: 'dispatch.offer-sweep', data: {} } },
   { id: 'notifications-reconcile', every: 60_000, job: { queue: 'maintenance', name: 'notifications.reconcile', data: {} } },
   { id: 'group-orders-reconcile', every: 60_000, job: { queue: 'groupOrders', name: 'group-orders.reconcile', data: {} } },
 ];

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { overdueOffersQuery } from '../db/dispatch-batch-repository.ts';
 import { acceptAndAssign, closeAndMoveOn } from '../dispatch/accept.ts';
 import { createMatchBatches } from '../dispatch/match-batches.ts';
 import { matchOrder, type DispatchDeps } from '../dispatch/matcher.ts';
 import type { JobContext } from '../jobs/job-definition.ts';
+import { dispatchOfferSweep } from '../jobs/dispatch-offer-sweep.ts';
 import { dispatchOfferTimeout } from '../jobs/dispatch-offer-timeout.ts';
 import { createDispatchBed, type DispatchBed } from './support/dispatch-bed.ts';
 import type { TestPlatform } from './support/services.ts';
@@ -91,6 +93,49 @@ describe('dispatch: one timeout job for the offers made together', () => {
     const ctx = { ...deps, logger: platform.logger } as unknown as JobContext;
     assert.deepEqual(await dispatchOfferTimeout.handler(dispatchOfferTimeout.payload.parse({ offerId: offer.id }), ctx), { expired: 1 });
     assert.equal((await platform.db('dispatch_offers').where({ id: offer.id }).first()).status, 'EXPIRED');
+  });
+
+  it('an offer whose timeout job was lost is expired by the sweep after its grace, once, and its order moves on', async () => {
+    const [riderId] = await riders('sw', 1);
+    const [orderId] = await orders('sw', 1);
+    assert.equal(await matchOrder(deps, orderId!), 'offered');
+    const offer = await platform.db('dispatch_offers').where({ order_id: orderId, status: 'PENDING' }).first();
+    // As if the worker had stopped before adding it, or Redis had lost it.
+    for (const job of await timeoutJobs()) if ((job.data.offerIds as string[] | undefined)?.includes(offer.id)) await job.remove();
+    assert.ok(!(await timeoutJobs()).some((j) => (j.data.offerIds as string[] | undefined)?.includes(offer.id)));
+    await sleep(TIMEOUT_MS + 200);
+
+    const ctx = { ...deps, logger: platform.logger } as unknown as JobContext;
+    const sweep = (data: Record<string, unknown>) => dispatchOfferSweep.handler(dispatchOfferSweep.payload.parse(data), ctx);
+    // Within its grace the offer is left to its job.
+    assert.deepEqual(await sweep({ graceMs: 60_000 }), { expired: 0 });
+    assert.equal((await platform.db('dispatch_offers').where({ id: offer.id }).first()).status, 'PENDING');
+    // Past it, expired as the job would have: the order looks again, the rider is free.
+    assert.deepEqual(await sweep({ graceMs: 0 }), { expired: 1 });
+    assert.deepEqual(await sweep({ graceMs: 0 }), { expired: 0 });
+    assert.equal((await platform.db('dispatch_offers').where({ id: offer.id }).first()).status, 'EXPIRED');
+    assert.equal((await platform.db('dispatches').where({ order_id: orderId }).first()).status, 'SEARCHING');
+    assert.equal(await platform.redis.hget(deps.location.keys.rider(riderId!), 'status'), 'available');
+    const events = (await platform.db('dispatch_events').where({ order_id: orderId }).orderBy('id')).map((e) => e.type);
+    assert.deepEqual(events, ['offered', 'expired']);
+    const waiting = (await platform.queues.get('dispatch').getWaiting()).filter((j) => j.name === 'dispatch.match').map((j) => j.data.orderId as string);
+    assert.equal(waiting.filter((id) => id === orderId).length, 1);
+  });
+
+  it('the sweep reads the pending offers, not the history of every offer', async () => {
+    const [orderId] = await orders('sh', 1);
+    // Twenty thousand decided offers, and statistics that know it.
+    await platform.db.raw(
+      `INSERT INTO dispatch_offers (id, order_id, rider_id, status, distance_m, expected_earning, expires_at, decided_at)
+       SELECT 'sh-' || n, ?, 'sh-r' || n, 'EXPIRED', 100, 3000, now() - interval '1 hour', now() - interval '1 hour' FROM generate_series(1, 20000) AS n`,
+      [orderId!],
+    );
+    await platform.db.raw('ANALYZE dispatch_offers');
+    const sql = overdueOffersQuery(platform.db, 30_000, 500).toString();
+    const { rows } = await platform.db.raw(`EXPLAIN (FORMAT JSON) ${sql}`);
+    const plan = JSON.stringify(rows[0]['QUERY PLAN']);
+    assert.ok(!plan.includes('"Seq Scan"'), plan.slice(0, 2_000));
+    assert.match(plan, /dispatch_offers_one_pending_per_(order|rider)/);
   });
 
   it('a payload naming no offer is refused', () => {

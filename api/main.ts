@@ -1,4 +1,4 @@
-/** API process: `tsx api/main.ts`. Stateless; run as many as the load needs behind a balancer. */
+/** API process: `npm run api` (node with runtime/node-flags.ts). Stateless; run as many as the load needs behind a balancer. */
 import { runEntry } from '../runtime/entry.ts';
 import { createApp } from './app.ts';
 import { listen } from './server.ts';

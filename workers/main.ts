@@ -1,5 +1,5 @@
 /**
- * Worker process: `tsx workers/main.ts --pools location,dispatch` (or WORKER_POOLS).
+ * Worker process: `npm run workers -- --pools location,dispatch` (or WORKER_POOLS).
  * Run several of these to scale a pool out; they share the pool's queues.
  */
 import { runEntry } from '../runtime/entry.ts';

@@ -13,7 +13,8 @@ import type { QueueSet } from '../runtime/queues.ts';
 import { createCandidateFacts, type CandidateFacts } from './candidate-facts.ts';
 import { scriptedCandidateSearch, type Candidates, type SearchCut } from './candidate-search.ts';
 import { createOfferHolds } from './offer-holds.ts';
-import { offerTimeoutJobId } from './offer-timeouts.ts';
+import { createOfferTimeouts } from './offer-timeouts.ts';
+import type { Logger } from '../runtime/logger.ts';
 
 /**
  * The round trips of a match, shared by the matches in flight at once (at a hot spot, dozens
@@ -44,6 +45,8 @@ export interface MatchBatches {
   offered(made: OfferMade): Promise<void>;
   /** The farthest any rider will ride to a pickup, as Postgres has it now (concurrent matches share one read). */
   farthestPickup(): Promise<number>;
+  /** Adds the timeout job of offers still waiting for their window to close (at shutdown). */
+  close(): Promise<void>;
 }
 
 export interface OfferMade {
@@ -61,6 +64,8 @@ export interface MatchBatchDeps {
   queues: QueueSet;
   location: LiveLocation;
   config: Config;
+  /** Where a timeout job that could not be added is reported. */
+  logger?: Logger;
 }
 
 /**
@@ -74,7 +79,16 @@ export interface MatchBatchOptions {
   maxInFlight?: number;
   /** Default {@link MATCH_STEP_LINGER_MS}. */
   lingerMs?: number;
+  /**
+   * Offers written within this many ms share one timeout job, added when the window closes
+   * (dispatch/offer-timeouts.ts: createOfferTimeouts). Default 0: one job for each batch of offers,
+   * added before the match's last step ends. The worker uses {@link OFFER_TIMEOUT_WINDOW_MS}.
+   */
+  timeoutWindowMs?: number;
 }
+
+/** The dispatch worker's timeout window: offers time out up to a quarter of a second late. */
+export const OFFER_TIMEOUT_WINDOW_MS = 250;
 
 export function createMatchBatches(deps: MatchBatchDeps, options: MatchBatchOptions = {}): MatchBatches {
   const { db, redis, config } = deps;
@@ -83,6 +97,11 @@ export function createMatchBatches(deps: MatchBatchDeps, options: MatchBatchOpti
   const holdMs = config.dispatch.offerTimeoutMs;
   const facts = createCandidateFacts(db, redis, prefix);
   const holds = createOfferHolds(redis, prefix);
+  const timeouts = createOfferTimeouts(deps.queues, {
+    offerTimeoutMs: config.dispatch.offerTimeoutMs,
+    windowMs: options.timeoutWindowMs ?? 0,
+    onError: (err, offerIds) => deps.logger?.warn({ err, offers: offerIds.length }, 'could not add a timeout job; the offer sweep will expire its offers'),
+  });
   const grouped = { maxInFlight: options.maxInFlight ?? 4, lingerMs: options.lingerMs ?? MATCH_STEP_LINGER_MS };
   const readFacts = (() => {
     const read = createGroupCommit((requests: Array<{ orderId: string; riderIds: readonly string[] }>) => facts.readMany(requests, Date.now()), grouped);
@@ -123,10 +142,11 @@ export function createMatchBatches(deps: MatchBatchDeps, options: MatchBatchOpti
         // them back (dispatch/accept.ts).
         deps.location.setStatuses(made.map((m) => m.riderId), 'busy', now),
         pushes.length > 0 && enqueueDeliveries(deps, pushes),
-        // One delayed timeout job for the offers written together (dispatch/offer-timeouts.ts).
-        deps.queues.get('dispatch').add('dispatch.offer-timeout', { offerIds: made.map((m) => m.offerId) }, { jobId: offerTimeoutJobId(made.map((m) => m.offerId)), delay: config.dispatch.offerTimeoutMs }),
+        // One delayed timeout job for the offers written together, or within the window (dispatch/offer-timeouts.ts).
+        timeouts.add(made.map((m) => m.offerId)),
       ]);
       return made.map(() => undefined);
     }, grouped),
+    close: () => timeouts.flush(),
   };
 }

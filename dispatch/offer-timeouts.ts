@@ -1,5 +1,6 @@
 import { expireOffers, overdueOffers } from '../db/dispatch-batch-repository.ts';
 import { releaseRider } from './accept.ts';
+import type { QueueSet } from '../runtime/queues.ts';
 import type { DispatchDeps } from './matcher.ts';
 
 /**
@@ -28,6 +29,54 @@ export async function expireAndMoveOn(deps: DispatchDeps, offerIds: readonly str
  */
 export async function sweepOverdueOffers(deps: DispatchDeps, options: { graceMs: number; limit: number }): Promise<string[]> {
   return expireAndMoveOn(deps, await overdueOffers(deps.db, options.graceMs, options.limit));
+}
+
+/** Offers one timeout job covers at most (its payload takes up to 1,000). */
+const MAX_OFFERS_PER_JOB = 500;
+
+export interface OfferTimeouts {
+  /**
+   * Sets the offers' timeout: one delayed `dispatch.offer-timeout` job, due `offerTimeoutMs` from
+   * when it is added. Resolves once the job is added, or at once with a window (the job is added
+   * when the window closes).
+   */
+  add(offerIds: readonly string[]): Promise<void>;
+  /** Adds the open window's job now (at shutdown). */
+  flush(): Promise<void>;
+}
+
+/**
+ * The offers' timeout jobs. Without a window, one job for each call. With one (`windowMs` > 0),
+ * one job for every offer written within the window: at a hot spot a matching batch writes about
+ * three offers, and most of their jobs (one for each batch, about 3,500 a minute) found every
+ * offer already answered, yet each cost a Postgres statement and a BullMQ job's Redis scripts. The
+ * job is due `offerTimeoutMs` after the window closes, so an offer times out up to `windowMs`
+ * late, never early (the statement expires only offers past their `expires_at`). A job that could
+ * not be added is reported to `onError` and left to the sweep (`dispatch.offer-sweep`).
+ */
+export function createOfferTimeouts(queues: QueueSet, options: { offerTimeoutMs: number; windowMs: number; onError(err: unknown, offerIds: readonly string[]): void }): OfferTimeouts {
+  const addJob = async (offerIds: readonly string[]) => {
+    if (offerIds.length === 0) return;
+    await queues.get('dispatch').add('dispatch.offer-timeout', { offerIds }, { jobId: offerTimeoutJobId(offerIds), delay: options.offerTimeoutMs });
+  };
+  if (options.windowMs <= 0) return { add: addJob, flush: async () => {} };
+  let open: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const close = async () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const offerIds = open;
+    open = [];
+    await addJob(offerIds).catch((err: unknown) => options.onError(err, offerIds));
+  };
+  return {
+    async add(offerIds) {
+      open.push(...offerIds);
+      if (open.length >= MAX_OFFERS_PER_JOB) void close();
+      else timer ??= setTimeout(() => void close(), options.windowMs);
+    },
+    flush: close,
+  };
 }
 
 /** The timeout job's id for a batch's offers: never an offer's own id, so no one mistakes it for a single offer's job. */

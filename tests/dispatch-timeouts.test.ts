@@ -84,6 +84,47 @@ describe('dispatch: one timeout job for the offers made together', () => {
     assert.ok(!waiting.includes(taken!.order_id));
   });
 
+  it("with the worker's window, offers of several batches share one job, added when the window closes, and expire together", async () => {
+    await riders('tw', 6);
+    const orderIds = await orders('tw', 6);
+    const batches = createMatchBatches(deps, { timeoutWindowMs: 300 });
+    let offersOf = new Set<string>();
+    const ours = async () => (await timeoutJobs()).filter((j) => (j.data.offerIds as string[]).some((id) => offersOf.has(id)));
+    const offered = async (ids: string[]) => {
+      assert.deepEqual(await Promise.all(ids.map((id) => matchOrder({ ...deps, batches }, id))), Array(ids.length).fill('offered'));
+      offersOf = new Set((await platform.db('dispatch_offers').whereIn('order_id', orderIds).where({ status: 'PENDING' })).map((o) => o.id as string));
+    };
+    await offered(orderIds.slice(0, 3));
+    await sleep(50);
+    await offered(orderIds.slice(3));
+    assert.equal(offersOf.size, 6);
+    // The window is still open: no job yet, and the matches did not wait for one.
+    assert.deepEqual(await ours(), []);
+    await sleep(400);
+    const jobs = await ours();
+    assert.equal(jobs.length, 1, JSON.stringify(jobs.map((j) => j.data)));
+    assert.deepEqual([...(jobs[0]!.data.offerIds as string[])].sort(), [...offersOf].sort());
+    assert.equal(jobs[0]!.delay, TIMEOUT_MS);
+
+    await sleep(TIMEOUT_MS + 100);
+    const ctx = { ...deps, logger: platform.logger } as unknown as JobContext;
+    assert.deepEqual(await dispatchOfferTimeout.handler(dispatchOfferTimeout.payload.parse(jobs[0]!.data), ctx), { expired: 6 });
+  });
+
+  it("closing the batches adds the open window's job at once", async () => {
+    await riders('tc', 1);
+    const [orderId] = await orders('tc', 1);
+    const batches = createMatchBatches(deps, { timeoutWindowMs: 60_000 });
+    assert.equal(await matchOrder({ ...deps, batches }, orderId!), 'offered');
+    const offer = await platform.db('dispatch_offers').where({ order_id: orderId, status: 'PENDING' }).first();
+    const covering = async () => (await timeoutJobs()).filter((j) => (j.data.offerIds as string[]).includes(offer.id));
+    assert.equal((await covering()).length, 0);
+    await batches.close();
+    assert.equal((await covering()).length, 1);
+    // Answered, so that no later test finds it pending.
+    assert.ok(await closeAndMoveOn(deps, offer.id, 'REJECTED', offer.rider_id));
+  });
+
   it('a job of one offer, as enqueued before offers were grouped, still times it out', async () => {
     await riders('ts', 1);
     const [orderId] = await orders('ts', 1);

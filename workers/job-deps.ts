@@ -7,7 +7,7 @@ import { createNotificationServices } from '../notifications/services.ts';
 import type { Platform } from '../runtime/platform.ts';
 import { giftSendGuards } from '../gifts/link-guard.ts';
 import { createGiftSender } from '../gifts/sender.ts';
-import { createMatchBatches } from '../dispatch/match-batches.ts';
+import { createMatchBatches, OFFER_TIMEOUT_WINDOW_MS } from '../dispatch/match-batches.ts';
 
 /**
  * Everything a job handler may use, built once per worker process from its connections.
@@ -16,6 +16,7 @@ import { createMatchBatches } from '../dispatch/match-batches.ts';
 export function createJobDeps(platform: Platform, overrides: { providers?: Providers } = {}): JobDeps & { close(): Promise<void> } {
   const notifications = createNotificationServices(platform.config, platform, overrides.providers, giftSendGuards(platform.db));
   const location = createLiveLocation(platform.redis, platform.config.queuePrefix);
+  const dispatchBatches = createMatchBatches({ ...platform, location }, { timeoutWindowMs: OFFER_TIMEOUT_WINDOW_MS });
   return {
     config: platform.config,
     db: platform.db,
@@ -26,7 +27,9 @@ export function createJobDeps(platform: Platform, overrides: { providers?: Provi
     history: createHistoryWriter(platform.db),
     tracking: createOrderTracking(platform.redis, platform.config.queuePrefix),
     gifts: { sender: createGiftSender({ db: platform.db, queues: platform.queues, config: platform.config, logger: platform.logger }, { providers: notifications.providers }) },
-    dispatchBatches: createMatchBatches({ ...platform, location }),
-    close: () => notifications.close(),
+    dispatchBatches,
+    close: async () => {
+      await Promise.all([notifications.close(), dispatchBatches.close()]);
+    },
   };
 }

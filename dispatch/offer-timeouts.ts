@@ -1,5 +1,6 @@
 import { expireOffers, overdueOffers } from '../db/dispatch-batch-repository.ts';
 import { releaseRider } from './accept.ts';
+import { createBatcher } from '../runtime/batcher.ts';
 import type { QueueSet } from '../runtime/queues.ts';
 import type { DispatchDeps } from './matcher.ts';
 
@@ -60,22 +61,20 @@ export function createOfferTimeouts(queues: QueueSet, options: { offerTimeoutMs:
     await queues.get('dispatch').add('dispatch.offer-timeout', { offerIds }, { jobId: offerTimeoutJobId(offerIds), delay: options.offerTimeoutMs });
   };
   if (options.windowMs <= 0) return { add: addJob, flush: async () => {} };
-  let open: string[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const close = async () => {
-    clearTimeout(timer);
-    timer = undefined;
-    const offerIds = open;
-    open = [];
-    await addJob(offerIds).catch((err: unknown) => options.onError(err, offerIds));
-  };
+  // A window is a batch of offer ids; a failed add is reported once for the window, so no offer's
+  // own request is left rejected with nobody waiting on it.
+  const window = createBatcher(
+    async (offerIds: string[]) => {
+      await addJob(offerIds).catch((err: unknown) => options.onError(err, offerIds));
+      return offerIds.map(() => undefined);
+    },
+    { maxWaitMs: options.windowMs, maxSize: MAX_OFFERS_PER_JOB },
+  );
   return {
     async add(offerIds) {
-      open.push(...offerIds);
-      if (open.length >= MAX_OFFERS_PER_JOB) void close();
-      else timer ??= setTimeout(() => void close(), options.windowMs);
+      for (const id of offerIds) void window(id);
     },
-    flush: close,
+    flush: () => window.flush(),
   };
 }
 

@@ -13,20 +13,26 @@ export interface BatcherOptions {
   maxWaitMs?: number;
 }
 
+export type Batcher<I, O> = ((input: I) => Promise<O>) & {
+  /** Runs the waiting requests now instead of when their wait ends (at shutdown); settles once they have run. */
+  flush(): Promise<void>;
+};
+
 /** `run` must return one result per input, in the same order. */
-export function createBatcher<I, O>(run: (inputs: I[]) => Promise<O[]>, options: BatcherOptions = {}): (input: I) => Promise<O> {
+export function createBatcher<I, O>(run: (inputs: I[]) => Promise<O[]>, options: BatcherOptions = {}): Batcher<I, O> {
   const maxSize = options.maxSize ?? 500;
   const maxWaitMs = options.maxWaitMs ?? 2;
   let pending: Array<{ input: I; resolve: (o: O) => void; reject: (e: unknown) => void }> = [];
   let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 
-  const flush = () => {
+  const flush = (): Promise<void> => {
     if (maxWaitMs === 0) clearImmediate(timer as NodeJS.Immediate);
     else clearTimeout(timer as NodeJS.Timeout);
     timer = undefined;
     const batch = pending;
     pending = [];
-    run(batch.map((p) => p.input)).then(
+    if (batch.length === 0) return Promise.resolve();
+    return run(batch.map((p) => p.input)).then(
       (outputs) => {
         if (outputs.length !== batch.length) throw new Error(`batch returned ${outputs.length} results for ${batch.length} inputs`);
         batch.forEach((p, i) => p.resolve(outputs[i]!));
@@ -35,10 +41,11 @@ export function createBatcher<I, O>(run: (inputs: I[]) => Promise<O[]>, options:
     ).catch((err) => batch.forEach((p) => p.reject(err)));
   };
 
-  return (input) =>
+  const request = (input: I) =>
     new Promise<O>((resolve, reject) => {
       pending.push({ input, resolve, reject });
-      if (pending.length >= maxSize) flush();
+      if (pending.length >= maxSize) void flush();
       else timer ??= maxWaitMs === 0 ? setImmediate(flush) : setTimeout(flush, maxWaitMs);
     });
+  return Object.assign(request, { flush });
 }
